@@ -1,0 +1,65 @@
+// What a connector says about itself: its configuration keys, its actions, each action's arguments
+// and results, and what undoes it. Validation, `tenure connectors` and docs/connectors.md all read
+// this one description. The workflows layer defines the types; connectors/ provides the content.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tenure::workflows {
+
+enum class ArgType { kString, kInt, kBool, kList, kMap, kDuration, kAny };
+const char* ArgTypeName(ArgType t);
+
+struct ArgSpec {
+  std::string name;
+  ArgType type = ArgType::kString;
+  bool required = false;
+  std::string description;
+  bool secret = false;  // config only: must be a ${env:..}/${file:..} reference, never a literal
+};
+
+struct ResultField {
+  std::string name;
+  std::string description;
+};
+
+struct ActionSpec {
+  std::string name;
+  std::string description;
+  std::vector<ArgSpec> args;
+  // Groups of arguments of which at least one must be given, e.g. {"id", "userName"}.
+  std::vector<std::vector<std::string>> one_of;
+  std::vector<ResultField> results;
+  bool idempotent = true;
+  std::string undo;  // the action that undoes this one ("" = none), for `compensate` hints
+
+  const ArgSpec* FindArg(std::string_view n) const;
+};
+
+struct ConnectorSpec {
+  std::string name;
+  std::string description;
+  std::vector<ArgSpec> config;
+  std::vector<ActionSpec> actions;
+  bool builtin_connection = false;  // usable without declaring a connection (manual, timer)
+
+  const ActionSpec* FindAction(std::string_view n) const;
+  const ArgSpec* FindConfig(std::string_view n) const;
+};
+
+// The set of connector types known to a tenure binary. Built once in cli/ and passed by reference.
+class ConnectorCatalog {
+ public:
+  explicit ConnectorCatalog(std::vector<ConnectorSpec> specs) : specs_(std::move(specs)) {}
+  const ConnectorSpec* Find(std::string_view name) const;
+  std::span<const ConnectorSpec> all() const { return specs_; }
+  std::vector<std::string_view> Names() const;
+
+ private:
+  std::vector<ConnectorSpec> specs_;
+};
+
+}  // namespace tenure::workflows

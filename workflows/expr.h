@@ -1,0 +1,110 @@
+// Expressions and templates: the `{{ ... }}` language inside playbook strings.
+//
+// A Template is literal text with zero or more `{{ expr }}` pieces. A template that is exactly one
+// piece (optionally surrounded by whitespace) renders to the expression's typed value (list,
+// number, bool, null, map); any other template renders to text, each piece converted with
+// Value::ToText(). Secret references `${env:..}` / `${file:..}` are NOT part of this language:
+// they stay literal text here and are resolved elsewhere.
+//
+// Grammar (lowest precedence first):
+//   expr    := or
+//   or      := and ("or" and)*
+//   and     := not ("and" not)*
+//   not     := "not" not | cmp
+//   cmp     := add (("=="|"!="|"<"|"<="|">"|">="|"in"|"not in") add)?
+//   add     := unary ("+" unary)*
+//   unary   := "-" unary | filtered
+//   filtered:= postfix ("|" NAME ("(" args ")")?)*
+//   postfix := primary ("." NAME | "[" expr "]")*
+//   primary := NUMBER | STRING ('..' or "..") | true | false | null | "[" list "]" | "(" expr ")" | ROOT
+//   ROOT    := inputs | vars | tasks | item | index | run | now | result
+//
+// Semantics: reading a missing key of a map yields null, and reading anything of null yields null
+// (so `| default(..)` works on optional data); reading a key of a string/number/bool, or indexing
+// out of range, is a type error. `+` adds numbers, concatenates strings and lists. Comparisons of
+// different kinds are errors except ==/!= (which are then false/true). `in` tests list membership,
+// substring, or map key.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "workflows/error.h"
+#include "workflows/value.h"
+
+namespace tenure::workflows {
+
+// A static path an expression reads, from its root: {"tasks","account","result","id"}.
+// Member names and constant indexes (`x[0]`, `x['k']`) extend the path; a dynamic index ends it.
+struct Reference {
+  std::vector<std::string> path;  // never empty: path[0] is the root name
+  std::size_t offset = 0;         // byte offset of the root name in the template text
+};
+
+// What an expression may read. Evaluation asks the scope for each root name it meets.
+class Scope {
+ public:
+  virtual ~Scope() = default;
+  // The value of root `name`, or an Error: Errc::kUnresolved when it exists only at run time
+  // (rendering then fails with kUnresolved, which `tenure plan` shows as "at run time"),
+  // Errc::kNotFound when the root is not available in this context.
+  virtual Result<Value> Root(std::string_view name) const = 0;
+};
+
+// A Scope backed by a map of root name -> value; roots absent from the map are kUnresolved.
+class MapScope : public Scope {
+ public:
+  explicit MapScope(Map roots) : roots_(std::move(roots)) {}
+  Result<Value> Root(std::string_view name) const override;
+  Map& roots() { return roots_; }
+
+ private:
+  Map roots_;
+};
+
+struct ExprNode;  // defined in expr.cc
+
+class Template {
+ public:
+  // Parses `text`. Errors (Errc::kParse) carry Error::offset, the byte offset in `text` where the
+  // problem is, and a message such as "unknown filter 'lowr' (did you mean 'lower'?)".
+  // Unknown filters, unknown root names, wrong filter argument counts and unterminated `{{` are
+  // all parse errors. A lone `}}` outside an expression is literal text.
+  static Result<Template> Parse(std::string_view text);
+
+  Template(const Template&);
+  Template& operator=(const Template&);
+  Template(Template&&) noexcept;
+  Template& operator=(Template&&) noexcept;
+  ~Template();
+
+  const std::string& text() const { return text_; }
+  bool HasExpressions() const;
+  // True when the whole text is one `{{ expr }}` (whitespace around it allowed): renders typed.
+  bool IsSingleExpression() const;
+  // Every static path read by any expression, in text order.
+  std::vector<Reference> References() const;
+  // Names of the filters used, in text order (for docs and statistics).
+  std::vector<std::string> Filters() const;
+
+  // Evaluates against `scope`. Errors: kUnresolved (a root is unknown until run time),
+  // kType (e.g. `lower` on a list; the message names the filter/operator and the kinds),
+  // kNotFound (a root not available here), kInvalidArgument (e.g. a bad date for add_days).
+  Result<Value> Render(const Scope& scope) const;
+
+ private:
+  struct Piece;
+  Template();
+  std::string text_;
+  std::vector<Piece> pieces_;
+};
+
+// The root names and filter names of the language, for "did you mean" and docs.
+std::span<const std::string_view> RootNames();
+std::span<const std::string_view> FilterNames();
+
+}  // namespace tenure::workflows

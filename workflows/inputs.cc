@@ -1,0 +1,182 @@
+#include "workflows/inputs.h"
+
+#include <algorithm>
+#include <regex>
+
+#include "workflows/suggest.h"
+#include "workflows/yaml_tree.h"
+
+namespace tenure::workflows {
+namespace {
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+int ToInt(std::string_view s) {
+  int v = 0;
+  for (char c : s) v = v * 10 + (c - '0');
+  return v;
+}
+
+int DaysInMonth(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
+std::string Quote(const Value& v) { return v.IsString() ? "'" + v.AsString() + "'" : v.ToJson(); }
+
+}  // namespace
+
+bool IsValidDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  const auto y = s.substr(0, 4), m = s.substr(5, 2), d = s.substr(8, 2);
+  if (!AllDigits(y) || !AllDigits(m) || !AllDigits(d)) return false;
+  const int month = ToInt(m), day = ToInt(d);
+  return month >= 1 && month <= 12 && day >= 1 && day <= DaysInMonth(ToInt(y), month);
+}
+
+bool IsValidDateTime(std::string_view s) {
+  if (s.size() < 17 || !IsValidDate(s.substr(0, 10)) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')) return false;
+  std::string_view rest = s.substr(11);
+  auto two = [&](int max) {
+    if (rest.size() < 2 || !AllDigits(rest.substr(0, 2)) || ToInt(rest.substr(0, 2)) > max) return false;
+    rest.remove_prefix(2);
+    return true;
+  };
+  if (!two(23) || rest.empty() || rest[0] != ':') return false;
+  rest.remove_prefix(1);
+  if (!two(59)) return false;
+  if (!rest.empty() && rest[0] == ':') {
+    rest.remove_prefix(1);
+    if (!two(60)) return false;
+    if (!rest.empty() && rest[0] == '.') {
+      rest.remove_prefix(1);
+      const auto digits = rest.find_first_not_of("0123456789");
+      if (digits == 0 || digits == std::string_view::npos) return false;
+      rest.remove_prefix(digits);
+    }
+  }
+  if (rest == "Z" || rest == "z") return true;
+  if (rest.size() != 6 || (rest[0] != '+' && rest[0] != '-') || rest[3] != ':') return false;
+  rest.remove_prefix(1);
+  if (!two(23)) return false;
+  rest.remove_prefix(1);
+  return two(59) && rest.empty();
+}
+
+bool IsValidEmail(std::string_view s) {
+  const auto at = s.find('@');
+  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) return false;
+  const auto domain = s.substr(at + 1);
+  const auto dot = domain.find('.');
+  if (dot == std::string_view::npos || dot == 0 || domain.back() == '.') return false;
+  return std::none_of(s.begin(), s.end(), [](unsigned char c) { return c <= ' ' || c == '<' || c == '>' || c == ','; });
+}
+
+std::optional<std::string> CheckInputValue(const InputSpec& spec, const Value& v) {
+  const std::string got = std::string(", got ") + (v.IsString() ? Quote(v) : std::string(v.KindName()) + " " + v.ToJson());
+  switch (spec.type) {
+    case InputType::kString:
+    case InputType::kEmail:
+    case InputType::kDate:
+    case InputType::kDateTime:
+    case InputType::kEnum:
+      if (!v.IsString()) return "expected " + std::string(InputTypeName(spec.type)) + " text" + got;
+      break;
+    case InputType::kInt:
+      if (!v.IsInt()) return "expected a whole number" + got;
+      return std::nullopt;
+    case InputType::kBool:
+      if (!v.IsBool()) return "expected true or false" + got;
+      return std::nullopt;
+    case InputType::kList:
+      if (!v.IsList()) return "expected a list" + got;
+      return std::nullopt;
+  }
+  const std::string& s = v.AsString();
+  if (spec.type == InputType::kEmail && !IsValidEmail(s)) return "expected an email address" + got;
+  if (spec.type == InputType::kDate && !IsValidDate(s)) return "expected a date as YYYY-MM-DD" + got;
+  if (spec.type == InputType::kDateTime && !IsValidDateTime(s)) {
+    return "expected a date-time as YYYY-MM-DDTHH:MM:SS with Z or an offset like +01:00" + got;
+  }
+  if (spec.type == InputType::kEnum && std::find(spec.values.begin(), spec.values.end(), s) == spec.values.end()) {
+    std::string allowed;
+    for (const auto& a : spec.values) allowed += (allowed.empty() ? "" : ", ") + a;
+    return "expected one of " + allowed + got;
+  }
+  if (!spec.pattern.empty()) {
+    try {
+      if (!std::regex_match(s, std::regex(spec.pattern, std::regex::ECMAScript))) {
+        return "does not match pattern '" + spec.pattern + "'" + got;
+      }
+    } catch (const std::regex_error&) {
+      return "pattern '" + spec.pattern + "' is not a valid regular expression";
+    }
+  }
+  return std::nullopt;
+}
+
+Value CoerceInput(const InputSpec& spec, const std::string& text) {
+  switch (spec.type) {
+    case InputType::kInt:
+    case InputType::kBool: {
+      YamlNode n;
+      n.kind = YamlNode::Kind::kScalar;
+      n.scalar = text;
+      return ToValue(n);
+    }
+    case InputType::kList: {
+      List items;
+      std::string_view rest = text;
+      if (rest.size() >= 2 && rest.front() == '[' && rest.back() == ']') rest = rest.substr(1, rest.size() - 2);
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        std::string_view item = rest.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        if (!item.empty()) items.emplace_back(std::string(item));
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+      return Value(std::move(items));
+    }
+    default: return Value(text);
+  }
+}
+
+Map ResolveInputs(const std::vector<InputSpec>& specs, const std::vector<GivenInput>& given,
+                  const SourceLocation& run_where, Diagnostics& diags) {
+  std::vector<std::string_view> names;
+  for (const InputSpec& s : specs) names.push_back(s.name);
+  Map result;
+  for (const GivenInput& g : given) {
+    const auto it = std::find_if(specs.begin(), specs.end(), [&](const InputSpec& s) { return s.name == g.name; });
+    if (it == specs.end()) {
+      diags.Error(g.where, "inputs." + g.name, "unknown input '" + g.name + "'" + DidYouMean(g.name, names));
+    } else if (auto why = CheckInputValue(*it, g.value)) {
+      diags.Error(g.where, "inputs." + g.name, "input '" + g.name + "': " + *why);
+    } else {
+      result.Set(g.name, g.value);
+    }
+  }
+  Map ordered;  // declaration order, so plans and stored runs read the same way every time
+  for (const InputSpec& s : specs) {
+    const bool was_given =
+        std::any_of(given.begin(), given.end(), [&](const GivenInput& g) { return g.name == s.name; });
+    if (const Value* v = result.Find(s.name)) {
+      ordered.Set(s.name, *v);
+    } else if (s.default_value) {
+      if (!was_given) ordered.Set(s.name, *s.default_value);
+    } else if (s.required && !was_given) {
+      diags.Error(run_where, "inputs." + s.name,
+                  "missing required input '" + s.name + "' (" + InputTypeName(s.type) + ")");
+    } else {
+      ordered.Set(s.name, Value());
+    }
+  }
+  return ordered;
+}
+
+}  // namespace tenure::workflows

@@ -1,0 +1,51 @@
+#include "workflows/playbook.h"
+
+namespace tenure::workflows {
+
+const char* InputTypeName(InputType t) {
+  switch (t) {
+    case InputType::kString: return "string";
+    case InputType::kEmail: return "email";
+    case InputType::kDate: return "date";
+    case InputType::kDateTime: return "datetime";
+    case InputType::kInt: return "int";
+    case InputType::kBool: return "bool";
+    case InputType::kEnum: return "enum";
+    case InputType::kList: return "list";
+  }
+  return "?";
+}
+
+const TaskSpec* Playbook::FindTask(std::string_view id) const {
+  for (const TaskSpec& t : tasks) {
+    if (t.id == id) return &t;
+  }
+  return nullptr;
+}
+
+const ConnectionSpec* Playbook::FindConnection(std::string_view n) const {
+  for (const ConnectionSpec& c : connections) {
+    if (c.name == n) return &c;
+  }
+  return nullptr;
+}
+
+const InputSpec* Playbook::FindInput(std::string_view n) const {
+  for (const InputSpec& i : inputs) {
+    if (i.name == n) return &i;
+  }
+  return nullptr;
+}
+
+const VarSpec* Playbook::FindVar(std::string_view n) const {
+  for (const VarSpec& v : vars) {
+    if (v.name == n) return &v;
+  }
+  return nullptr;
+}
+
+std::string Playbook::Prefix(int include) const {
+  return include < 0 ? std::string() : includes[static_cast<std::size_t>(include)].name;
+}
+
+}  // namespace tenure::workflows
