@@ -17,7 +17,7 @@
 //   filtered:= postfix ("|" NAME ("(" args ")")?)*
 //   postfix := primary ("." NAME | "[" expr "]")*
 //   primary := NUMBER | STRING ('..' or "..") | true | false | null | "[" list "]" | "(" expr ")" | ROOT
-//   ROOT    := inputs | vars | tasks | item | index | run | now | result
+//   ROOT    := inputs | vars | tasks | item | index | run | now | result | params
 //
 // Semantics: reading a missing key of a map yields null, and reading anything of null yields null
 // (so `| default(..)` works on optional data); reading a key of a string/number/bool, or indexing

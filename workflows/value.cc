@@ -1,6 +1,8 @@
 #include "workflows/value.h"
 
 #include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
 
 namespace tenure {
 
@@ -56,7 +58,57 @@ std::string Value::ToText() const {
   }
 }
 
-std::string Value::ToJson() const { return boost::json::serialize(ToJsonValue(*this)); }
+namespace {
+
+// Shortest round-trip spelling ("0.5", "1.5", "1e+21"); JSON has no NaN or Infinity: null.
+void AppendDouble(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  const std::string_view text(buf, ec == std::errc() ? static_cast<std::size_t>(ptr - buf) : 0);
+  out += text;
+  if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
+}
+
+void AppendJson(std::string& out, const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kDouble: AppendDouble(out, v.AsDouble()); return;
+    case Value::Kind::kList: {
+      out += '[';
+      for (std::size_t i = 0; i < v.AsList().size(); ++i) {
+        if (i > 0) out += ',';
+        AppendJson(out, v.AsList()[i]);
+      }
+      out += ']';
+      return;
+    }
+    case Value::Kind::kMap: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, item] : v.AsMap()) {
+        if (!first) out += ',';
+        first = false;
+        out += boost::json::serialize(boost::json::string(k));
+        out += ':';
+        AppendJson(out, item);
+      }
+      out += '}';
+      return;
+    }
+    default: out += boost::json::serialize(ToJsonValue(v)); return;
+  }
+}
+
+}  // namespace
+
+std::string Value::ToJson() const {
+  std::string out;
+  AppendJson(out, *this);
+  return out;
+}
 
 const char* Value::KindName(Kind k) {
   switch (k) {

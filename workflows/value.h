@@ -27,10 +27,10 @@ class Map {
   // Inserts or replaces `key`; insertion order of existing keys is kept.
   void Set(std::string key, Value value);
   bool Contains(std::string_view key) const { return Find(key) != nullptr; }
-  std::size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
-  auto begin() const { return entries_.begin(); }
-  auto end() const { return entries_.end(); }
+  std::size_t size() const;
+  bool empty() const;
+  std::vector<Entry>::const_iterator begin() const;
+  std::vector<Entry>::const_iterator end() const;
   bool operator==(const Map& other) const;
 
  private:
@@ -90,6 +90,12 @@ class Value {
  private:
   std::variant<std::monostate, bool, std::int64_t, double, std::string, List, Map> data_;
 };
+
+// Defined here, after Value is complete (clang requires it for std::pair<std::string, Value>).
+inline std::size_t Map::size() const { return entries_.size(); }
+inline bool Map::empty() const { return entries_.empty(); }
+inline std::vector<Map::Entry>::const_iterator Map::begin() const { return entries_.begin(); }
+inline std::vector<Map::Entry>::const_iterator Map::end() const { return entries_.end(); }
 
 boost::json::value ToJsonValue(const Value& v);
 Value FromJsonValue(const boost::json::value& j);

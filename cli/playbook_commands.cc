@@ -1,0 +1,314 @@
+// validate, graph, plan, connectors: the commands that read playbooks and change nothing.
+#include <boost/json.hpp>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/load.h"
+#include "connectors/catalog.h"
+#include "workflows/graph_export.h"
+#include "workflows/preview.h"
+
+namespace tenure::cli {
+namespace {
+
+using workflows::Diagnostics;
+
+struct ValidateOptions {
+  std::vector<std::string> files;
+  bool json = false;
+};
+
+ExitCode Validate(const ValidateOptions& o) {
+  workflows::RealFileReader files;
+  const auto catalog = connectors::BuiltinCatalog();
+  boost::json::array results;
+  std::size_t errors = 0;
+  for (const std::string& f : o.files) {
+    LoadedPlaybook lp = LoadAndValidate(files, catalog, f);
+    errors += lp.diags.ErrorCount();
+    if (o.json) {
+      boost::json::array diags;
+      for (const auto& d : lp.diags.items()) diags.push_back(boost::json::parse(workflows::RenderJson(d)));
+      results.push_back({{"file", f}, {"valid", !lp.diags.HasErrors()}, {"diagnostics", std::move(diags)}});
+      continue;
+    }
+    for (const auto& d : lp.diags.items()) std::cerr << workflows::Render(d);
+    if (!lp.diags.HasErrors()) {
+      std::cout << f << ": ok (" << lp.pb.tasks.size() << " tasks)\n";
+    }
+  }
+  if (o.json) {
+    std::cout << boost::json::serialize(boost::json::object{{"valid", errors == 0}, {"files", std::move(results)}})
+              << "\n";
+  } else if (errors > 0) {
+    std::cerr << errors << (errors == 1 ? " error" : " errors") << " in " << o.files.size()
+              << (o.files.size() == 1 ? " file" : " files") << "\n";
+  }
+  return errors == 0 ? ExitCode::kOk : ExitCode::kUsage;
+}
+
+struct GraphOptions {
+  std::string file;
+  std::string format = "text";
+};
+
+ExitCode Graph(const GraphOptions& o) {
+  workflows::RealFileReader files;
+  const auto catalog = connectors::BuiltinCatalog();
+  LoadedPlaybook lp = LoadAndValidate(files, catalog, o.file);
+  if (lp.diags.HasErrors() || !lp.graph) {
+    PrintDiagnostics(lp.diags, std::cerr);
+    return ExitCode::kUsage;
+  }
+  if (o.format == "dot") {
+    std::cout << workflows::GraphToDot(lp.pb, *lp.graph);
+  } else if (o.format == "mermaid") {
+    std::cout << workflows::GraphToMermaid(lp.pb, *lp.graph);
+  } else {
+    std::cout << workflows::GraphToText(lp.pb, *lp.graph);
+  }
+  return ExitCode::kOk;
+}
+
+struct PlanOptions {
+  std::string file;
+  std::vector<std::string> inputs;
+  std::vector<std::string> sets;
+  bool json = false;
+};
+
+// Text form of a previewed value: scalars inline, run-time values as "<at run time: {{ .. }}>".
+std::string Show(const Value& v) {
+  if (v.IsMap() && v.AsMap().size() == 1 && v.AsMap().Contains(workflows::kAtRunTime)) {
+    return "<at run time: " + v.AsMap().Find(workflows::kAtRunTime)->AsString() + ">";
+  }
+  if (v.IsString()) return v.ToJson();
+  if (v.IsList()) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.AsList().size(); ++i) out += (i ? ", " : "") + Show(v.AsList()[i]);
+    return out + "]";
+  }
+  if (v.IsMap()) {
+    std::string out = "{";
+    bool first = true;
+    for (const auto& [k, item] : v.AsMap()) {
+      out += (first ? "" : ", ") + k + ": " + Show(item);
+      first = false;
+    }
+    return out + "}";
+  }
+  return v.ToJson();
+}
+
+void PrintArgs(const Value& with, const std::string& indent) {
+  if (!with.IsMap()) return;
+  for (const auto& [k, v] : with.AsMap()) std::cout << indent << k << ": " << Show(v) << "\n";
+}
+
+void PrintTask(const Value& task, std::size_t n) {
+  const Map& t = task.AsMap();
+  std::cout << "  " << n << ". " << t.Find("id")->AsString() << "  " << t.Find("uses")->AsString();
+  const List& needs = t.Find("needs")->AsList();
+  if (!needs.empty()) {
+    std::cout << "  (needs";
+    for (const Value& x : needs) std::cout << " " << x.AsString();
+    std::cout << ")";
+  }
+  std::cout << "\n";
+  if (const Value* when = t.Find("when")) {
+    std::cout << "       when " << when->AsMap().Find("template")->AsString() << " -> "
+              << Show(*when->AsMap().Find("value")) << "\n";
+  }
+  if (const Value* fe = t.Find("for_each")) {
+    const Value& items = *fe->AsMap().Find("items");
+    if (const Value* count = fe->AsMap().Find("count")) {
+      std::cout << "       for each of " << count->AsInt() << " items:\n";
+      for (const Value& entry : items.AsList()) {
+        std::cout << "         - item " << Show(*entry.AsMap().Find("item")) << "\n";
+        PrintArgs(*entry.AsMap().Find("with"), "             ");
+      }
+    } else {
+      std::cout << "       for each of " << Show(items) << "\n";
+    }
+  }
+  if (const Value* with = t.Find("with")) PrintArgs(*with, "       ");
+  if (const Value* comp = t.Find("compensate")) {
+    std::cout << "       compensate: " << comp->AsMap().Find("uses")->AsString() << " "
+              << Show(*comp->AsMap().Find("with")) << "\n";
+  }
+}
+
+void PrintPlan(const Value& plan) {
+  const Map& p = plan.AsMap();
+  std::cout << "playbook " << p.Find("playbook")->AsString();
+  if (!p.Find("description")->AsString().empty()) std::cout << ": " << p.Find("description")->AsString();
+  std::cout << "\ninputs:\n";
+  for (const auto& [k, v] : p.Find("inputs")->AsMap()) std::cout << "  " << k << " = " << Show(v) << "\n";
+  if (!p.Find("vars")->AsMap().empty()) {
+    std::cout << "vars:\n";
+    for (const auto& [k, v] : p.Find("vars")->AsMap()) std::cout << "  " << k << " = " << Show(v) << "\n";
+  }
+  std::cout << "connections:\n";
+  for (const Value& c : p.Find("connections")->AsList()) {
+    std::cout << "  " << c.AsMap().Find("name")->AsString() << " (" << c.AsMap().Find("connector")->AsString()
+              << ") " << Show(*c.AsMap().Find("config")) << "\n";
+  }
+  const List& tasks = p.Find("tasks")->AsList();
+  std::cout << "tasks, in order (" << tasks.size() << "):\n";
+  for (std::size_t i = 0; i < tasks.size(); ++i) PrintTask(tasks[i], i + 1);
+  std::cout << "on failure: " << p.Find("on_failure")->AsString() << "\nnothing was changed (plan only)\n";
+}
+
+ExitCode Plan(const PlanOptions& o) {
+  workflows::RealFileReader files;
+  const auto catalog = connectors::BuiltinCatalog();
+  LoadedPlaybook lp = LoadAndValidate(files, catalog, o.file);
+  if (lp.diags.HasErrors() || !lp.graph) {
+    PrintDiagnostics(lp.diags, std::cerr);
+    return ExitCode::kUsage;
+  }
+  Diagnostics diags;
+  const auto given = ReadGivenInputs(files, lp.pb, o.inputs, o.sets, diags);
+  const Map inputs = workflows::ResolveInputs(lp.pb.inputs, given, workflows::SourceLocation{o.file, 0, 0}, diags);
+  Value plan;
+  if (!diags.HasErrors()) plan = workflows::Preview(lp.pb, *lp.graph, inputs, diags);
+  if (diags.HasErrors()) {
+    PrintDiagnostics(diags, std::cerr);
+    return ExitCode::kUsage;
+  }
+  if (o.json) {
+    std::cout << plan.ToJson() << "\n";
+  } else {
+    PrintPlan(plan);
+  }
+  return ExitCode::kOk;
+}
+
+struct ConnectorsOptions {
+  std::string name;
+  bool markdown = false;
+};
+
+void PrintAction(const workflows::ActionSpec& a, bool md) {
+  if (md) {
+    std::cout << "\n### `" << a.name << "`\n\n" << a.description << ".";
+    if (!a.undo.empty()) std::cout << " Undone by `" << a.undo << "`.";
+    std::cout << (a.idempotent ? " Idempotent." : " Not idempotent by itself (carries the idempotency key).")
+              << "\n\n| argument | type | required | description |\n|---|---|---|---|\n";
+    for (const auto& arg : a.args) {
+      std::cout << "| `" << arg.name << "` | " << workflows::ArgTypeName(arg.type) << " | "
+                << (arg.required ? "yes" : "no") << " | " << arg.description << " |\n";
+    }
+    for (const auto& g : a.one_of) {
+      std::cout << "\nAt least one of:";
+      for (const auto& n : g) std::cout << " `" << n << "`";
+      std::cout << ".\n";
+    }
+    if (!a.results.empty()) {
+      std::cout << "\nResult fields:";
+      for (const auto& r : a.results) std::cout << " `" << r.name << "` (" << r.description << ");";
+      std::cout << "\n";
+    }
+    return;
+  }
+  std::cout << "  " << a.name << ": " << a.description << "\n";
+  for (const auto& arg : a.args) {
+    std::cout << "      " << arg.name << (arg.required ? " (required" : " (optional") << ", "
+              << workflows::ArgTypeName(arg.type) << "): " << arg.description << "\n";
+  }
+}
+
+void PrintConnector(const workflows::ConnectorSpec& c, bool md) {
+  if (md) {
+    std::cout << "\n## `" << c.name << "`\n\n" << c.description << ".\n";
+    if (!c.config.empty()) {
+      std::cout << "\nConnection settings (besides `connector`, `rate`, `max_in_flight`, `description`):\n\n"
+                << "| key | type | required | description |\n|---|---|---|---|\n";
+      for (const auto& a : c.config) {
+        std::cout << "| `" << a.name << "` | " << (a.secret ? "secret reference" : workflows::ArgTypeName(a.type))
+                  << " | " << (a.required ? "yes" : "no") << " | " << a.description << " |\n";
+      }
+    }
+    for (const auto& a : c.actions) PrintAction(a, md);
+    return;
+  }
+  std::cout << c.name << ": " << c.description << "\n";
+  if (!c.config.empty()) {
+    std::cout << "connection settings:\n";
+    for (const auto& a : c.config) {
+      std::cout << "  " << a.name << (a.required ? " (required)" : "") << (a.secret ? " (secret reference)" : "")
+                << ": " << a.description << "\n";
+    }
+  }
+  std::cout << "actions:\n";
+  for (const auto& a : c.actions) PrintAction(a, md);
+}
+
+ExitCode Connectors(const ConnectorsOptions& o) {
+  const auto catalog = connectors::BuiltinCatalog();
+  if (!o.name.empty()) {
+    const auto* c = catalog.Find(o.name);
+    if (c == nullptr) {
+      std::cerr << "tenure: unknown connector '" << o.name << "'; run 'tenure connectors' for the list\n";
+      return ExitCode::kUsage;
+    }
+    PrintConnector(*c, o.markdown);
+    return ExitCode::kOk;
+  }
+  if (o.markdown) {
+    std::cout << "# Connector reference\n\nGenerated by `tenure connectors --markdown`; do not edit by hand.\n";
+    for (const auto& c : catalog.all()) PrintConnector(c, true);
+    return ExitCode::kOk;
+  }
+  for (const auto& c : catalog.all()) {
+    std::cout << "  " << c.name << std::string(c.name.size() < 8 ? 8 - c.name.size() : 1, ' ') << c.description
+              << (c.builtin_connection ? " (built-in connection)" : "") << "\n";
+  }
+  std::cout << "Run 'tenure connectors show NAME' for a connector's settings and actions.\n";
+  return ExitCode::kOk;
+}
+
+}  // namespace
+
+void RegisterPlaybookCommands(CLI::App& app, ExitCode* exit_code) {
+  auto validate = std::make_shared<ValidateOptions>();
+  auto* v = app.add_subcommand("validate", "Check playbooks; print every problem with its file:line:col");
+  v->add_option("files", validate->files, "Playbook files")->required()->check(CLI::ExistingFile);
+  v->add_flag("--json", validate->json, "Print the result as JSON (for editors and CI)");
+  v->footer("Exit 0 when every file is valid, 2 otherwise.\nExamples:\n  tenure validate examples/onboarding.yaml\n"
+            "  tenure validate --json playbooks/*.yaml");
+  v->callback([validate, exit_code] { *exit_code = Validate(*validate); });
+
+  auto graph = std::make_shared<GraphOptions>();
+  auto* g = app.add_subcommand("graph", "Print a playbook's task graph");
+  g->add_option("file", graph->file, "Playbook file")->required()->check(CLI::ExistingFile);
+  g->add_option("--format", graph->format, "text, dot (Graphviz) or mermaid")
+      ->check(CLI::IsMember({"text", "dot", "mermaid"}));
+  g->footer("Examples:\n  tenure graph examples/onboarding.yaml\n"
+            "  tenure graph examples/onboarding.yaml --format dot | dot -Tsvg > onboarding.svg");
+  g->callback([graph, exit_code] { *exit_code = Graph(*graph); });
+
+  auto plan = std::make_shared<PlanOptions>();
+  auto* p = app.add_subcommand("plan", "Show what a run would do with these inputs; changes nothing");
+  p->add_option("file", plan->file, "Playbook file")->required()->check(CLI::ExistingFile);
+  p->add_option("--input,-i", plan->inputs, "YAML or JSON file of input values (repeatable)");
+  p->add_option("--set,-s", plan->sets, "One input value, name=value (repeatable; overrides --input)");
+  p->add_flag("--json", plan->json, "Print the plan as JSON");
+  p->footer("Exit 0 when the playbook and inputs are valid, 2 otherwise.\nExamples:\n"
+            "  tenure plan examples/onboarding.yaml --input examples/inputs/jane.yaml\n"
+            "  tenure plan examples/onboarding.yaml --set first_name=Jane --set last_name=Doe \\\n"
+            "      --set email=jane.doe@example.com --set start_date=2026-12-01");
+  p->callback([plan, exit_code] { *exit_code = Plan(*plan); });
+
+  auto conn = std::make_shared<ConnectorsOptions>();
+  auto* c = app.add_subcommand("connectors", "List connector types, their settings and actions");
+  c->add_flag("--markdown", conn->markdown, "Print the reference as Markdown (docs/connectors.md)");
+  auto* show = c->add_subcommand("show", "Show one connector's settings and actions");
+  show->add_option("name", conn->name, "Connector type, e.g. scim")->required();
+  show->add_flag("--markdown", conn->markdown, "Print as Markdown");
+  c->footer("Examples:\n  tenure connectors\n  tenure connectors show scim");
+  c->callback([conn, exit_code] { *exit_code = Connectors(*conn); });
+}
+
+}  // namespace tenure::cli

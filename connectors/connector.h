@@ -1,0 +1,87 @@
+// Connector: the seam between the engine and the outside world. One Invoke is one attempt of one
+// action: connectors never retry on their own (the engine owns retries, backoff and rate limits),
+// but they do classify every failure so the engine knows whether a retry is safe.
+//
+// Design:
+// - Idempotency: Context::idempotency_key is stable per run, task and for_each item, across
+//   retries and crash-resumes. Connectors make effects happen once with it: "ensure" actions look
+//   up before they create, HTTP requests carry it in a header, programs get it in their env.
+// - Outcome is a closed set (below); the engine's switch over it is exhaustive.
+// - Cancellation: Invoke runs on the engine's executor; a cancellation delivered through the
+//   awaitable's cancellation slot (the engine's timeout or `tenure cancel`) makes the awaited I/O
+//   fail; the connector then returns Unknown if a request may have reached the server, else
+//   Failed{kCancelled}.
+// - Secrets: every resolved secret value is registered with the Redactor before first use, and all
+//   text a connector returns (results, errors) has passed through it.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "connectors/redactor.h"
+#include "workflows/connector_schema.h"
+#include "workflows/error.h"
+#include "workflows/value.h"
+
+namespace tenure::connectors {
+
+// Why an action failed, in the classes the engine acts on.
+enum class FailureClass {
+  kTransient,   // 5xx, connection refused before sending, DNS: safe to retry
+  kThrottled,   // 429, or a provider's rate-limit error: retry after `retry_after`
+  kConflict,    // 409 the connector could not resolve
+  kNotFound,    // the target does not exist (and that is an error for this action)
+  kPermanent,   // 400, 401, 403, 422, bad configuration, malformed response: do not retry
+  kCancelled,   // cancelled before anything was sent
+};
+const char* FailureClassName(FailureClass c);
+
+struct Failure {
+  FailureClass cls = FailureClass::kPermanent;
+  std::string message;    // what happened, redacted; includes the provider's own message
+  int http_status = 0;    // 0 when not HTTP
+  std::string provider_code;  // e.g. SCIM scimType "uniqueness", Slack "channel_not_found"
+};
+
+struct Succeeded {
+  Value result;  // a map; for SCIM the resource's fields including "id"
+};
+struct RetryLater {
+  std::chrono::milliseconds after{0};  // from Retry-After (0 = use the engine's backoff)
+  Failure failure;                     // kTransient or kThrottled
+};
+struct Failed {
+  Failure failure;
+};
+// The request may or may not have taken effect (connection dropped after sending, timeout while
+// waiting for the answer). The engine re-invokes with the same idempotency key, which the
+// connector must make safe.
+struct Unknown {
+  std::string why;
+};
+using Outcome = std::variant<Succeeded, RetryLater, Failed, Unknown>;
+
+struct Action {
+  std::string name;  // e.g. "ensure_user"
+  Map args;          // rendered `with:` arguments, validated against the ActionSpec
+};
+
+struct Context {
+  std::string idempotency_key;                       // stable per run/task/item
+  std::chrono::steady_clock::time_point deadline;    // of this attempt
+  std::string run_id;
+  std::string task_id;
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+  // One attempt of `action`. Never throws for expected failures: they are Outcomes.
+  // Runs on the engine's executor.
+  virtual boost::asio::awaitable<Outcome> Invoke(const Action& action, const Context& ctx) = 0;
+};
+
+}  // namespace tenure::connectors
