@@ -363,8 +363,17 @@ class Validator {
     std::size_t next = 2;
     while (pb_.FindTask(id) == nullptr && next < ref.path.size() && IsInclude(id)) id = Join(id, ref.path[next++]);
     const TaskSpec* target = pb_.FindTask(id);
+    if (target == nullptr && IsInclude(id)) {
+      Error(where, ctx.path, "'" + id + "' is an include; name one of its tasks: tasks." + id + ".TASK.result");
+      return;
+    }
     if (target == nullptr) {
-      ReportUnknownTask(ref.path[1], where, ctx);
+      const auto dot = id.rfind('.');
+      if (dot != std::string::npos && IsInclude(id.substr(0, dot))) {
+        Error(where, ctx.path, "include '" + id.substr(0, dot) + "' has no task '" + id.substr(dot + 1) + "'");
+      } else {
+        ReportUnknownTask(ref.path[1], where, ctx);
+      }
       return;
     }
     if (next >= ref.path.size() || (ref.path[next] != "result" && ref.path[next] != "status")) {

@@ -181,7 +181,7 @@ const YamlNode* YamlNode::Find(std::string_view key) const {
 const char* YamlNode::Describe() const {
   switch (kind) {
     case Kind::kNull: return "null";
-    case Kind::kScalar: return quoted ? "a string" : "a scalar";
+    case Kind::kScalar: return "text";
     case Kind::kSequence: return "a list";
     case Kind::kMap: return "a mapping";
   }

@@ -1,0 +1,84 @@
+// The shipped examples are valid, plan cleanly with their inputs, and every truncated prefix of
+// every example fails cleanly (diagnostics, never a crash or a hang).
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/load.h"
+#include "tests/support/in_memory_files.h"
+#include "tests/support/playbook_fixture.h"
+#include "workflows/preview.h"
+
+using namespace tenure;
+using namespace tenure::workflows;
+
+namespace {
+
+const std::string kExamples = std::string(TENURE_SOURCE_DIR) + "/examples";
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct Example {
+  const char* playbook;
+  const char* inputs;
+};
+constexpr Example kAll[] = {{"onboarding.yaml", "inputs/jane.yaml"},
+                            {"sales-onboarding.yaml", "inputs/omar.yaml"},
+                            {"contractor-onboarding.yaml", "inputs/chloe-contractor.yaml"},
+                            {"offboarding.yaml", "inputs/jane-leaves.yaml"}};
+
+}  // namespace
+
+TEST_CASE("every example validates and plans with its inputs", "[examples]") {
+  testing::BaseDirFiles files(kExamples);
+  const auto catalog = connectors::BuiltinCatalog();
+  for (const Example& ex : kAll) {
+    INFO(ex.playbook);
+    auto lp = cli::LoadAndValidate(files, catalog, ex.playbook);
+    for (const auto& d : lp.diags.items()) FAIL_CHECK(Render(d));
+    REQUIRE(lp.graph);
+    Diagnostics d;
+    auto given = cli::ReadGivenInputs(files, lp.pb, {ex.inputs}, {}, d);
+    const Map inputs = ResolveInputs(lp.pb.inputs, given, SourceLocation{ex.playbook, 0, 0}, d);
+    const Value plan = Preview(lp.pb, *lp.graph, inputs, d);
+    for (const auto& x : d.items()) FAIL_CHECK(Render(x));
+    CHECK(plan.AsMap().Find("tasks")->AsList().size() == lp.pb.tasks.size());
+    CHECK(plan.ToJson().find("${env:") == std::string::npos);  // secrets never shown
+  }
+}
+
+TEST_CASE("every truncated prefix of every example fails cleanly", "[examples][truncation]") {
+  const auto catalog = connectors::BuiltinCatalog();
+  const std::string lib = Slurp(kExamples + "/lib/slack-welcome.yaml");
+  std::size_t prefixes = 0, clean = 0;
+  for (const Example& ex : kAll) {
+    const std::string text = Slurp(kExamples + "/" + ex.playbook);
+    REQUIRE(!text.empty());
+    for (std::size_t n = 0; n < text.size(); ++n) {
+      testing::InMemoryFiles files{{"pb.yaml", text.substr(0, n)}, {"lib/slack-welcome.yaml", lib}};
+      auto lp = cli::LoadAndValidate(files, catalog, "pb.yaml");
+      ++prefixes;
+      if (!lp.diags.HasErrors()) {
+        ++clean;  // a prefix that ends between tasks can be a valid playbook
+        REQUIRE(lp.graph);
+      } else {
+        for (const auto& d : lp.diags.items()) REQUIRE(!d.message.empty());
+      }
+    }
+  }
+  for (std::size_t n = 0; n < lib.size(); ++n) {
+    testing::InMemoryFiles files{{"pb.yaml", Slurp(kExamples + "/onboarding.yaml")},
+                                 {"lib/slack-welcome.yaml", lib.substr(0, n)}};
+    auto lp = cli::LoadAndValidate(files, catalog, "pb.yaml");
+    ++prefixes;
+    if (lp.diags.HasErrors()) REQUIRE(!lp.diags.items().front().message.empty());
+  }
+  CHECK(prefixes > 5000);
+  CHECK(clean < prefixes / 2);
+}
