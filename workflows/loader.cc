@@ -41,6 +41,7 @@ class Loader {
   Playbook Run(const std::string& path) {
     const YamlNode* root = ReadFile(path, SourceLocation{path, 0, 0});
     if (root != nullptr && !diags_.HasErrors()) LoadTop(*root, path);
+    pb_.IndexTasks();
     ResolveNeeds();
     AttachExcerpts();
     return std::move(pb_);

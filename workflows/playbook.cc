@@ -16,7 +16,16 @@ const char* InputTypeName(InputType t) {
   return "?";
 }
 
+void Playbook::IndexTasks() {
+  task_index_.clear();
+  for (std::size_t i = 0; i < tasks.size(); ++i) task_index_.emplace(tasks[i].id, i);
+}
+
 const TaskSpec* Playbook::FindTask(std::string_view id) const {
+  if (!task_index_.empty() && task_index_.size() == tasks.size()) {
+    auto it = task_index_.find(std::string(id));
+    return it == task_index_.end() ? nullptr : &tasks[it->second];
+  }
   for (const TaskSpec& t : tasks) {
     if (t.id == id) return &t;
   }

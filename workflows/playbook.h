@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "workflows/diagnostic.h"
@@ -117,7 +118,13 @@ struct Playbook {
   std::vector<TaskSpec> tasks;     // document order, included tasks where the include stands
   std::vector<SourceFile> sources;  // every file read, the main file first
 
+ private:
+  std::unordered_map<std::string, std::size_t> task_index_;  // id -> position in tasks
+ public:
+
+  // By id; O(1) once IndexTasks() ran after the last task was added (the loader does), else a scan.
   const TaskSpec* FindTask(std::string_view id) const;
+  void IndexTasks();
   const ConnectionSpec* FindConnection(std::string_view name) const;
   const InputSpec* FindInput(std::string_view name) const;
   const VarSpec* FindVar(std::string_view name) const;

@@ -28,7 +28,7 @@ struct Context {
 class Validator {
  public:
   Validator(const Playbook& pb, const ConnectorCatalog& catalog, Diagnostics& diags)
-      : pb_(pb), catalog_(catalog), diags_(diags) {}
+      : pb_(pb), catalog_(catalog), diags_(diags), sources_(pb) {}
 
   std::optional<TaskGraph> Run() {
     graph_ = TaskGraph::Build(pb_, diags_);
@@ -107,7 +107,7 @@ class Validator {
     }
     auto refs = FindSecretRefs(n.scalar);
     if (!refs) {
-      Error(LocateInScalar(pb_, n, refs.error().offset), path, refs.error().message);
+      Error(LocateInScalar(sources_, n, refs.error().offset), path, refs.error().message);
       return;
     }
     if (arg.secret && (refs->size() != 1 || refs->front().length != n.scalar.size())) {
@@ -286,14 +286,14 @@ class Validator {
     if (n.scalar.find("{{") == std::string::npos) return;
     auto tpl = Template::Parse(n.scalar);
     if (!tpl) {
-      Error(LocateInScalar(pb_, n, tpl.error().offset), ctx.path, tpl.error().message);
+      Error(LocateInScalar(sources_, n, tpl.error().offset), ctx.path, tpl.error().message);
       return;
     }
     for (const Reference& ref : tpl->References()) CheckReference(ref, n, ctx);
   }
 
   void CheckReference(const Reference& ref, const YamlNode& n, const Context& ctx) {
-    const SourceLocation where = LocateInScalar(pb_, n, ref.offset);
+    const SourceLocation where = LocateInScalar(sources_, n, ref.offset);
     const std::string& root = ref.path[0];
     const std::string second = ref.path.size() > 1 ? ref.path[1] : "";
     if (root == "inputs" || root == "vars") {
@@ -416,6 +416,7 @@ class Validator {
   const Playbook& pb_;
   const ConnectorCatalog& catalog_;
   Diagnostics& diags_;
+  const SourceIndex sources_;
   std::optional<TaskGraph> graph_;
 };
 
@@ -425,19 +426,37 @@ std::optional<TaskGraph> Validate(const Playbook& pb, const ConnectorCatalog& ca
   return Validator(pb, catalog, diags).Run();
 }
 
-SourceLocation LocateInScalar(const Playbook& pb, const YamlNode& scalar, std::size_t offset) {
+SourceIndex::SourceIndex(const Playbook& pb) {
+  for (const SourceFile& f : pb.sources) {
+    File file{f.path, f.text, {0}};
+    for (std::size_t i = 0; i < f.text.size(); ++i) {
+      if (f.text[i] == '\n') file.starts.push_back(i + 1);
+    }
+    files_.push_back(std::move(file));
+  }
+}
+
+std::string_view SourceIndex::Line(const std::string& path, int line) const {
+  for (const File& f : files_) {
+    if (f.path != path) continue;
+    if (line < 1 || static_cast<std::size_t>(line) > f.starts.size()) return {};
+    const std::size_t start = f.starts[static_cast<std::size_t>(line - 1)];
+    std::size_t end = f.text.find('\n', start);
+    if (end == std::string_view::npos) end = f.text.size();
+    return f.text.substr(start, end - start);
+  }
+  return {};
+}
+
+SourceLocation LocateInScalar(const SourceIndex& sources, const YamlNode& scalar, std::size_t offset) {
   if (offset == std::string::npos || !scalar.where.Known()) return scalar.where;
   if (scalar.scalar.find('\n') < offset) return scalar.where;
-  for (const SourceFile& f : pb.sources) {
-    if (f.path != scalar.where.file) continue;
-    const std::string_view line = LineOf(f.text, scalar.where.line);
-    const auto col = static_cast<std::size_t>(scalar.where.column - 1);
-    if (col >= line.size()) return scalar.where;
-    const char opener = line[col];
-    if (opener == '|' || opener == '>') return scalar.where;
-    return scalar.where.Shifted(offset + (opener == '"' || opener == '\'' ? 1 : 0));
-  }
-  return scalar.where;
+  const std::string_view line = sources.Line(scalar.where.file, scalar.where.line);
+  const auto col = static_cast<std::size_t>(scalar.where.column - 1);
+  if (col >= line.size()) return scalar.where;
+  const char opener = line[col];
+  if (opener == '|' || opener == '>') return scalar.where;
+  return scalar.where.Shifted(offset + (opener == '"' || opener == '\'' ? 1 : 0));
 }
 
 }  // namespace tenure::workflows

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "workflows/connector_schema.h"
 #include "workflows/diagnostic.h"
@@ -20,8 +22,24 @@ namespace tenure::workflows {
 // the graph itself could be built (no cycles), even if other errors were found.
 std::optional<TaskGraph> Validate(const Playbook& pb, const ConnectorCatalog& catalog, Diagnostics& diags);
 
+// The lines of every source file of a playbook, indexed once (for positions inside scalars).
+class SourceIndex {
+ public:
+  explicit SourceIndex(const Playbook& pb);
+  // Line `line` (1-based) of `file`, without its newline; "" when unknown.
+  std::string_view Line(const std::string& file, int line) const;
+
+ private:
+  struct File {
+    std::string_view path;
+    std::string_view text;
+    std::vector<std::size_t> starts;  // byte offset of each line
+  };
+  std::vector<File> files_;
+};
+
 // Where byte `offset` of a scalar's text is in the source: exact for plain and quoted one-line
 // scalars, the scalar's start otherwise.
-SourceLocation LocateInScalar(const Playbook& pb, const YamlNode& scalar, std::size_t offset);
+SourceLocation LocateInScalar(const SourceIndex& sources, const YamlNode& scalar, std::size_t offset);
 
 }  // namespace tenure::workflows
