@@ -1,8 +1,8 @@
 // YamlNode: a YAML document as a tree in which every node knows its file:line:col.
 //
-// Built from yaml-cpp's event parser rather than YAML::Node because playbooks need what YAML::Node
-// hides: the position of every key and value, whether a scalar was quoted (quoted "123" is a
-// string, plain 123 a number), and duplicated keys, which YAML::Load accepts silently.
+// Built from libyaml's event parser rather than a DOM because playbooks need what DOMs usually
+// hide: the position of every key and value, whether a scalar was quoted (quoted "123" is a
+// string, plain 123 a number), and duplicated keys, which yaml-cpp's YAML::Load accepts silently.
 #pragma once
 
 #include <cstddef>
