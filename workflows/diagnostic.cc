@@ -50,11 +50,17 @@ std::string Render(const Diagnostic& d) {
   out += '\n';
   if (!d.excerpt.empty() && d.where.column > 0) {
     out += "  " + d.excerpt + '\n';
-    std::string caret(static_cast<std::size_t>(d.where.column - 1), ' ');
-    // Keep tabs in the excerpt aligned under the caret.
-    for (std::size_t i = 0; i < caret.size() && i < d.excerpt.size(); ++i) {
-      if (d.excerpt[i] == '\t') caret[i] = '\t';
+    // The column counts characters; walk the excerpt's UTF-8 so the caret sits under the right
+    // one, keeping tabs as tabs.
+    std::string caret;
+    int column = 1;
+    for (std::size_t i = 0; i < d.excerpt.size() && column < d.where.column; ++i) {
+      const auto c = static_cast<unsigned char>(d.excerpt[i]);
+      if ((c & 0xC0) == 0x80) continue;
+      caret += c == '\t' ? '\t' : ' ';
+      ++column;
     }
+    caret.append(static_cast<std::size_t>(d.where.column - column), ' ');
     out += "  " + caret + "^\n";
   }
   return out;

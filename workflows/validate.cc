@@ -283,6 +283,10 @@ class Validator {
   }
 
   void CheckTemplate(const YamlNode& n, const Context& ctx) {
+    if (MentionsSecret(n.scalar)) {
+      auto refs = FindSecretRefs(n.scalar);
+      if (!refs) Error(LocateInScalar(sources_, n, refs.error().offset), ctx.path, refs.error().message);
+    }
     if (n.scalar.find("{{") == std::string::npos) return;
     auto tpl = Template::Parse(n.scalar);
     if (!tpl) {
@@ -456,7 +460,12 @@ SourceLocation LocateInScalar(const SourceIndex& sources, const YamlNode& scalar
   if (col >= line.size()) return scalar.where;
   const char opener = line[col];
   if (opener == '|' || opener == '>') return scalar.where;
-  return scalar.where.Shifted(offset + (opener == '"' || opener == '\'' ? 1 : 0));
+  // Columns count characters (as libyaml's marks do), not bytes: skip UTF-8 continuation bytes.
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < offset && i < scalar.scalar.size(); ++i) {
+    if ((static_cast<unsigned char>(scalar.scalar[i]) & 0xC0) != 0x80) ++chars;
+  }
+  return scalar.where.Shifted(chars + (opener == '"' || opener == '\'' ? 1 : 0));
 }
 
 }  // namespace tenure::workflows

@@ -132,3 +132,21 @@ TEST_CASE("the task graph orders tasks deterministically and answers ancestry", 
   CHECK_FALSE(c.graph->IsUpstream(e, d));
   CHECK(c.graph->Depth(d) == 2);
 }
+
+TEST_CASE("carets count characters, not bytes, before a mistake", "[validate][diagnostic]") {
+  auto c = Check(std::string(kHeader) + "tasks:\n  a: { uses: manual.task, with: { prompt: \"Zoë → {{ inputs.emial }}\" } }\n");
+  REQUIRE(c.diags.items().size() == 1);
+  const Diagnostic& d = c.diags.items()[0];
+  CHECK(d.where.ToString() == "pb.yaml:10:53");  // 'Zoë → ' is 6 characters, 9 bytes
+  AttachExcerpt(const_cast<Diagnostic&>(d), c.pb.sources[0].text);
+  CHECK(Render(d) ==
+        "pb.yaml:10:53: error: unknown input 'emial' (did you mean 'email'?)\n"
+        "    a: { uses: manual.task, with: { prompt: \"Zoë → {{ inputs.emial }}\" } }\n" +
+            std::string(2 + 52, ' ') + "^\n");
+}
+
+TEST_CASE("malformed secret references in task arguments are errors", "[validate]") {
+  CHECK(Errors("tasks:\n  a: { uses: manual.task, with: { prompt: \"${vault:x}\" } }\n") ==
+        std::vector<std::string>{
+            "pb.yaml:10:44: error: unknown secret reference '${vault:x}': use ${env:NAME} or ${file:PATH}"});
+}
