@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# Sets up (Debian packages, npm test server), builds with warnings as errors, runs every test.
-#   scripts/test.sh                     the README's test command
-#   TENURE_BUILD_DIR=build-asan TENURE_CMAKE_ARGS="-DTENURE_SANITIZE=address,undefined" scripts/test.sh
-# Exit status: ctest's (0 when every test passed).
+# The README's test command: sets up (Debian packages, npm test server), builds with warnings as
+# errors, runs every test, then builds and runs the whole suite again under AddressSanitizer +
+# UndefinedBehaviorSanitizer.
+#   scripts/test.sh                         both suites (what CI runs)
+#   TENURE_SANITIZERS=0 scripts/test.sh     the plain suite only (quicker, for development)
+# Exit status: non-zero when any test failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-build="${TENURE_BUILD_DIR:-build}"
-# shellcheck disable=SC2086  # TENURE_CMAKE_ARGS is a list of arguments
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="${TENURE_BUILD_TYPE:-RelWithDebInfo}" -DTENURE_WERROR=ON \
-  ${TENURE_CMAKE_ARGS:-}
-cmake --build "$build" -j2
-ctest --test-dir "$build" --output-on-failure -j2 --timeout 300
+
+suite() {  # suite BUILD_DIR BUILD_TYPE [CMAKE_ARGS...]
+  local build="$1" type="$2"
+  shift 2
+  echo "=== test: $build ($type $*)"
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$type" -DTENURE_WERROR=ON "$@"
+  cmake --build "$build" -j2
+  ctest --test-dir "$build" --output-on-failure -j2 --timeout 300
+}
+
+suite build RelWithDebInfo
+if [ "${TENURE_SANITIZERS:-1}" != 0 ]; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    suite build-asan Debug -DTENURE_SANITIZE=address,undefined
+fi

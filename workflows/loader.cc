@@ -153,6 +153,12 @@ class Loader {
       return;
     }
     if (!ExpectMap(root, "", "a playbook")) return;
+    if (root.Find("playbook") == nullptr && root.Find("params") != nullptr) {
+      Error(root.where, "",
+            "this looks like a task library (it has 'params' and no 'playbook'): libraries are checked "
+            "through a playbook that includes them");
+      return;
+    }
     CheckKeys(root, kTopKeys, "", "the playbook");
     pb_.where = root.where;
     if (const YamlNode* n = root.Find("playbook")) {

@@ -37,7 +37,7 @@ TEST_CASE("input values are checked against their types", "[inputs]") {
   CHECK(*CheckInputValue(pattern, Value("ab1")) == "does not match pattern '^[a-z]+$', got 'ab1'");
 }
 
-TEST_CASE("--set values are coerced to the input's type", "[inputs]") {
+TEST_CASE("values given with --set are coerced to the input's type", "[inputs]") {
   CHECK(CoerceInput(Spec("n", InputType::kInt), "42") == Value(42));
   CHECK(CoerceInput(Spec("b", InputType::kBool), "true") == Value(true));
   CHECK(CoerceInput(Spec("l", InputType::kList), "[a, b]") == Value(List{Value("a"), Value("b")}));

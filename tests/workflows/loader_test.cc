@@ -236,3 +236,9 @@ TEST_CASE("durations, rates and ids parse exactly", "[loader]") {
   CHECK(!IsValidId("a-b"));
   CHECK(!IsValidId(std::string(65, 'a')));
 }
+
+TEST_CASE("validating a task library directly says how to check it", "[loader][include]") {
+  CHECK(Check("params:\n  x: string\ntasks: {}\n").Lines() ==
+        std::vector<std::string>{"pb.yaml:1:1: error: this looks like a task library (it has 'params' and no "
+                                 "'playbook'): libraries are checked through a playbook that includes them"});
+}
