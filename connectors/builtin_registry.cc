@@ -1,0 +1,84 @@
+#include "connectors/builtin_registry.h"
+
+#include "connectors/exec/connector.h"
+#include "connectors/http_connector/connector.h"
+#include "connectors/scim/connector.h"
+#include "connectors/slack/connector.h"
+
+namespace tenure::connectors {
+namespace {
+
+class BuiltinRegistry final : public ConnectorFactory {
+ public:
+  BuiltinRegistry(http::HttpTransport& transport, SecretResolver& secrets, exec::ProcessRunner& runner)
+      : transport_(transport), secrets_(secrets), runner_(runner) {}
+
+  Result<std::unique_ptr<Connector>> Create(const workflows::ConnectionSpec& conn, Redactor& redactor) override {
+    auto config = ResolveConnectionConfig(conn, secrets_, redactor);
+    if (!config) return config.error();
+    auto made = Make(conn.connector, *config, redactor);
+    if (!made) {
+      return Error{made.error().code, "connection '" + conn.name + "': " + redactor.Redact(made.error().message)};
+    }
+    return made;
+  }
+
+ private:
+  Result<std::unique_ptr<Connector>> Make(const std::string& type, const Map& config, Redactor& redactor) {
+    if (type == "scim") {
+      auto c = scim::ParseScimConfig(config);
+      if (!c) return c.error();
+      return scim::MakeScimConnector(std::move(*c), transport_, redactor);
+    }
+    if (type == "http") {
+      auto c = http_connector::ParseHttpConnectorConfig(config);
+      if (!c) return c.error();
+      return http_connector::MakeHttpConnector(std::move(*c), transport_, redactor, secrets_);
+    }
+    if (type == "exec") {
+      auto c = exec::ParseExecConfig(config);
+      if (!c) return c.error();
+      return exec::MakeExecConnector(std::move(*c), runner_, redactor);
+    }
+    if (type == "slack") {
+      auto c = slack::ParseSlackConfig(config);
+      if (!c) return c.error();
+      return slack::MakeSlackConnector(std::move(*c), transport_, redactor);
+    }
+    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack)");
+  }
+
+  http::HttpTransport& transport_;
+  SecretResolver& secrets_;
+  exec::ProcessRunner& runner_;
+};
+
+// The real seams, owned alongside the registry they serve.
+class OwningBuiltinRegistry final : public ConnectorFactory {
+ public:
+  explicit OwningBuiltinRegistry(http::HttpTransport& transport)
+      : secrets_(files_), runner_(exec::MakePosixProcessRunner()), registry_(transport, secrets_, *runner_) {}
+  Result<std::unique_ptr<Connector>> Create(const workflows::ConnectionSpec& conn, Redactor& redactor) override {
+    return registry_.Create(conn, redactor);
+  }
+
+ private:
+  workflows::RealFileReader files_;
+  EnvFileSecretResolver secrets_;
+  std::unique_ptr<exec::ProcessRunner> runner_;
+  BuiltinRegistry registry_;
+};
+
+}  // namespace
+
+std::unique_ptr<ConnectorFactory> MakeBuiltinRegistry(boost::asio::any_io_executor /*ex*/,
+                                                      http::HttpTransport& transport) {
+  return std::make_unique<OwningBuiltinRegistry>(transport);
+}
+
+std::unique_ptr<ConnectorFactory> MakeBuiltinRegistry(http::HttpTransport& transport, SecretResolver& secrets,
+                                                      exec::ProcessRunner& runner) {
+  return std::make_unique<BuiltinRegistry>(transport, secrets, runner);
+}
+
+}  // namespace tenure::connectors

@@ -1,0 +1,255 @@
+#include "connectors/http_connector/connector.h"
+
+#include <algorithm>
+#include <exception>
+
+#include "connectors/http_support.h"
+
+namespace tenure::connectors::http_connector {
+namespace {
+
+using boost::asio::awaitable;
+template <class T>
+using Either = std::variant<T, Outcome>;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+std::string Str(const Map& m, std::string_view key) {
+  const Value* v = m.Find(key);
+  return v != nullptr && v->IsString() ? v->AsString() : std::string();
+}
+
+bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+std::string Unescape(std::string token) {
+  std::string out;
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    if (token[i] == '~' && i + 1 < token.size() && (token[i + 1] == '0' || token[i + 1] == '1')) {
+      out += token[i + 1] == '0' ? '~' : '/';
+      ++i;
+    } else {
+      out += token[i];
+    }
+  }
+  return out;
+}
+
+std::string QueryString(const Map& query) {
+  std::string out;
+  auto add = [&](const std::string& k, const Value& v) {
+    out += out.empty() ? "" : "&";
+    out += UrlEncode(k) + "=" + UrlEncode(v.ToText());
+  };
+  for (const auto& [k, v] : query) {
+    if (v.IsList()) {
+      for (const Value& item : v.AsList()) add(k, item);
+    } else {
+      add(k, v);
+    }
+  }
+  return out;
+}
+
+bool Expected(int status, const Value* expect) {
+  if (expect == nullptr || !expect->IsList() || expect->AsList().empty()) return IsSuccess(status);
+  const List& l = expect->AsList();
+  return std::any_of(l.begin(), l.end(), [&](const Value& v) { return v.IsInt() && v.AsInt() == status; });
+}
+
+Value ResultOf(int status, Value body) { return MakeMap({{"status", status}, {"body", std::move(body)}}); }
+
+class HttpConnector final : public Connector {
+ public:
+  HttpConnector(HttpConnectorConfig config, http::HttpTransport& transport, Redactor& redactor, SecretResolver& secrets)
+      : config_(std::move(config)), transport_(transport), redactor_(redactor), secrets_(secrets) {}
+
+  awaitable<Outcome> Invoke(const Action& action, const Context& ctx) override {
+    Outcome out;
+    std::exception_ptr error;
+    try {
+      if (action.name != "request") {
+        out = Fail(FailureClass::kPermanent, "http: unknown action '" + action.name + "'");
+      } else {
+        out = co_await Request(action.args, ctx);
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (error) out = FromException(error, "http request");
+    co_return RedactOutcome(std::move(out), redactor_);
+  }
+
+ private:
+  Result<std::string> Secret(const Value* v, std::string_view where) {
+    if (v == nullptr || !v->IsString()) return Error::InvalidArgument(std::string(where) + " must be a string");
+    auto s = ResolveSecretsIn(v->AsString(), where, secrets_, redactor_);
+    if (s) redactor_.Add(*s);  // literal credentials are secrets too
+    return s;
+  }
+
+  // The Authorization (or custom) header from the `auth` argument, else the connection token.
+  Result<std::optional<std::pair<std::string, std::string>>> AuthHeader(const Map& args) {
+    using Header = std::optional<std::pair<std::string, std::string>>;
+    const Value* auth = args.Find("auth");
+    if (auth == nullptr || !auth->IsMap()) {
+      if (config_.token.empty()) return Header();
+      return Header(std::pair<std::string, std::string>("Authorization", "Bearer " + config_.token));
+    }
+    const Map& a = auth->AsMap();
+    if (const Value* bearer = a.Find("bearer")) {
+      auto s = Secret(bearer, "auth.bearer");
+      if (!s) return s.error();
+      return Header(std::pair<std::string, std::string>("Authorization", "Bearer " + *s));
+    }
+    if (const Value* basic = a.Find("basic"); basic != nullptr && basic->IsMap()) {
+      auto user = Secret(basic->AsMap().Find("username"), "auth.basic.username");
+      auto pass = Secret(basic->AsMap().Find("password"), "auth.basic.password");
+      if (!user) return user.error();
+      if (!pass) return pass.error();
+      std::string token = Base64(*user + ":" + *pass);
+      redactor_.Add(token);
+      return Header(std::pair<std::string, std::string>("Authorization", "Basic " + token));
+    }
+    if (const Value* name = a.Find("header"); name != nullptr && name->IsString()) {
+      auto s = Secret(a.Find("value"), "auth.value");
+      if (!s) return s.error();
+      return Header(std::pair<std::string, std::string>(name->AsString(), *s));
+    }
+    return Error::InvalidArgument("auth must be {bearer: ..}, {basic: {username, password}} or {header, value}");
+  }
+
+  Result<http::HttpRequest> Build(const Map& args, const Context& ctx) {
+    http::HttpRequest req;
+    req.method = Str(args, "method");
+    std::transform(req.method.begin(), req.method.end(), req.method.begin(), ::toupper);
+    static constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
+    if (std::find(std::begin(kMethods), std::end(kMethods), req.method) == std::end(kMethods)) {
+      return Error::InvalidArgument("method must be GET, HEAD, POST, PUT, PATCH or DELETE");
+    }
+    std::string url = Str(args, "url");
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      if (config_.base_url.empty()) return Error::InvalidArgument("url is relative and the connection has no base_url");
+      url = config_.base_url + (url.rfind('/', 0) == 0 ? "" : "/") + url;
+    }
+    if (url.find_first_of(" \r\n\t") != std::string::npos) return Error::InvalidArgument("url contains whitespace");
+    if (const Value* q = args.Find("query"); q != nullptr && q->IsMap() && !q->AsMap().empty()) {
+      url += (url.find('?') == std::string::npos ? "?" : "&") + QueryString(q->AsMap());
+    }
+    req.url = std::move(url);
+    req.timeout = TimeLeft(ctx);
+    req.ca_file = config_.ca_file;
+    req.headers.emplace_back("Accept", "application/json");
+    const Value* arg_headers = args.Find("headers");
+    const Map* action_headers = arg_headers != nullptr && arg_headers->IsMap() ? &arg_headers->AsMap() : nullptr;
+    for (const Map* headers : {static_cast<const Map*>(&config_.headers), action_headers}) {
+      if (headers == nullptr) continue;
+      for (const auto& [k, v] : *headers) {
+        auto value = ResolveSecretsIn(v.ToText(), "header " + k, secrets_, redactor_);
+        if (!value) return value.error();
+        req.headers.emplace_back(k, std::move(*value));
+      }
+    }
+    auto auth = AuthHeader(args);
+    if (!auth) return auth.error();
+    if (*auth) req.headers.push_back(**auth);
+    if (req.method != "GET" && req.method != "HEAD" && !config_.idempotency_header.empty() &&
+        !ctx.idempotency_key.empty()) {
+      req.headers.emplace_back(config_.idempotency_header, ctx.idempotency_key);
+    }
+    if (const Value* json = args.Find("json")) {
+      req.headers.emplace_back("Content-Type", "application/json");
+      req.body = json->ToJson();
+    }
+    for (const auto& [k, v] : req.headers) {
+      if (HasLineBreak(k) || HasLineBreak(v) || k.empty()) {
+        return Error::InvalidArgument("header '" + k + "' contains a line break (refused)");
+      }
+    }
+    return req;
+  }
+
+  awaitable<Outcome> Request(const Map& args, const Context& ctx) {
+    auto req = Build(args, ctx);
+    if (!req) co_return Fail(FailureClass::kPermanent, "http request: " + req.error().message);
+    std::string what = "http " + req->method + " " + req->url.substr(0, req->url.find('?'));
+    const bool effectful = req->method != "GET" && req->method != "HEAD";
+    auto result = co_await transport_.Send(std::move(*req));
+    if (!result) co_return FromTransportError(result.error(), effectful, what, redactor_);
+    const http::HttpResponse& res = *result;
+    if (!Expected(res.status, args.Find("expect"))) co_return FromHttpStatus(res, what, "", "", redactor_);
+    std::optional<Value> json = ParseJsonBody(res.body);
+    Value out = ResultOf(res.status, json ? *json : Value(Excerpt(res.body, 64 * 1024)));
+    const Value* capture = args.Find("capture");
+    if (capture == nullptr || !capture->IsMap()) co_return Succeeded{std::move(out)};
+    for (const auto& [field, pointer] : capture->AsMap()) {
+      const Value* found = json && pointer.IsString() ? JsonPointer(*json, pointer.AsString()) : nullptr;
+      if (found == nullptr) {
+        co_return Fail(FailureClass::kPermanent,
+                       what + ": capture '" + field + "': nothing at " + pointer.ToText() +
+                           (json ? "" : " (the response is not JSON)"),
+                       res.status);
+      }
+      out.AsMap().Set(field, *found);
+    }
+    co_return Succeeded{std::move(out)};
+  }
+
+  HttpConnectorConfig config_;
+  http::HttpTransport& transport_;
+  Redactor& redactor_;
+  SecretResolver& secrets_;
+};
+
+}  // namespace
+
+const Value* JsonPointer(const Value& v, std::string_view pointer) {
+  const Value* at = &v;
+  if (pointer.empty()) return at;
+  if (pointer[0] != '/') return nullptr;
+  std::size_t pos = 1;
+  while (at != nullptr) {
+    std::size_t end = pointer.find('/', pos);
+    std::string token = Unescape(std::string(pointer.substr(pos, end == std::string_view::npos ? end : end - pos)));
+    if (at->IsMap()) {
+      at = at->AsMap().Find(token);
+    } else if (at->IsList()) {
+      const bool digits = !token.empty() && std::all_of(token.begin(), token.end(), ::isdigit) &&
+                          (token.size() == 1 || token[0] != '0');
+      std::size_t i = digits && token.size() < 10 ? std::stoul(token) : at->AsList().size();
+      at = i < at->AsList().size() ? &at->AsList()[i] : nullptr;
+    } else {
+      return nullptr;
+    }
+    if (end == std::string_view::npos) break;
+    pos = end + 1;
+  }
+  return at;
+}
+
+Result<HttpConnectorConfig> ParseHttpConnectorConfig(const Map& config) {
+  HttpConnectorConfig c;
+  c.base_url = Str(config, "base_url");
+  while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+  c.token = Str(config, "token");
+  c.ca_file = Str(config, "ca_file");
+  if (const Value* h = config.Find("headers")) {
+    if (!h->IsMap()) return Error::InvalidArgument("http: headers must be a mapping");
+    c.headers = h->AsMap();
+  }
+  if (const Value* i = config.Find("idempotency_header")) {
+    if (i->IsNull()) {
+      c.idempotency_header.clear();
+    } else if (i->IsString() && !HasLineBreak(i->AsString())) {
+      c.idempotency_header = i->AsString();
+    } else {
+      return Error::InvalidArgument("http: idempotency_header must be a header name or \"\"");
+    }
+  }
+  return c;
+}
+
+std::unique_ptr<Connector> MakeHttpConnector(HttpConnectorConfig config, http::HttpTransport& transport,
+                                             Redactor& redactor, SecretResolver& secrets) {
+  return std::make_unique<HttpConnector>(std::move(config), transport, redactor, secrets);
+}
+
+}  // namespace tenure::connectors::http_connector

@@ -1,0 +1,45 @@
+// The `scim` connector: SCIM 2.0 (RFC 7643/7644) Users and Groups against any provider.
+//
+// Behaviour per action (arguments as in connectors/catalog.cc):
+//   ensure_user      look up by userName (filter, verified; scan fallback, see client.h); create
+//                    if absent; PATCH what differs (PUT when PATCH is unsupported); a 409 on
+//                    create means someone else created it: look up again and adopt. Never
+//                    creates a second account.
+//   get_user         by id or userName; absent -> Failed kNotFound
+//   update_user      like ensure_user's update half, on an existing user
+//   deactivate_user / reactivate_user   PATCH active (nothing sent when it already matches)
+//   delete_user      404 / absent -> success (already gone)
+//   ensure_group     look up by displayName, create if absent (409 -> adopt)
+//   add_to_group     already a member -> success {added:false}; unknown `group` -> kNotFound
+//                    unless create_missing
+//   remove_from_group  not a member / noTarget / no such group -> success {removed:false}
+//   remove_from_all_groups  the user's `groups` attribute, else a `members[value eq ..]` filter;
+//                    result {id, groups:[{id, displayName}]} lists the groups left. Only
+//                    direct memberships are removed. If one removal fails the action fails;
+//                    a retry lists only the groups still held (those left earlier are gone
+//                    from the result: the engine keeps no partial results).
+//   list_users / list_groups  all pages
+// Results always hold `id`. Provider differences tolerated: PATCH answered with 204 and no body
+// (the resource is read back), POST without body or Location (looked up), string booleans,
+// attribute-name case, application/json instead of application/scim+json.
+#pragma once
+
+#include <memory>
+
+#include "connectors/connector.h"
+#include "connectors/http/transport.h"
+#include "connectors/redactor.h"
+#include "connectors/scim/client.h"
+#include "workflows/value.h"
+
+namespace tenure::connectors::scim {
+
+// The connector's settings from a resolved connection config (base_url, token or
+// username/password, ca_file, page_size). InvalidArgument naming the key on a bad one.
+Result<ScimConfig> ParseScimConfig(const Map& config);
+
+// `transport` and `redactor` must outlive the connector. Engine executor only.
+std::unique_ptr<Connector> MakeScimConnector(ScimConfig config, http::HttpTransport& transport,
+                                             const Redactor& redactor);
+
+}  // namespace tenure::connectors::scim

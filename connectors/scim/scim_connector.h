@@ -1,0 +1,64 @@
+// Internal to connectors/scim: the connector class, its actions split over users.cc and
+// groups.cc. Each action returns the Outcome to hand back (not yet redacted: Invoke redacts).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include "connectors/connector.h"
+#include "connectors/scim/client.h"
+
+namespace tenure::connectors::scim {
+
+class ScimConnector final : public Connector {
+ public:
+  ScimConnector(ScimConfig config, http::HttpTransport& transport, const Redactor& redactor)
+      : client_(std::move(config), transport, redactor) {}
+  boost::asio::awaitable<Outcome> Invoke(const Action& action, const Context& ctx) override;
+
+ private:
+  using Awaitable = boost::asio::awaitable<Outcome>;
+  Awaitable Dispatch(const Action& action, const Context& ctx);
+
+  // users.cc
+  Awaitable EnsureUser(const Map& args, const Context& ctx);
+  Awaitable GetUser(const Map& args, const Context& ctx);
+  Awaitable UpdateUser(const Map& args, const Context& ctx);
+  Awaitable SetActive(const Map& args, bool active, const Context& ctx);
+  Awaitable DeleteUser(const Map& args, const Context& ctx);
+  Awaitable ListAction(std::string_view collection, const Map& args, const Context& ctx);
+  // The user named by `id` or `userName`; absent -> Failed kNotFound.
+  boost::asio::awaitable<Either<Map>> ReadUser(const Map& args, const Context& ctx);
+  // Brings `current` to `desired` (PATCH, or PUT when unsupported); the resulting resource.
+  boost::asio::awaitable<Either<Map>> Reconcile(std::string_view collection, const Map& current, const Map& desired,
+                                                const Context& ctx);
+  // GET collection/id; 404 -> Failed kNotFound.
+  boost::asio::awaitable<Either<Map>> ReadById(std::string_view collection, std::string_view id, const Context& ctx);
+  // POST; a resource without body/Location is looked up by `key`; a 409 is adopted.
+  boost::asio::awaitable<Either<Map>> Create(std::string_view collection, std::string_view key, const Map& resource,
+                                             const Context& ctx);
+
+  // groups.cc
+  Awaitable EnsureGroup(const Map& args, const Context& ctx);
+  Awaitable AddToGroup(const Map& args, const Context& ctx);
+  Awaitable RemoveFromGroup(const Map& args, const Context& ctx);
+  Awaitable RemoveFromAllGroups(const Map& args, const Context& ctx);
+  // The group by group_id or `group` (displayName); nullopt when a named group does not exist.
+  boost::asio::awaitable<Either<std::optional<Map>>> ResolveGroup(const Map& args, const Context& ctx);
+  // Whether `user_id` is a member of `group`. Providers omit `members` when it is empty, and
+  // some omit it unless asked: when absent, the group is read again with attributes=members.
+  boost::asio::awaitable<Either<bool>> HasMember(const Map& group, std::string_view user_id, const Context& ctx);
+  // PATCH (or PUT) membership of `user_id` in `group`.
+  boost::asio::awaitable<Either<bool>> ChangeMembership(const Map& group, std::string_view user_id, bool add,
+                                                        const Context& ctx);
+
+  ScimClient client_;
+};
+
+// {id, userName, active, resource} for a user; {id, displayName, resource} for a group.
+Value UserResult(const Map& resource);
+Value GroupResult(const Map& resource);
+// The string argument `key`, or "" when absent.
+std::string StringArg(const Map& args, std::string_view key);
+bool IsMember(const Map& group, std::string_view user_id);
+
+}  // namespace tenure::connectors::scim

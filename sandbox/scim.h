@@ -1,0 +1,62 @@
+// ScimService: SCIM 2.0 (RFC 7643/7644) Users and Groups over the sandbox State.
+//
+// Endpoints, under /scim/v2: ServiceProviderConfig, ResourceTypes[/NAME], Schemas[/URN],
+// Users and Groups with POST, GET (by id, or a list with `filter`, `startIndex`, `count`),
+// PUT, PATCH and DELETE. Errors use the SCIM error schema with `status`, `scimType` and `detail`:
+// 400 invalidFilter / invalidSyntax / invalidValue / invalidPath / noTarget / mutability,
+// 404 for unknown ids, 409 uniqueness for a duplicate userName (case-insensitive) or group
+// displayName. Deleting a user removes it from every group. Users are rendered with their
+// read-only `groups`. Runs on the sandbox's single thread; not thread-safe.
+#pragma once
+
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "sandbox/message.h"
+#include "sandbox/state.h"
+
+namespace tenure::sandbox {
+
+class ScimService {
+ public:
+  // `state` and `rng` (for resource ids) must outlive the service.
+  ScimService(State& state, std::mt19937_64& rng) : state_(state), rng_(rng) {}
+
+  // Handles `req`; `sub_path` is the path after "/scim/v2" ("/Users/ID"). `base_url` is
+  // "http://host:port", used for meta.location and Location headers.
+  Response Handle(const Request& req, std::string_view sub_path, const std::string& base_url);
+
+  // A SCIM error response.
+  static Response Error(int status, std::string_view scim_type, std::string_view detail);
+
+ private:
+  enum class Kind { kUser, kGroup };
+  struct Route;
+
+  Response List(Kind kind, const Request& req, const std::string& base_url) const;
+  Response Create(Kind kind, const Request& req, const std::string& base_url);
+  Response Get(Kind kind, const std::string& id, const std::string& base_url) const;
+  Response Replace(Kind kind, const std::string& id, const Request& req, const std::string& base_url);
+  Response Patch(Kind kind, const std::string& id, const Request& req, const std::string& base_url);
+  Response Delete(Kind kind, const std::string& id);
+  Response Discovery(std::string_view sub_path, const std::string& base_url) const;
+
+  std::vector<boost::json::object>& Collection(Kind kind) { return kind == Kind::kUser ? state_.users : state_.groups; }
+  const std::vector<boost::json::object>& Collection(Kind kind) const {
+    return kind == Kind::kUser ? state_.users : state_.groups;
+  }
+  boost::json::object* Find(Kind kind, const std::string& id);
+  // Render: the resource as clients see it (meta.location, and a user's groups).
+  boost::json::object Render(Kind kind, const boost::json::object& resource, const std::string& base_url) const;
+  // Checks a resource about to be stored: the unique attribute is present and unused by others,
+  // and group members exist. `self_id` is "" for a create.
+  std::optional<Response> Check(Kind kind, boost::json::object& resource, const std::string& self_id) const;
+  std::string NewId();
+
+  State& state_;
+  std::mt19937_64& rng_;
+};
+
+}  // namespace tenure::sandbox

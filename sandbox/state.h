@@ -1,0 +1,53 @@
+// State: everything the sandbox holds, as plain data. SCIM resources are kept as the JSON objects
+// clients sent (plus server-set id/meta), so any attribute round-trips. Serializes to the JSON
+// that `/_sandbox/state` returns and `--state FILE` persists.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "workflows/error.h"
+
+namespace tenure::sandbox {
+
+struct SlackChannel {
+  std::string id;                    // "C0000001"
+  std::string name;                  // without '#'
+  std::vector<std::string> members;  // Slack user ids
+};
+
+struct SlackMessage {
+  std::string channel;  // channel id (or user id for a direct message)
+  std::string text;
+  std::string ts;       // Slack message timestamp, unique
+  boost::json::value blocks;    // as posted, null when absent
+  boost::json::value metadata;  // as posted ({"event_type", "event_payload"}), null when absent
+};
+
+struct State {
+  std::vector<boost::json::object> users;   // SCIM User resources in creation order
+  std::vector<boost::json::object> groups;  // SCIM Group resources in creation order
+  std::vector<SlackChannel> channels;
+  std::vector<SlackMessage> messages;
+  std::map<std::string, std::int64_t> echo_counts;  // Idempotency-Key -> requests seen
+  std::int64_t next_channel = 1;
+  std::int64_t next_ts = 1;
+};
+
+// The persisted form: {"users":[...],"groups":[...],"channels":[...],"messages":[...],
+// "echo_counts":{...},"next_channel":N,"next_ts":N}.
+boost::json::value StateToJson(const State& state);
+// Parses the persisted form. Fails (Parse) on malformed input, naming the field.
+Result<State> StateFromJson(const boost::json::value& json);
+
+// Writes `state` to `path` atomically: a temp file in the same directory, then rename. On failure
+// the temp file is removed and `path` is untouched.
+Result<bool> SaveState(const State& state, const std::string& path);
+// Reads `path`; a missing file is an empty State, not an error.
+Result<State> LoadState(const std::string& path);
+
+}  // namespace tenure::sandbox

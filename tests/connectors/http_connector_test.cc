@@ -1,0 +1,193 @@
+// The http connector (action `request`) against a scripted transport.
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "connectors/http_connector/connector.h"
+#include "connectors/http_support.h"
+#include "tests/connectors/support/scripted_transport.h"
+
+namespace tenure::connectors {
+namespace {
+
+using testing::FailureOf;
+using testing::HeaderOf;
+using testing::InvokeNow;
+using testing::Response;
+using testing::ResultMap;
+using testing::ScriptedTransport;
+using testing::SendResult;
+
+constexpr const char* kArgSecret = "arg-level-secret-0815";
+constexpr const char* kConnToken = "connection-token-4242";
+
+struct Fixture {
+  explicit Fixture(std::function<SendResult(const http::HttpRequest&)> handler = nullptr,
+                   std::string idempotency_header = "Idempotency-Key")
+      : transport(handler ? handler : [](const http::HttpRequest&) -> SendResult {
+          return Response(201, R"({"data":{"id":"r-1","tags":["a","b"],"a/b":{"m~n":5}}})");
+        }),
+        secrets(std::map<std::string, std::string>{{"env:API_KEY", kArgSecret}}) {
+    http_connector::HttpConnectorConfig c;
+    c.base_url = "http://api.test/v1";
+    c.token = kConnToken;
+    c.idempotency_header = std::move(idempotency_header);
+    redactor.Add(kConnToken);
+    connector = http_connector::MakeHttpConnector(c, transport, redactor, secrets);
+  }
+  Outcome Do(Map args, std::string key = "run1/task1") {
+    return InvokeNow(*connector, "request", std::move(args), std::move(key));
+  }
+  ScriptedTransport transport;
+  MapSecretResolver secrets;
+  Redactor redactor;
+  std::unique_ptr<Connector> connector;
+};
+
+TEST_CASE("http request: URL, query, JSON body, capture", "[http-connector]") {
+  Fixture f;
+  Outcome o = f.Do(
+      MakeMap({{"method", "post"},
+               {"url", "items"},
+               {"query", MakeMap({{"q", "a b&c=\"d\""}, {"tag", List{Value("x"), Value("é")}}})},
+               {"json", MakeMap({{"name", "O'Brien \"$(id)\"\n"}})},
+               {"capture", MakeMap({{"id", "/data/id"}, {"second", "/data/tags/1"}, {"odd", "/data/a~1b/m~0n"}})}}));
+  REQUIRE(std::holds_alternative<Succeeded>(o));
+  const Map& r = ResultMap(o);
+  CHECK(r.Find("status")->AsInt() == 201);
+  CHECK(r.Find("id")->AsString() == "r-1");
+  CHECK(r.Find("second")->AsString() == "b");
+  CHECK(r.Find("odd")->AsInt() == 5);
+  const http::HttpRequest& req = f.transport.requests[0];
+  CHECK(req.method == "POST");
+  CHECK(req.url == "http://api.test/v1/items?q=a%20b%26c%3D%22d%22&tag=x&tag=%C3%A9");
+  CHECK(req.body == R"({"name":"O'Brien \"$(id)\"\n"})");
+  CHECK(HeaderOf(req, "Content-Type") == "application/json");
+  CHECK(HeaderOf(req, "Authorization") == std::string("Bearer ") + kConnToken);
+  // The transport's deadline is what is left of the attempt's (InvokeNow gives it 20 s).
+  CHECK(req.timeout <= std::chrono::seconds(20));
+  CHECK(req.timeout > std::chrono::seconds(15));
+}
+
+TEST_CASE("http request: idempotency key on every non-GET request", "[http-connector]") {
+  Fixture f;
+  for (std::string m : {"POST", "PUT", "PATCH", "DELETE", "GET"}) {
+    REQUIRE(std::holds_alternative<Succeeded>(f.Do(MakeMap({{"method", m}, {"url", "/x"}}), "run7/task3/item2")));
+    auto key = HeaderOf(f.transport.requests.back(), "Idempotency-Key");
+    if (m == "GET") {
+      CHECK_FALSE(key.has_value());
+    } else {
+      CHECK(key == "run7/task3/item2");
+    }
+  }
+  Fixture custom(nullptr, "X-Request-Id");
+  REQUIRE(std::holds_alternative<Succeeded>(custom.Do(MakeMap({{"method", "POST"}, {"url", "/x"}}))));
+  CHECK(HeaderOf(custom.transport.requests[0], "X-Request-Id") == "run1/task1");
+  Fixture off(nullptr, "");
+  REQUIRE(std::holds_alternative<Succeeded>(off.Do(MakeMap({{"method", "POST"}, {"url", "/x"}}))));
+  CHECK_FALSE(HeaderOf(off.transport.requests[0], "Idempotency-Key").has_value());
+}
+
+TEST_CASE("http request: a retried request carries the same key (one effect at the receiver)", "[http-connector]") {
+  std::set<std::string> seen;
+  int effects = 0;
+  Fixture f([&](const http::HttpRequest& r) -> SendResult {
+    if (seen.insert(*HeaderOf(r, "Idempotency-Key")).second) ++effects;
+    return Response(200, "{}");
+  });
+  Map args = MakeMap({{"method", "POST"}, {"url", "/orders"}, {"json", MakeMap({{"n", 1}})}});
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do(args, "run1/order")));
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do(args, "run1/order")));
+  CHECK(effects == 1);
+}
+
+TEST_CASE("http request: auth from secret references, never echoed", "[http-connector]") {
+  Fixture f([](const http::HttpRequest& r) -> SendResult {
+    return Response(403, R"({"message":"key )" +
+                             HeaderOf(r, "X-Api-Key").value_or(HeaderOf(r, "Authorization").value_or("")) +
+                             R"( is not allowed"})");
+  });
+  Outcome o = f.Do(MakeMap(
+      {{"method", "GET"}, {"url", "/x"}, {"auth", MakeMap({{"header", "X-Api-Key"}, {"value", "${env:API_KEY}"}})}}));
+  REQUIRE(FailureOf(o));
+  CHECK(FailureOf(o)->cls == FailureClass::kPermanent);
+  CHECK(HeaderOf(f.transport.requests[0], "X-Api-Key") == kArgSecret);
+  CHECK(testing::OutcomeText(o).find(kArgSecret) == std::string::npos);
+  Outcome basic =
+      f.Do(MakeMap({{"method", "GET"},
+                    {"url", "/x"},
+                    {"auth", MakeMap({{"basic", MakeMap({{"username", "svc"}, {"password", "${env:API_KEY}"}})}})}}));
+  CHECK(HeaderOf(f.transport.requests[1], "Authorization") == "Basic " + Base64(std::string("svc:") + kArgSecret));
+  CHECK(testing::OutcomeText(basic).find(Base64(std::string("svc:") + kArgSecret)) == std::string::npos);
+  Outcome bearer = f.Do(MakeMap({{"method", "GET"}, {"url", "/x"}, {"auth", MakeMap({{"bearer", "${env:API_KEY}"}})}}));
+  CHECK(HeaderOf(f.transport.requests[2], "Authorization") == std::string("Bearer ") + kArgSecret);
+  CHECK(testing::OutcomeText(bearer).find(kArgSecret) == std::string::npos);
+  Outcome missing = f.Do(MakeMap({{"method", "GET"}, {"url", "/x"}, {"auth", MakeMap({{"bearer", "${env:NOPE}"}})}}));
+  REQUIRE(FailureOf(missing));
+  CHECK(FailureOf(missing)->message == "http request: auth.bearer: environment variable NOPE is not set");
+  CHECK(f.transport.requests.size() == 3);
+}
+
+TEST_CASE("http request: expect, statuses and transport errors", "[http-connector]") {
+  int status = 404;
+  Fixture f([&](const http::HttpRequest&) -> SendResult {
+    return Response(status, R"({"error":"nope"})", {{"Retry-After", "9"}});
+  });
+  Outcome accepted = f.Do(MakeMap({{"method", "DELETE"}, {"url", "/x"}, {"expect", List{Value(200), Value(404)}}}));
+  REQUIRE(std::holds_alternative<Succeeded>(accepted));
+  CHECK(ResultMap(accepted).Find("status")->AsInt() == 404);
+  Outcome nf = f.Do(MakeMap({{"method", "GET"}, {"url", "/x"}}));
+  REQUIRE(FailureOf(nf));
+  CHECK(FailureOf(nf)->cls == FailureClass::kNotFound);
+  status = 429;
+  Outcome throttled = f.Do(MakeMap({{"method", "GET"}, {"url", "/x"}}));
+  REQUIRE(std::holds_alternative<RetryLater>(throttled));
+  CHECK(std::get<RetryLater>(throttled).after == std::chrono::seconds(9));
+  status = 409;
+  CHECK(FailureOf(f.Do(MakeMap({{"method", "POST"}, {"url", "/x"}})))->cls == FailureClass::kConflict);
+  status = 200;
+  Outcome unexpected = f.Do(MakeMap({{"method", "POST"}, {"url", "/x"}, {"expect", List{Value(201)}}}));
+  REQUIRE(FailureOf(unexpected));
+  CHECK(FailureOf(unexpected)->cls == FailureClass::kPermanent);
+
+  Fixture dropped([](const http::HttpRequest&) -> SendResult { return http::TransportError{"reset", true, false}; });
+  CHECK(std::holds_alternative<Unknown>(dropped.Do(MakeMap({{"method", "POST"}, {"url", "/x"}}))));
+  CHECK(std::holds_alternative<RetryLater>(dropped.Do(MakeMap({{"method", "GET"}, {"url", "/x"}}))));
+  Fixture refused([](const http::HttpRequest&) -> SendResult { return http::TransportError{"refused", false, false}; });
+  CHECK(std::holds_alternative<RetryLater>(refused.Do(MakeMap({{"method", "POST"}, {"url", "/x"}}))));
+}
+
+TEST_CASE("http request: malformed bodies and bad arguments", "[http-connector]") {
+  Fixture f([](const http::HttpRequest&) -> SendResult { return Response(200, "<html>ok</html>"); });
+  Outcome text = f.Do(MakeMap({{"method", "GET"}, {"url", "/x"}}));
+  REQUIRE(std::holds_alternative<Succeeded>(text));
+  CHECK(ResultMap(text).Find("body")->AsString() == "<html>ok</html>");
+  Outcome capture = f.Do(MakeMap({{"method", "GET"}, {"url", "/x"}, {"capture", MakeMap({{"id", "/id"}})}}));
+  REQUIRE(FailureOf(capture));
+  CHECK(FailureOf(capture)->message ==
+        "http GET http://api.test/v1/x: capture 'id': nothing at /id (the response is not JSON)");
+  std::size_t sent = f.transport.requests.size();
+  for (Map bad :
+       {MakeMap({{"method", "TRACE"}, {"url", "/x"}}), MakeMap({{"method", "GET"}, {"url", "/x\r\nHost: evil"}}),
+        MakeMap({{"method", "GET"}, {"url", "/x"}, {"headers", MakeMap({{"X-A", "v\r\nX-Injected: 1"}})}}),
+        MakeMap({{"method", "GET"}, {"url", "/x"}, {"auth", MakeMap({{"digest", "x"}})}})}) {
+    Outcome o = f.Do(bad);
+    REQUIRE(FailureOf(o));
+    CHECK(FailureOf(o)->cls == FailureClass::kPermanent);
+  }
+  CHECK(f.transport.requests.size() == sent);
+}
+
+TEST_CASE("http JSON pointer", "[http-connector]") {
+  Value v = *ParseJsonBody(R"({"a":[{"b":1}],"":2,"x/y":3,"0":4})");
+  CHECK(http_connector::JsonPointer(v, "/a/0/b")->AsInt() == 1);
+  CHECK(http_connector::JsonPointer(v, "/")->AsInt() == 2);
+  CHECK(http_connector::JsonPointer(v, "/x~1y")->AsInt() == 3);
+  CHECK(http_connector::JsonPointer(v, "/0")->AsInt() == 4);
+  CHECK(http_connector::JsonPointer(v, "/a/1") == nullptr);
+  CHECK(http_connector::JsonPointer(v, "/a/01") == nullptr);
+  CHECK(http_connector::JsonPointer(v, "a") == nullptr);
+  CHECK(http_connector::JsonPointer(v, "") == &v);
+}
+
+}  // namespace
+}  // namespace tenure::connectors

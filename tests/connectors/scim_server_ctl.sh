@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Starts or stops the real SCIM 2.0 test servers (tests/connectors/scim_server: scimmy +
+# scimmy-routers) for the ctest fixture `scimmy`.
+#
+#   scim_server_ctl.sh start STATE_DIR   two servers on 127.0.0.1, free ports: one with PATCH
+#                                        (STATE_DIR/port), one advertising no PATCH
+#                                        (STATE_DIR/nopatch_port); pids in STATE_DIR/*.pid.
+#                                        Waits (bounded, 20 s) until both accept connections.
+#   scim_server_ctl.sh stop STATE_DIR    TERM, then KILL after 5 s; removes the state files.
+# The bearer token is tenure-scimmy-token. Needs node and `npm ci` done (scripts/setup.sh).
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+server_dir="$here/scim_server"
+cmd="${1:?start|stop}"
+state="${2:?state directory}"
+
+start_one() {  # name extra-args...
+  local name="$1"; shift
+  rm -f "$state/$name" "$state/$name.pid"
+  node "$server_dir/server.js" --port 0 --token tenure-scimmy-token --port-file "$state/$name" "$@" \
+    </dev/null >"$state/$name.log" 2>&1 &
+  echo $! >"$state/$name.pid"
+}
+
+wait_ready() {  # name
+  local name="$1"
+  for _ in $(seq 1 200); do
+    if [ -s "$state/$name" ] && (exec 3<>"/dev/tcp/127.0.0.1/$(cat "$state/$name")") 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$(cat "$state/$name.pid")" 2>/dev/null; then
+      echo "scim server $name exited:" >&2; cat "$state/$name.log" >&2; return 1
+    fi
+    sleep 0.1
+  done
+  echo "scim server $name not ready after 20 s" >&2; cat "$state/$name.log" >&2; return 1
+}
+
+stop_one() {  # name
+  local pidfile="$state/$1.pid"
+  [ -f "$pidfile" ] || return 0
+  local pid; pid="$(cat "$pidfile")"
+  if kill -TERM "$pid" 2>/dev/null; then
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile" "$state/$1"
+}
+
+case "$cmd" in
+  start)
+    command -v node >/dev/null || { echo "node is not installed (run scripts/setup.sh)" >&2; exit 1; }
+    [ -d "$server_dir/node_modules/scimmy" ] || {
+      echo "scim_server dependencies missing: run scripts/setup.sh (npm ci in $server_dir)" >&2; exit 1; }
+    mkdir -p "$state"
+    stop_one port; stop_one nopatch_port
+    start_one port
+    start_one nopatch_port --no-patch
+    wait_ready port
+    wait_ready nopatch_port
+    echo "scim servers on ports $(cat "$state/port") and $(cat "$state/nopatch_port")"
+    ;;
+  stop)
+    stop_one port; stop_one nopatch_port
+    ;;
+  *) echo "usage: $0 start|stop STATE_DIR" >&2; exit 2 ;;
+esac
