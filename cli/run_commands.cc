@@ -1,7 +1,330 @@
-// Placeholder until the engine lands: run, runs, status, logs, resume, retry, cancel, approve,
-// reject, report.
+// run, resume, retry, cancel, approve, reject: the commands that start or change runs. The read-only
+// ones (runs, status, logs, report) are in cli/run_views.cc.
+#include <spawn.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fcntl.h>
+#include <iostream>
+
 #include "cli/commands.h"
+#include "cli/engine_host.h"
+#include "cli/load.h"
+#include "cli/progress.h"
+#include "cli/run_views.h"
+#include "connectors/catalog.h"
+#include "engine/run_control.h"
+
+extern char** environ;
 
 namespace tenure::cli {
-void RegisterRunCommands(CLI::App&, ExitCode*) {}
+namespace {
+
+using engine::RunStatus;
+
+struct RunOptions {
+  std::string file;
+  std::vector<std::string> inputs;
+  std::vector<std::string> sets;
+  std::string key;
+  std::string db;
+  bool json = false;
+  bool detach = false;
+};
+
+// Executes `id` with live progress and prints the summary; the exit code follows the run.
+ExitCode ExecuteWithProgress(EngineHost& host, const std::string& id, bool json, std::vector<std::string> tasks) {
+  if (tasks.empty()) {
+    if (auto rows = host.store().GetTasks(id)) {
+      for (const auto& r : *rows) {
+        if (r.item < 0 && r.task.find(':') == std::string::npos) tasks.push_back(r.task);
+      }
+    }
+  }
+  auto reporter = MakeProgress(ChooseStyle(json), std::cout, std::move(tasks));
+  bool interrupted = false;
+  auto status = host.Execute(id, reporter.get(), &interrupted);
+  if (interrupted) {
+    std::cerr << "interrupted: run " << id << " stays resumable: tenure resume " << id << "\n";
+    return ExitCode::kInterrupted;
+  }
+  if (!status) {
+    std::cerr << "tenure: " << status.error().message << "\n";
+    return status.error().Is(Errc::kIo) ? ExitCode::kInternal : ExitCode::kUsage;
+  }
+  if (json) {
+    auto run = host.store().GetRun(id);
+    std::cout << "{\"run\":\"" << id << "\",\"status\":\"" << engine::RunStatusName(*status) << "\",\"error\":"
+              << Value(run ? run->error : std::string()).ToJson() << "}\n";
+  } else {
+    PrintSummary(host.store(), id, std::cout);
+  }
+  return ExitCodeFor(*status);
+}
+
+// Starts `tenure resume ID --db DB` as a detached process (own session, no terminal).
+ExitCode Detach(const std::string& id, const std::string& db) {
+  const std::string self = "/proc/self/exe";
+  std::vector<std::string> args = {"tenure", "resume", id, "--db", engine::DefaultDbPath(db)};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  for (int fd = 0; fd <= 2; ++fd) posix_spawn_file_actions_addopen(&files, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, self.c_str(), &files, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&files);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    std::cerr << "tenure: cannot start the background process: " << std::strerror(rc) << "\n";
+    return ExitCode::kInternal;
+  }
+  std::cout << "run " << id << " started in the background (pid " << pid << "); follow it with: tenure logs " << id
+            << "\n";
+  return ExitCode::kOk;
+}
+
+ExitCode Run(const RunOptions& o) {
+  workflows::RealFileReader files;
+  LoadedPlaybook lp = LoadAndValidate(files, connectors::BuiltinCatalog(), o.file);
+  workflows::Diagnostics diags = lp.diags;
+  Map inputs;
+  if (!diags.HasErrors()) {
+    const auto given = ReadGivenInputs(files, lp.pb, o.inputs, o.sets, diags);
+    inputs = workflows::ResolveInputs(lp.pb.inputs, given, workflows::SourceLocation{o.file, 0, 0}, diags);
+  }
+  if (diags.HasErrors() || !lp.graph) {
+    PrintDiagnostics(diags, std::cerr);
+    return ExitCode::kUsage;
+  }
+  auto host = EngineHost::Open(o.db);
+  if (!host) {
+    std::cerr << "tenure: " << host.error().message << "\n";
+    return ExitCode::kInternal;
+  }
+  // Resolve every connection's secrets now: a missing one stops the run before it exists, and
+  // every value is known to the redactor before the inputs are stored.
+  for (const auto& conn : lp.pb.connections) {
+    if (conn.builtin) continue;
+    auto c = (*host)->factory().Create(conn, (*host)->redactor());
+    if (!c) {
+      std::cerr << "tenure: connection '" << conn.name << "': " << c.error().message << "\n";
+      return ExitCode::kUsage;
+    }
+  }
+  engine::NewRun run;
+  run.playbook = &lp.pb;
+  run.inputs = (*host)->redactor().RedactValue(Value(std::move(inputs))).AsMap();
+  run.trigger = "cli:" + engine::CurrentUser();
+  run.trigger_key = o.key;
+  auto created = engine::CreateRun((*host)->store(), run, (*host)->clock().Now());
+  if (!created) {
+    std::cerr << "tenure: " << created.error().message << "\n";
+    return ExitCode::kInternal;
+  }
+  if (!created->created) {
+    auto existing = (*host)->store().GetRun(created->id);
+    const RunStatus s = existing ? existing->status : RunStatus::kPending;
+    std::cout << "run " << created->id << " already exists for key " << o.key << " (" << engine::RunStatusName(s)
+              << "); not starting another\n";
+    return ExitCodeFor(s);
+  }
+  if (o.detach) return Detach(created->id, o.db);
+  if (!o.json) std::cerr << "run " << created->id << ": playbook " << lp.pb.name << "\n";
+  std::vector<std::string> tasks;
+  for (const auto& t : lp.pb.tasks) tasks.push_back(t.id);
+  return ExecuteWithProgress(**host, created->id, o.json, std::move(tasks));
+}
+
+struct ResumeOptions {
+  std::string run;
+  bool all = false;
+  std::string db;
+  bool json = false;
+  std::string task;  // retry only
+};
+
+// Whether resuming a waiting run can change anything: a decision recorded since it parked, or a
+// timer that is due. (`resume --all` from cron must not add two log lines per parked run a minute.)
+bool CanProgress(engine::StateStore& store, const engine::RunRecord& run, std::int64_t now_ms) {
+  if (run.status != RunStatus::kWaiting) return true;
+  auto rows = store.GetTasks(run.id);
+  if (!rows) return true;  // let Execute report the problem
+  for (const engine::TaskRecord& t : *rows) {
+    if (t.updated_ms > run.updated_ms) return true;
+    if (t.status == engine::TaskStatus::kWaiting && t.due_ms != 0 && t.due_ms <= now_ms) return true;
+  }
+  return false;
+}
+
+ExitCode Resume(const ResumeOptions& o) {
+  auto host = EngineHost::Open(o.db);
+  if (!host) {
+    std::cerr << "tenure: " << host.error().message << "\n";
+    return ExitCode::kInternal;
+  }
+  if (!o.all) return ExecuteWithProgress(**host, o.run, o.json, {});
+  auto runs = (*host)->store().ListRuns({});
+  if (!runs) {
+    std::cerr << "tenure: " << runs.error().message << "\n";
+    return ExitCode::kInternal;
+  }
+  ExitCode worst = ExitCode::kOk;
+  int resumed = 0;
+  int parked = 0;
+  for (const engine::RunRecord& r : *runs) {
+    const bool open = r.status == RunStatus::kPending || r.status == RunStatus::kWaiting ||
+                      (r.status == RunStatus::kRunning && (r.owner.empty() || engine::OwnerGone(r.owner)));
+    if (!open) continue;
+    if (!CanProgress((*host)->store(), r, engine::ToUnixMillis((*host)->clock().Now()))) {
+      if (worst == ExitCode::kOk) worst = ExitCode::kWaiting;
+      ++parked;
+      continue;
+    }
+    ++resumed;
+    const ExitCode c = ExecuteWithProgress(**host, r.id, o.json, {});
+    if (c == ExitCode::kInterrupted) return c;
+    if (ToInt(c) > ToInt(worst) && c != ExitCode::kWaiting) worst = c;
+    if (c == ExitCode::kWaiting && worst == ExitCode::kOk) worst = c;
+  }
+  if (resumed == 0) {
+    std::cout << "nothing to resume" << (parked > 0 ? " (" + std::to_string(parked) + " waiting for a decision or a timer)" : "")
+              << "\n";
+  }
+  return worst;
+}
+
+ExitCode RetryCommand(const ResumeOptions& o) {
+  auto host = EngineHost::Open(o.db);
+  if (!host) {
+    std::cerr << "tenure: " << host.error().message << "\n";
+    return ExitCode::kInternal;
+  }
+  auto reset = engine::Retry((*host)->store(), o.run, o.task, (*host)->clock().Now());
+  if (!reset) {
+    std::cerr << "tenure: " << reset.error().message << "\n";
+    return ExitCode::kUsage;
+  }
+  if (!o.json) std::cerr << "run " << o.run << ": " << *reset << " task rows to run again\n";
+  return ExecuteWithProgress(**host, o.run, o.json, {});
+}
+
+struct DecideOptions {
+  std::string run;
+  std::string task;
+  std::string note;
+  std::string db;
+};
+
+ExitCode DecideCommand(const DecideOptions& o, bool approve) {
+  auto store = engine::OpenSqliteStore(engine::DefaultDbPath(o.db));
+  if (!store) {
+    std::cerr << "tenure: " << store.error().message << "\n";
+    return ExitCode::kInternal;
+  }
+  const std::string user = engine::CurrentUser();
+  auto r = engine::Decide(**store, o.run, o.task, approve, user, o.note, std::chrono::system_clock::now());
+  if (!r) {
+    std::cerr << "tenure: " << r.error().message << "\n";
+    return r.error().Is(Errc::kIo) ? ExitCode::kInternal : ExitCode::kUsage;
+  }
+  std::cout << "task " << o.task << " of run " << o.run << (approve ? " approved" : " rejected") << " by " << user
+            << "; continue with: tenure resume " << o.run << "\n";
+  return ExitCode::kOk;
+}
+
+ExitCode CancelCommand(const std::string& run, const std::string& db) {
+  auto store = engine::OpenSqliteStore(engine::DefaultDbPath(db));
+  if (!store) {
+    std::cerr << "tenure: " << store.error().message << "\n";
+    return ExitCode::kInternal;
+  }
+  auto r = engine::Cancel(**store, run, std::chrono::system_clock::now());
+  if (!r) {
+    std::cerr << "tenure: " << r.error().message << "\n";
+    return r.error().Is(Errc::kIo) ? ExitCode::kInternal : ExitCode::kUsage;
+  }
+  if (*r) {
+    std::cout << "run " << run << " cancelled\n";
+  } else {
+    std::cout << "cancellation of run " << run << " requested: the process executing it stops within a second\n";
+  }
+  return ExitCode::kOk;
+}
+
+void AddDb(CLI::App* cmd, std::string* db) {
+  cmd->add_option("--db", *db, "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db)");
+}
+
+}  // namespace
+
+void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
+  auto run = std::make_shared<RunOptions>();
+  CLI::App* r = app.add_subcommand("run", "Start a run of a playbook and follow it to the end");
+  r->add_option("file", run->file, "Playbook file")->required();
+  r->add_option("--input", run->inputs, "YAML/JSON file of input values (repeatable)");
+  r->add_option("--set", run->sets, "One input value: name=value (repeatable)");
+  r->add_option("--key", run->key, "Trigger key: a second run with the same key returns the first one");
+  r->add_flag("--json", run->json, "Print one JSON event per line instead of a progress display");
+  r->add_flag("--detach", run->detach, "Start the run in the background and print its id");
+  AddDb(r, &run->db);
+  r->footer(
+      "Examples:\n"
+      "  tenure run onboarding.yaml --input people/ada.yaml\n"
+      "  tenure run offboarding.yaml --set email=bob@example.com --set last_day=2026-03-31 --key hr-4711\n"
+      "  tenure run onboarding.yaml --input ada.yaml --json | jq .kind\n"
+      "Exit codes: 0 succeeded, 1 failed, 2 usage or validation error, 3 waiting, 4 cancelled.");
+  r->callback([run, exit_code] { *exit_code = Run(*run); });
+
+  auto resume = std::make_shared<ResumeOptions>();
+  CLI::App* rs = app.add_subcommand("resume", "Continue a run (after a crash, an approval or a timer)");
+  rs->add_option("run", resume->run, "Run id");
+  rs->add_flag("--all", resume->all, "Every pending, waiting or orphaned run");
+  rs->add_flag("--json", resume->json, "JSON events");
+  AddDb(rs, &resume->db);
+  rs->footer("Examples:\n  tenure resume r20261123-074512-3fa9c1\n  tenure resume --all   # e.g. from cron, for due timers");
+  rs->callback([resume, exit_code] {
+    if (resume->run.empty() == !resume->all) {
+      std::cerr << "tenure resume: give a run id or --all\n";
+      *exit_code = ExitCode::kUsage;
+      return;
+    }
+    *exit_code = Resume(*resume);
+  });
+
+  auto retry = std::make_shared<ResumeOptions>();
+  CLI::App* rt = app.add_subcommand("retry", "Run the failed tasks of a run again (same idempotency keys)");
+  rt->add_option("run", retry->run, "Run id")->required();
+  rt->add_option("--task", retry->task, "Only this failed task");
+  rt->add_flag("--json", retry->json, "JSON events");
+  AddDb(rt, &retry->db);
+  rt->footer("Example:\n  tenure retry r20261123-074512-3fa9c1 --task grant_github");
+  rt->callback([retry, exit_code] { *exit_code = RetryCommand(*retry); });
+
+  auto cancel = std::make_shared<DecideOptions>();
+  CLI::App* c = app.add_subcommand("cancel", "Stop a run: nothing new starts, calls in flight are cancelled");
+  c->add_option("run", cancel->run, "Run id")->required();
+  AddDb(c, &cancel->db);
+  c->callback([cancel, exit_code] { *exit_code = CancelCommand(cancel->run, cancel->db); });
+
+  for (const bool approve : {true, false}) {
+    auto d = std::make_shared<DecideOptions>();
+    CLI::App* a = app.add_subcommand(approve ? "approve" : "reject",
+                                     approve ? "Approve a waiting manual task (records your user name and the time)"
+                                             : "Reject a waiting manual task: it fails, its dependents are skipped");
+    a->add_option("run", d->run, "Run id")->required();
+    a->add_option("task", d->task, "Task id")->required();
+    a->add_option("--note", d->note, "Why; stored with the decision");
+    AddDb(a, &d->db);
+    a->footer(std::string("Example:\n  tenure ") + (approve ? "approve" : "reject") +
+              " r20261123-074512-3fa9c1 admin_access --note \"ticket IT-1234\"\nThen: tenure resume RUN");
+    a->callback([d, exit_code, approve] { *exit_code = DecideCommand(*d, approve); });
+  }
+  RegisterRunViews(app, exit_code);
+}
+
 }  // namespace tenure::cli

@@ -10,6 +10,7 @@ enum class ExitCode : int {
   kWaiting = 3,     // a run is waiting for an approval or a timer
   kCancelled = 4,   // a run was cancelled
   kInternal = 70,   // a bug or an unexpected environment failure (EX_SOFTWARE)
+  kInterrupted = 130,  // SIGINT/SIGTERM stopped the process; the run stays resumable
 };
 
 inline int ToInt(ExitCode c) { return static_cast<int>(c); }

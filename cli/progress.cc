@@ -1,0 +1,180 @@
+#include "cli/progress.h"
+
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <ctime>
+#include <map>
+
+namespace tenure::cli {
+namespace {
+
+using engine::EventRecord;
+
+std::string Subject(const EventRecord& e) {
+  if (e.task.empty()) return "run";
+  return e.item >= 0 ? e.task + "[" + std::to_string(e.item) + "]" : e.task;
+}
+
+class PlainProgress final : public engine::Reporter {
+ public:
+  explicit PlainProgress(std::ostream& out) : out_(out) {}
+  void OnEvent(const EventRecord& e) override {
+    out_ << ClockTime(e.at_ms) << "  " << Subject(e) << "  " << e.kind;
+    if (!e.detail.empty()) out_ << ": " << e.detail;
+    out_ << "\n" << std::flush;
+  }
+
+ private:
+  std::ostream& out_;
+};
+
+class JsonProgress final : public engine::Reporter {
+ public:
+  explicit JsonProgress(std::ostream& out) : out_(out) {}
+  void OnEvent(const EventRecord& e) override { out_ << EventJson(e) << "\n" << std::flush; }
+
+ private:
+  std::ostream& out_;
+};
+
+// Redraws one line per task in place (ANSI cursor movement), plus a last line for run events.
+class TableProgress final : public engine::Reporter {
+ public:
+  TableProgress(std::ostream& out, std::vector<std::string> tasks) : out_(out), tasks_(std::move(tasks)) {
+    for (const std::string& t : tasks_) width_ = std::max(width_, t.size());
+  }
+  void OnEvent(const EventRecord& e) override {
+    if (e.task.empty()) {
+      last_run_line_ = e.kind + (e.detail.empty() ? "" : ": " + e.detail);
+    } else {
+      Line& l = lines_[e.task.substr(0, e.task.find(':')) + (e.task.find(':') != std::string::npos ? " (undo)" : "")];
+      l.state = e.kind;
+      l.detail = e.detail;
+      if (e.item >= 0) l.items = std::max(l.items, e.item + 1);
+    }
+    Redraw();
+  }
+
+ private:
+  struct Line {
+    std::string state = "pending";
+    std::string detail;
+    int items = 0;
+  };
+  static const char* Mark(const std::string& state) {
+    if (state == "succeeded") return "\033[32m✓\033[0m";
+    if (state == "failed" || state == "cancelled") return "\033[31m✗\033[0m";
+    if (state == "skipped") return "-";
+    if (state == "waiting") return "\033[33m…\033[0m";
+    if (state == "pending") return " ";
+    return "\033[36m▸\033[0m";
+  }
+  void Redraw() {
+    if (drawn_ > 0) out_ << "\033[" << drawn_ << "A";
+    drawn_ = 0;
+    std::vector<std::string> rows = tasks_;
+    for (const auto& [name, line] : lines_) {
+      if (std::find(rows.begin(), rows.end(), name) == rows.end()) rows.push_back(name);
+    }
+    for (const std::string& t : rows) {
+      const Line& l = lines_[t];
+      std::string detail = l.detail.size() > 70 ? l.detail.substr(0, 67) + "..." : l.detail;
+      char name[128];
+      std::snprintf(name, sizeof name, "%-*s", static_cast<int>(width_ + 8), t.c_str());
+      out_ << "\033[2K " << Mark(l.state) << " " << name << " " << l.state << (detail.empty() ? "" : "  " + detail)
+           << "\n";
+      ++drawn_;
+    }
+    out_ << "\033[2K " << last_run_line_ << "\n" << std::flush;
+    ++drawn_;
+  }
+
+  std::ostream& out_;
+  std::vector<std::string> tasks_;
+  std::size_t width_ = 4;
+  std::map<std::string, Line> lines_;
+  std::string last_run_line_;
+  int drawn_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<engine::Reporter> MakeProgress(ProgressStyle style, std::ostream& out, std::vector<std::string> tasks) {
+  switch (style) {
+    case ProgressStyle::kJson: return std::make_unique<JsonProgress>(out);
+    case ProgressStyle::kTable: return std::make_unique<TableProgress>(out, std::move(tasks));
+    case ProgressStyle::kPlain: break;
+  }
+  return std::make_unique<PlainProgress>(out);
+}
+
+ProgressStyle ChooseStyle(bool json) {
+  if (json) return ProgressStyle::kJson;
+  return ::isatty(STDOUT_FILENO) ? ProgressStyle::kTable : ProgressStyle::kPlain;
+}
+
+std::string EventJson(const EventRecord& e) {
+  boost::json::object o{{"seq", e.seq},   {"at", engine::FormatRfc3339(engine::FromUnixMillis(e.at_ms))},
+                        {"run", e.run_id}, {"task", e.task},
+                        {"item", e.item}, {"attempt", e.attempt},
+                        {"kind", e.kind},  {"detail", e.detail}};
+  if (e.seq == 0) o.erase("seq");
+  return boost::json::serialize(o);
+}
+
+std::string ClockTime(std::int64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return buf;
+}
+
+std::string Elapsed(std::int64_t ms) {
+  char buf[32];
+  if (ms < 60'000) {
+    std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000.0);
+  } else if (ms < 3'600'000) {
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(ms / 60'000),
+                  static_cast<long long>(ms / 1000 % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(ms / 3'600'000),
+                  static_cast<long long>(ms / 60'000 % 60));
+  }
+  return buf;
+}
+
+void PrintSummary(engine::StateStore& store, const std::string& run_id, std::ostream& out) {
+  auto run = store.GetRun(run_id);
+  auto tasks = store.GetTasks(run_id);
+  if (!run || !tasks) return;
+  std::map<std::string, int> counts;
+  std::vector<std::string> problems;
+  std::vector<std::string> waiting;
+  for (const engine::TaskRecord& t : *tasks) {
+    if (t.item >= 0) continue;
+    ++counts[engine::TaskStatusName(t.status)];
+    if (t.status == engine::TaskStatus::kFailed) problems.push_back(t.task + ": " + t.error);
+    if (t.status == engine::TaskStatus::kWaiting) waiting.push_back(t.task);
+  }
+  const std::int64_t end = run->finished_ms != 0 ? run->finished_ms : run->updated_ms;
+  out << "run " << run_id << " " << engine::RunStatusName(run->status) << " after " << Elapsed(end - run->created_ms)
+      << ":";
+  const char* sep = " ";
+  for (const auto& [status, n] : counts) {
+    out << sep << n << " " << status;
+    sep = ", ";
+  }
+  out << "\n";
+  for (const std::string& p : problems) out << "  failed: " << p << "\n";
+  for (const std::string& w : waiting) {
+    out << "  waiting: " << w << " (tenure approve " << run_id << " " << w << ", or wait for its timer)\n";
+  }
+  if (run->status == engine::RunStatus::kWaiting) out << "continue with: tenure resume " << run_id << "\n";
+  if (run->status == engine::RunStatus::kFailed) out << "after fixing the cause: tenure retry " << run_id << "\n";
+}
+
+}  // namespace tenure::cli

@@ -1,0 +1,280 @@
+#include "cli/run_views.h"
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/progress.h"
+#include "engine/state_store.h"
+#include "engine/timer.h"
+#include "workflows/loader.h"
+
+namespace tenure::cli {
+namespace {
+
+using engine::EventRecord;
+using engine::RunRecord;
+using engine::TaskRecord;
+
+struct ViewOptions {
+  std::string run;
+  std::string db;
+  bool json = false;
+  std::string status;
+  std::string playbook;
+  std::string since;
+  std::string format = "md";
+};
+
+std::unique_ptr<engine::StateStore> OpenOrReport(const std::string& db, ExitCode* code) {
+  auto store = engine::OpenSqliteStore(engine::DefaultDbPath(db));
+  if (!store) {
+    std::cerr << "tenure: " << store.error().message << "\n";
+    *code = ExitCode::kInternal;
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+std::string Time(std::int64_t ms) { return ms == 0 ? "-" : engine::FormatRfc3339(engine::FromUnixMillis(ms)); }
+
+std::string RowName(const TaskRecord& t) {
+  return t.item >= 0 ? t.task + "[" + std::to_string(t.item) + "]" : t.task;
+}
+
+// "7d" (that long ago), "2026-01-05" or an RFC 3339 instant.
+Result<std::int64_t> ParseSince(const std::string& text) {
+  if (auto d = workflows::ParseDuration(text)) {
+    return engine::ToUnixMillis(std::chrono::system_clock::now() - *d);
+  }
+  const std::string instant = text.size() == 10 ? text + "T00:00:00Z" : text;
+  auto t = engine::ParseInstant(instant, "");
+  if (!t) return Error::InvalidArgument("--since '" + text + "' is neither a duration (7d) nor a date or instant");
+  return engine::ToUnixMillis(*t);
+}
+
+boost::json::object RunJson(const RunRecord& r) {
+  return {{"id", r.id},
+          {"playbook", r.playbook},
+          {"status", engine::RunStatusName(r.status)},
+          {"trigger", r.trigger},
+          {"trigger_key", r.trigger_key},
+          {"error", r.error},
+          {"created", Time(r.created_ms)},
+          {"finished", Time(r.finished_ms)},
+          {"inputs", ToJsonValue(r.inputs)}};
+}
+
+boost::json::object TaskJson(const TaskRecord& t) {
+  return {{"task", t.task},
+          {"item", t.item},
+          {"status", engine::TaskStatusName(t.status)},
+          {"attempts", t.attempts},
+          {"idempotency_key", t.idempotency_key},
+          {"result", ToJsonValue(t.result)},
+          {"error", t.error},
+          {"decided_by", t.decided_by},
+          {"note", t.note},
+          {"started", Time(t.started_ms)},
+          {"finished", Time(t.finished_ms)}};
+}
+
+ExitCode Runs(const ViewOptions& o) {
+  ExitCode code = ExitCode::kOk;
+  auto store = OpenOrReport(o.db, &code);
+  if (!store) return code;
+  engine::RunFilter filter;
+  filter.playbook = o.playbook;
+  if (!o.status.empty()) {
+    filter.status = engine::ParseRunStatus(o.status);
+    if (!filter.status) {
+      std::cerr << "tenure runs: unknown status '" << o.status
+                << "' (pending, running, waiting, succeeded, failed, cancelled)\n";
+      return ExitCode::kUsage;
+    }
+  }
+  if (!o.since.empty()) {
+    auto since = ParseSince(o.since);
+    if (!since) {
+      std::cerr << "tenure runs: " << since.error().message << "\n";
+      return ExitCode::kUsage;
+    }
+    filter.since_ms = *since;
+  }
+  auto runs = store->ListRuns(filter);
+  if (!runs) {
+    std::cerr << "tenure: " << runs.error().message << "\n";
+    return ExitCode::kInternal;
+  }
+  if (o.json) {
+    for (const RunRecord& r : *runs) std::cout << boost::json::serialize(RunJson(r)) << "\n";
+    return ExitCode::kOk;
+  }
+  std::printf("%-26s %-10s %-28s %-25s %s\n", "RUN", "STATUS", "PLAYBOOK", "CREATED", "TRIGGER");
+  for (const RunRecord& r : *runs) {
+    std::printf("%-26s %-10s %-28s %-25s %s%s\n", r.id.c_str(), engine::RunStatusName(r.status), r.playbook.c_str(),
+                Time(r.created_ms).c_str(), r.trigger.c_str(), r.trigger_key.empty() ? "" : (" key " + r.trigger_key).c_str());
+  }
+  return ExitCode::kOk;
+}
+
+ExitCode Status(const ViewOptions& o) {
+  ExitCode code = ExitCode::kOk;
+  auto store = OpenOrReport(o.db, &code);
+  if (!store) return code;
+  auto run = store->GetRun(o.run);
+  auto tasks = store->GetTasks(o.run);
+  if (!run || !tasks) {
+    const Error e = !run ? run.error() : tasks.error();
+    std::cerr << "tenure: " << e.message << "\n";
+    return e.Is(Errc::kIo) ? ExitCode::kInternal : ExitCode::kUsage;
+  }
+  if (o.json) {
+    boost::json::object out = RunJson(*run);
+    boost::json::array rows;
+    for (const TaskRecord& t : *tasks) rows.push_back(TaskJson(t));
+    out["tasks"] = std::move(rows);
+    std::cout << boost::json::serialize(out) << "\n";
+    return ExitCode::kOk;
+  }
+  std::cout << "run " << run->id << "  " << run->playbook << "  " << engine::RunStatusName(run->status)
+            << (run->error.empty() ? "" : ": " + run->error) << "\n"
+            << "created " << Time(run->created_ms) << " by " << run->trigger
+            << (run->owner.empty() ? "" : ", executing in " + run->owner) << "\n\n";
+  std::printf("%-32s %-10s %8s %9s  %s\n", "TASK", "STATUS", "ATTEMPTS", "DURATION", "DETAIL");
+  for (const TaskRecord& t : *tasks) {
+    const std::string duration = t.finished_ms > 0 && t.started_ms > 0 ? Elapsed(t.finished_ms - t.started_ms) : "-";
+    std::string detail = t.error;
+    if (t.status == engine::TaskStatus::kWaiting && t.due_ms > 0) detail = "until " + Time(t.due_ms);
+    if (!t.decided_by.empty()) detail = "decided by " + t.decided_by + (t.note.empty() ? "" : ": " + t.note);
+    std::printf("%-32s %-10s %8d %9s  %s\n", RowName(t).c_str(), engine::TaskStatusName(t.status), t.attempts,
+                duration.c_str(), detail.c_str());
+  }
+  return ExitCode::kOk;
+}
+
+ExitCode Logs(const ViewOptions& o) {
+  ExitCode code = ExitCode::kOk;
+  auto store = OpenOrReport(o.db, &code);
+  if (!store) return code;
+  if (auto run = store->GetRun(o.run); !run) {
+    std::cerr << "tenure: " << run.error().message << "\n";
+    return ExitCode::kUsage;
+  }
+  auto events = store->GetEvents(o.run);
+  if (!events) {
+    std::cerr << "tenure: " << events.error().message << "\n";
+    return ExitCode::kInternal;
+  }
+  for (const EventRecord& e : *events) {
+    if (o.json) {
+      std::cout << EventJson(e) << "\n";
+      continue;
+    }
+    const std::string subject = e.task.empty() ? "run" : e.item >= 0 ? e.task + "[" + std::to_string(e.item) + "]" : e.task;
+    std::cout << Time(e.at_ms) << "  " << subject << "  " << e.kind << (e.detail.empty() ? "" : ": " + e.detail) << "\n";
+  }
+  return ExitCode::kOk;
+}
+
+void ReportMarkdown(const RunRecord& run, const std::vector<TaskRecord>& tasks, const std::vector<EventRecord>& events) {
+  std::cout << "# Run " << run.id << ": " << run.playbook << "\n\n"
+            << "- Status: " << engine::RunStatusName(run.status) << (run.error.empty() ? "" : " (" + run.error + ")")
+            << "\n- Triggered by: " << run.trigger << (run.trigger_key.empty() ? "" : ", key " + run.trigger_key)
+            << "\n- Created: " << Time(run.created_ms) << "\n- Finished: " << Time(run.finished_ms)
+            << "\n- Playbook sha256: " << (run.sources.empty() ? "-" : run.sources.front().sha256)
+            << "\n- Inputs: `" << run.inputs.ToJson() << "`\n\n## What was done\n\n"
+            << "| Task | Status | Attempts | Finished | Result or reason |\n|---|---|---|---|---|\n";
+  for (const TaskRecord& t : tasks) {
+    const std::string outcome = t.status == engine::TaskStatus::kSucceeded ? t.result.ToJson() : t.error;
+    std::cout << "| " << RowName(t) << " | " << engine::TaskStatusName(t.status) << " | " << t.attempts << " | "
+              << Time(t.finished_ms) << " | " << outcome << " |\n";
+  }
+  std::cout << "\n## Decisions\n\n";
+  bool any = false;
+  for (const TaskRecord& t : tasks) {
+    if (t.decided_by.empty()) continue;
+    any = true;
+    std::cout << "- " << RowName(t) << ": " << (t.status == engine::TaskStatus::kSucceeded ? "approved" : "rejected")
+              << " by " << t.decided_by << " at " << Time(t.finished_ms) << (t.note.empty() ? "" : ": " + t.note)
+              << "\n";
+  }
+  if (!any) std::cout << "None.\n";
+  std::cout << "\n## Timeline\n\n";
+  for (const EventRecord& e : events) {
+    std::cout << "- " << Time(e.at_ms) << " " << (e.task.empty() ? "run" : e.task) << " " << e.kind
+              << (e.detail.empty() ? "" : ": " + e.detail) << "\n";
+  }
+}
+
+ExitCode Report(const ViewOptions& o) {
+  if (o.format != "md" && o.format != "json") {
+    std::cerr << "tenure report: --format must be md or json, got '" << o.format << "'\n";
+    return ExitCode::kUsage;
+  }
+  ExitCode code = ExitCode::kOk;
+  auto store = OpenOrReport(o.db, &code);
+  if (!store) return code;
+  auto run = store->GetRun(o.run);
+  if (!run) {
+    std::cerr << "tenure: " << run.error().message << "\n";
+    return ExitCode::kUsage;
+  }
+  auto tasks = store->GetTasks(o.run);
+  auto events = store->GetEvents(o.run);
+  if (!tasks || !events) {
+    std::cerr << "tenure: cannot read run " << o.run << "\n";
+    return ExitCode::kInternal;
+  }
+  if (o.format == "md") {
+    ReportMarkdown(*run, *tasks, *events);
+    return ExitCode::kOk;
+  }
+  boost::json::object out = RunJson(*run);
+  boost::json::array rows;
+  for (const TaskRecord& t : *tasks) rows.push_back(TaskJson(t));
+  boost::json::array timeline;
+  for (const EventRecord& e : *events) timeline.push_back(boost::json::parse(EventJson(e)));
+  out["tasks"] = std::move(rows);
+  out["events"] = std::move(timeline);
+  std::cout << boost::json::serialize(out) << "\n";
+  return ExitCode::kOk;
+}
+
+}  // namespace
+
+void RegisterRunViews(CLI::App& app, ExitCode* exit_code) {
+  auto runs = std::make_shared<ViewOptions>();
+  CLI::App* r = app.add_subcommand("runs", "List runs");
+  r->add_option("--status", runs->status, "Only runs in this status");
+  r->add_option("--playbook", runs->playbook, "Only runs of this playbook");
+  r->add_option("--since", runs->since, "Only runs created since: 7d, 2026-01-05 or an RFC 3339 instant");
+  r->add_flag("--json", runs->json, "One JSON object per run");
+  r->add_option("--db", runs->db, "State database");
+  r->footer("Examples:\n  tenure runs --status waiting\n  tenure runs --playbook standard-offboarding --since 7d");
+  r->callback([runs, exit_code] { *exit_code = Runs(*runs); });
+
+  auto status = std::make_shared<ViewOptions>();
+  CLI::App* s = app.add_subcommand("status", "Show a run's tasks: states, attempts, durations, errors");
+  s->add_option("run", status->run, "Run id")->required();
+  s->add_flag("--json", status->json, "As JSON");
+  s->add_option("--db", status->db, "State database");
+  s->callback([status, exit_code] { *exit_code = Status(*status); });
+
+  auto logs = std::make_shared<ViewOptions>();
+  CLI::App* l = app.add_subcommand("logs", "Show a run's audit timeline");
+  l->add_option("run", logs->run, "Run id")->required();
+  l->add_flag("--json", logs->json, "One JSON event per line");
+  l->add_option("--db", logs->db, "State database");
+  l->callback([logs, exit_code] { *exit_code = Logs(*logs); });
+
+  auto report = std::make_shared<ViewOptions>();
+  CLI::App* p = app.add_subcommand("report", "Who got what: the record of a run for PeopleOps and auditors");
+  p->add_option("run", report->run, "Run id")->required();
+  p->add_option("--format", report->format, "md (default) or json");
+  p->add_option("--db", report->db, "State database");
+  p->footer("Example:\n  tenure report r20261123-074512-3fa9c1 --format md > onboarding-ada.md");
+  p->callback([report, exit_code] { *exit_code = Report(*report); });
+}
+
+}  // namespace tenure::cli

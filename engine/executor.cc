@@ -1,0 +1,409 @@
+// The run loop: loading a run from its snapshot, readiness, fan-out, skips, cancellation and the
+// final status. The attempts themselves (connectors, approvals, timers, compensation) are in
+// run_steps.cc.
+#include "engine/executor.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <map>
+
+#include "engine/run_control.h"
+#include "engine/run_execution.h"
+#include "workflows/loader.h"
+#include "workflows/render.h"
+#include "workflows/validate.h"
+
+namespace tenure::engine {
+namespace {
+
+using boost::asio::awaitable;
+using workflows::TaskId;
+
+// The stored snapshot as a file system: a resumed run never reads the files on disk.
+class SnapshotFiles final : public workflows::FileReader {
+ public:
+  explicit SnapshotFiles(const std::vector<SourceSnapshot>& sources) {
+    for (const SourceSnapshot& s : sources) files_[s.path] = s.text;
+  }
+  Result<std::string> Read(const std::string& path) override {
+    auto it = files_.find(path);
+    if (it == files_.end()) return Error::NotFound(path + " is not in the run's playbook snapshot");
+    return it->second;
+  }
+
+ private:
+  std::map<std::string, std::string> files_;
+};
+
+std::string FirstDiagnostics(const workflows::Diagnostics& diags) {
+  std::string out;
+  for (const auto& d : diags.items()) {
+    if (d.severity != workflows::Severity::kError) continue;
+    out += (out.empty() ? "" : "; ") + d.where.ToString() + ": " + d.message;
+  }
+  return out;
+}
+
+}  // namespace
+
+void RethrowIfFailed(std::exception_ptr e) {
+  // A coroutine that escapes its own catch is a bug: surface it from io_context::run.
+  if (e) std::rethrow_exception(e);
+}
+
+std::string IdempotencyKey(const std::string& run_id, const std::string& task, int item) {
+  return Sha256Hex(run_id + "\n" + task + "\n" + std::to_string(item)).substr(0, 32);
+}
+
+awaitable<Result<RunStatus>> Executor::Execute(std::string run_id) {
+  auto run = services_.store.GetRun(run_id);
+  if (!run) co_return run.error();
+  switch (run->status) {
+    case RunStatus::kSucceeded:
+    case RunStatus::kFailed:
+    case RunStatus::kCancelled:
+      co_return Error::InvalidArgument("run " + run_id + " already " + RunStatusName(run->status));
+    default: break;
+  }
+  auto owner = services_.store.ClaimRun(run_id, options_.owner, &OwnerGone);
+  if (!owner) co_return owner.error();
+  if (*owner != options_.owner) {
+    co_return Error::InvalidArgument("run " + run_id + " is being executed by " + *owner);
+  }
+  RunExecution execution(services_, options_, std::move(*run));
+  auto status = co_await execution.Run();
+  (void)services_.store.ReleaseRun(run_id, options_.owner);
+  co_return status;
+}
+
+RunExecution::RunExecution(Services& services, const ExecutorOptions& options, RunRecord run)
+    : services_(services),
+      options_(options),
+      run_(std::move(run)),
+      wake_(services.io),
+      cancel_(services.io),
+      done_(services.io) {}
+
+Result<void> RunExecution::Load() {
+  if (run_.sources.empty()) return Error::InvalidArgument("run " + run_.id + " has no playbook snapshot");
+  SnapshotFiles files(run_.sources);
+  workflows::Diagnostics diags;
+  pb_ = workflows::LoadPlaybook(files, run_.sources.front().path, diags);
+  if (!diags.HasErrors()) graph_ = workflows::Validate(pb_, services_.catalog, diags);
+  if (diags.HasErrors() || !graph_) {
+    return Error::InvalidArgument("the playbook snapshot of run " + run_.id +
+                                  " is not valid for this tenure: " + FirstDiagnostics(diags));
+  }
+  std::vector<bool> cont;
+  for (const auto& t : pb_.tasks) cont.push_back(t.on_failure == workflows::TaskFailurePolicy::kContinue);
+  plan_.emplace(*graph_, std::move(cont));
+  Map run_root;
+  run_root.Set("id", run_.id);
+  run_root.Set("playbook", run_.playbook);
+  auto vars = workflows::RenderVars(pb_, run_.inputs.IsMap() ? run_.inputs.AsMap() : Map(), run_root, nullptr);
+  if (!vars) return vars.error();
+  vars_ = std::move(*vars);
+  return {};
+}
+
+Result<void> RunExecution::CreateConnectors() {
+  for (const auto& conn : pb_.connections) {
+    if (conn.builtin || connectors_.count(conn.name)) continue;
+    const bool used = std::any_of(pb_.tasks.begin(), pb_.tasks.end(), [&](const workflows::TaskSpec& t) {
+      return t.call.connection == conn.name || (t.compensate && t.compensate->connection == conn.name);
+    });
+    if (!used) continue;
+    auto c = services_.factory.Create(conn, services_.redactor);
+    if (!c) return Error{c.error().code, "connection '" + conn.name + "': " + c.error().message};
+    connectors_[conn.name] = std::move(*c);
+  }
+  return {};
+}
+
+void RunExecution::LoadRows(std::vector<TaskRecord> rows) {
+  for (TaskRecord& r : rows) rows_[{r.task, r.item}] = std::move(r);
+  for (TaskId t : graph_->TopologicalOrder()) {
+    auto it = rows_.find({pb_.tasks[Index(t)].id, -1});
+    if (it == rows_.end()) continue;
+    TaskStatus s = it->second.status;
+    // In flight or parked when the last process stopped: run it again (same idempotency key).
+    if (s == TaskStatus::kRunning || s == TaskStatus::kWaiting) s = TaskStatus::kPending;
+    plan_->Set(t, s);
+    if (IsTerminal(s)) Publish(it->second);
+  }
+}
+
+awaitable<Result<RunStatus>> RunExecution::Run() {
+  if (auto r = Load(); !r) {
+    co_await CommitEvent(Event("", -1, 0, "run_failed", r.error().message), RunStatus::kFailed, r.error().message);
+    co_return RunStatus::kFailed;
+  }
+  auto rows = services_.store.GetTasks(run_.id);
+  if (!rows) co_return rows.error();
+  LoadRows(std::move(*rows));
+  std::vector<TaskRecord> fresh;  // a row for every task, so `tenure status` lists them all
+  for (const workflows::TaskSpec& spec : pb_.tasks) {
+    if (!rows_.count({spec.id, -1})) fresh.push_back(Row(spec.id, -1));
+  }
+  std::vector<EventRecord> events;
+  for (auto& entry : rows_) {
+    const TaskRecord& row = entry.second;
+    // A for_each parent is "running" while its items are; only attempts are recovered.
+    if (row.status != TaskStatus::kRunning || !row.items.IsNull()) continue;
+    events.push_back(Event(row.task, row.item, row.attempts, "recovered",
+                           "attempt " + std::to_string(row.attempts) +
+                               " was in flight when the previous process stopped; running it again with the same "
+                               "idempotency key"));
+  }
+  const bool resumed = run_.status != RunStatus::kPending;
+  events.push_back(Event("", -1, 0, resumed ? "run_resumed" : "run_started",
+                         "playbook " + run_.playbook + " by " + options_.owner));
+  if (!co_await Commit(std::move(fresh), std::move(events), RunStatus::kRunning, std::string())) co_return *halted_;
+  if (auto r = CreateConnectors(); !r) {
+    co_await CommitEvent(Event("", -1, 0, "run_failed", r.error().message), RunStatus::kFailed, r.error().message);
+    co_return RunStatus::kFailed;
+  }
+  if (run_.cancel_requested) cancelled_ = true;
+  watcher_done_ = false;
+  boost::asio::co_spawn(co_await boost::asio::this_coro::executor, WatchCancel(), RethrowIfFailed);
+  co_await MainLoop();
+  finished_ = true;
+  done_.NotifyAll();
+  while (!watcher_done_) co_await wake_.Wait();
+  co_await Drain();  // no completion may outlive this object
+  if (halted_) co_return *halted_;
+  const RunStatus status = co_await Finish();
+  co_await Drain();
+  if (halted_) co_return *halted_;
+  co_return status;
+}
+
+awaitable<void> RunExecution::MainLoop() {
+  for (;;) {
+    if (halted_) break;
+    std::vector<TaskRecord> skipped;
+    std::vector<EventRecord> events;
+    // After a cancellation, unstarted tasks end as cancelled (Finish), not as skipped.
+    std::vector<Plan::Skip> skips;
+    if (!cancelled_) skips = plan_->PropagateSkips();
+    for (const Plan::Skip& s : skips) {
+      TaskRecord& row = Row(pb_.tasks[Index(s.task)].id, -1);
+      const std::string& root = pb_.tasks[Index(s.because)].id;
+      row.status = TaskStatus::kSkipped;
+      row.error = "upstream task '" + root + "' " +
+                  (plan_->Get(s.because) == TaskStatus::kCancelled ? "was cancelled" : "failed");
+      row.result = Value();
+      skipped.push_back(row);
+      events.push_back(Event(row.task, -1, 0, "skipped", row.error));
+      Publish(row);
+    }
+    if (!skipped.empty() && !co_await Commit(std::move(skipped), std::move(events))) break;
+    bool started = false;
+    if (!cancelled_) {
+      for (TaskId t : plan_->Ready()) {
+        started = true;
+        plan_->Set(t, TaskStatus::kRunning);
+        ++running_;
+        boost::asio::co_spawn(co_await boost::asio::this_coro::executor, RunTaskGuarded(t), RethrowIfFailed);
+      }
+    }
+    // co_spawn may run a task inline to completion (a skip never suspends): look again before
+    // concluding that nothing runs.
+    if (running_ == 0) {
+      if (started) continue;
+      break;
+    }
+    while (!dirty_) co_await wake_.Wait();
+    dirty_ = false;
+  }
+}
+
+awaitable<void> RunExecution::WatchCancel() {
+  using namespace boost::asio::experimental::awaitable_operators;
+  while (!finished_ && !cancelled_) {
+    co_await (services_.clock.SleepFor(options_.cancel_poll) || done_.Wait());
+    if (finished_) break;
+    auto run = services_.store.GetRun(run_.id);
+    if (run && run->cancel_requested) TriggerCancel();
+  }
+  watcher_done_ = true;
+  Wake();
+}
+
+void RunExecution::TriggerCancel() {
+  if (cancelled_) return;
+  cancelled_ = true;
+  cancel_.NotifyAll();
+  Wake();
+}
+
+void RunExecution::Wake() {
+  dirty_ = true;
+  wake_.NotifyOne();
+}
+
+awaitable<void> RunExecution::RunTaskGuarded(TaskId t) {
+  TaskStatus status = TaskStatus::kFailed;
+  std::string crash;
+  try {
+    status = co_await RunTask(t);
+  } catch (const std::exception& e) {
+    crash = e.what();
+  }
+  if (!crash.empty()) {
+    status = co_await EndRow(Row(pb_.tasks[Index(t)].id, -1), TaskStatus::kFailed, "internal error: " + crash,
+                             Value(), "failed", "internal error: " + crash);
+  }
+  plan_->Set(t, status);
+  --running_;
+  Wake();
+}
+
+awaitable<TaskStatus> RunExecution::RunTask(TaskId t) {
+  const workflows::TaskSpec& spec = pb_.tasks[Index(t)];
+  TaskRecord& row = Row(spec.id, -1);
+  if (spec.when && row.items.IsNull() && row.attempts == 0) {
+    Result<Value> v = workflows::RenderNode(*spec.when, ScopeOf(spec), "tasks." + spec.id + ".when");
+    if (!v) co_return co_await EndRow(row, TaskStatus::kFailed, v.error().message, Value(), "failed", v.error().message);
+    if (!v->Truthy()) {
+      const std::string why = "condition was false: " + spec.when->scalar;
+      co_return co_await EndRow(row, TaskStatus::kSkipped, why, Value(), "skipped", why);
+    }
+  }
+  if (!spec.for_each) co_return co_await RunItem(t, -1, nullptr);
+  const bool fresh = row.items.IsNull();  // false on a resume: the stored list is reused
+  if (fresh) {
+    Result<Value> v = workflows::RenderNode(*spec.for_each, ScopeOf(spec), "tasks." + spec.id + ".for_each");
+    if (v && !v->IsList()) {
+      v = Error::Type("tasks." + spec.id + ".for_each: expected a list, got " + std::string(v->KindName()));
+    }
+    if (!v) co_return co_await EndRow(row, TaskStatus::kFailed, v.error().message, Value(), "failed", v.error().message);
+    row.items = services_.redactor.RedactValue(*v);
+  }
+  row.status = TaskStatus::kRunning;
+  if (row.started_ms == 0) row.started_ms = ToUnixMillis(services_.clock.Now());
+  const List items = row.items.AsList();
+  std::optional<EventRecord> fan_out;
+  if (fresh) fan_out = Event(spec.id, -1, 0, "fan_out", std::to_string(items.size()) + " items");
+  if (!co_await CommitRow(row, std::move(fan_out))) {
+    co_return TaskStatus::kRunning;
+  }
+  co_return co_await RunItems(t, items);
+}
+
+awaitable<TaskStatus> RunExecution::RunItems(TaskId t, const List& items) {
+  const workflows::TaskSpec& spec = pb_.tasks[Index(t)];
+  struct Join {
+    int remaining = 0;
+    std::vector<TaskStatus> status;
+  };
+  auto join = std::make_shared<Join>();
+  join->remaining = static_cast<int>(items.size());
+  join->status.resize(items.size(), TaskStatus::kPending);
+  WaitQueue joined(co_await boost::asio::this_coro::executor);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto item_run = [this, t, i, &items, join, &joined]() -> awaitable<void> {
+      TaskStatus s = TaskStatus::kFailed;
+      try {
+        s = co_await RunItem(t, static_cast<int>(i), &items[i]);
+      } catch (const std::exception&) {
+        s = TaskStatus::kFailed;
+      }
+      join->status[i] = s;
+      if (--join->remaining == 0) joined.NotifyAll();
+    };
+    boost::asio::co_spawn(co_await boost::asio::this_coro::executor, item_run(), RethrowIfFailed);
+  }
+  while (join->remaining > 0) co_await joined.Wait();
+
+  List results;
+  int failed = 0, waiting = 0, cancelled = 0;
+  std::string first_error;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const TaskRecord& item_row = Row(spec.id, static_cast<int>(i));
+    results.push_back(item_row.result);
+    switch (join->status[i]) {
+      case TaskStatus::kFailed:
+        if (failed++ == 0) first_error = "item " + std::to_string(i) + " (" + items[i].ToText() + "): " + item_row.error;
+        break;
+      case TaskStatus::kWaiting: ++waiting; break;
+      case TaskStatus::kCancelled: ++cancelled; break;
+      default: break;
+    }
+  }
+  TaskRecord& row = Row(spec.id, -1);
+  if (halted_) co_return TaskStatus::kRunning;
+  if (failed > 0) {
+    const std::string why = std::to_string(failed) + " of " + std::to_string(items.size()) + " items failed; first: " + first_error;
+    co_return co_await EndRow(row, TaskStatus::kFailed, why, Value(std::move(results)), "failed", why);
+  }
+  if (cancelled > 0) co_return co_await EndRow(row, TaskStatus::kCancelled, "cancelled", Value(), "cancelled", "cancelled");
+  if (waiting > 0) {
+    row.status = TaskStatus::kWaiting;
+    co_await CommitRow(row, std::nullopt);
+    co_return TaskStatus::kWaiting;
+  }
+  co_return co_await EndRow(row, TaskStatus::kSucceeded, "", Value(std::move(results)), "succeeded",
+                            std::to_string(items.size()) + " items succeeded");
+}
+
+awaitable<TaskStatus> RunExecution::RunItem(TaskId t, int item, const Value* item_value) {
+  const workflows::TaskSpec& spec = pb_.tasks[Index(t)];
+  TaskRecord& row = Row(spec.id, item);
+  if (IsTerminal(row.status)) co_return row.status;  // finished before a resume: never run twice
+  Step step{spec.id, item, &spec.call, &spec, std::nullopt, std::nullopt, "tasks." + spec.id + ".with"};
+  if (item_value != nullptr) step.item_value = *item_value;
+  co_return co_await RunStep(std::move(step));
+}
+
+awaitable<RunStatus> RunExecution::Finish() {
+  RunOutcome outcome = plan_->Outcome(cancelled_);
+  if (outcome == RunOutcome::kFailed && pb_.on_failure == workflows::RunFailurePolicy::kCompensate) {
+    co_await Compensate();
+  }
+  std::vector<TaskRecord> rows;
+  std::vector<EventRecord> events;
+  std::string error;
+  RunStatus status = RunStatus::kSucceeded;
+  switch (outcome) {
+    case RunOutcome::kInProgress:  // the loop only ends when nothing can run: unreachable
+    case RunOutcome::kWaiting: status = RunStatus::kWaiting; break;
+    case RunOutcome::kSucceeded: status = RunStatus::kSucceeded; break;
+    case RunOutcome::kFailed: status = RunStatus::kFailed; break;
+    case RunOutcome::kCancelled: status = RunStatus::kCancelled; break;
+  }
+  if (status == RunStatus::kCancelled) {
+    for (auto& entry : rows_) {
+      TaskRecord& row = entry.second;
+      if (IsTerminal(row.status)) continue;
+      row.status = TaskStatus::kCancelled;
+      row.error = "run cancelled before this task finished";
+      rows.push_back(row);
+    }
+    error = "cancelled on request";
+  }
+  if (status == RunStatus::kFailed) {
+    for (TaskId t : graph_->TopologicalOrder()) {
+      const TaskRecord& row = Row(pb_.tasks[Index(t)].id, -1);
+      if (plan_->Get(t) == TaskStatus::kFailed && plan_->Blocks(t)) {
+        error = "task '" + row.task + "' failed: " + row.error;
+        break;
+      }
+    }
+  }
+  std::string detail = error.empty() ? "every task succeeded or was skipped" : error;
+  if (status == RunStatus::kWaiting) {
+    std::string names;
+    for (const auto& entry : rows_) {
+      const TaskRecord& row = entry.second;
+      if (row.status == TaskStatus::kWaiting && row.item < 0) names += (names.empty() ? "" : ", ") + row.task;
+    }
+    detail = "waiting for " + names + "; continue with: tenure resume " + run_.id;
+  }
+  events.push_back(Event("", -1, 0, "run_" + std::string(RunStatusName(status)), detail));
+  co_await Commit(std::move(rows), std::move(events), status, error);
+  co_return status;
+}
+
+}  // namespace tenure::engine

@@ -1,0 +1,109 @@
+#include "engine/journal.h"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+#include <vector>
+
+namespace tenure::engine {
+
+Journal::Journal(StateStore& store, boost::asio::any_io_executor io)
+    : store_(store), io_(std::move(io)), writer_([this] { WriterLoop(); }) {}
+
+Journal::~Journal() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  writer_.join();
+}
+
+boost::asio::awaitable<Result<void>> Journal::Commit(Transition t) {
+  auto initiate = [this, t = std::move(t)](auto handler) mutable {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    // Tracked: the io_context must not run out of work while a commit is in flight.
+    auto io = boost::asio::prefer(io_, boost::asio::execution::outstanding_work.tracked);
+    Enqueue({std::move(t), [shared, io](Result<void> r) {
+               boost::asio::post(io, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
+             }});
+  };
+  return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(Result<void>)>(
+      std::move(initiate), boost::asio::use_awaitable);
+}
+
+void Journal::Submit(Transition t, std::function<void(Result<void>)> done) {
+  auto io = boost::asio::prefer(io_, boost::asio::execution::outstanding_work.tracked);
+  Enqueue({std::move(t), [done = std::move(done), io](Result<void> r) {
+             boost::asio::post(io, [done, r = std::move(r)]() mutable { done(std::move(r)); });
+           }});
+}
+
+void Journal::Enqueue(Pending p) {
+  std::unique_lock lock(mu_);
+  if (failed_) {
+    const Error e = *failed_;
+    lock.unlock();
+    p.done(e);
+    return;
+  }
+  queue_.push_back(std::move(p));
+  lock.unlock();
+  cv_.notify_all();
+}
+
+void Journal::WriterLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stop_ and drained
+    std::deque<Pending> batch;
+    batch.swap(queue_);
+    busy_ = true;
+    const std::optional<Error> already = failed_;
+    lock.unlock();
+
+    Result<void> r = already ? Result<void>(*already) : Result<void>();
+    if (!already) {
+      std::vector<Transition> transitions;
+      transitions.reserve(batch.size());
+      for (Pending& p : batch) transitions.push_back(std::move(p.transition));
+      r = store_.Apply(transitions);
+    }
+    for (Pending& p : batch) p.done(r);
+
+    lock.lock();
+    if (!already) {
+      ++transactions_;
+      transitions_ += batch.size();
+    }
+    if (!r && !failed_) failed_ = r.error();
+    busy_ = false;
+    cv_.notify_all();
+  }
+}
+
+std::optional<Error> Journal::Failed() const {
+  std::lock_guard lock(mu_);
+  return failed_;
+}
+
+void Journal::WaitIdle() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return queue_.empty() && !busy_; });
+}
+
+std::uint64_t Journal::transactions() const {
+  std::lock_guard lock(mu_);
+  return transactions_;
+}
+
+std::uint64_t Journal::transitions() const {
+  std::lock_guard lock(mu_);
+  return transitions_;
+}
+
+}  // namespace tenure::engine

@@ -1,0 +1,77 @@
+// Journal: group commit in front of a StateStore.
+//
+// Design: coroutines on the engine's io_context thread call Commit(transition) and await it. A
+// writer thread takes everything queued so far and applies it in ONE store transaction (one
+// fsync), then completes each waiter on the io_context. While a transaction is in flight, the
+// io thread keeps running tasks and their new transitions queue up for the next transaction:
+// under load, many tasks share each fsync, and a task's intent is still durable before its
+// connector is called (the caller awaits Commit before invoking).
+//
+// Failure is sticky: after the first failed Apply, that batch and every later Commit complete
+// with the same error, and Failed() reports it; the executor then starts no new side effects.
+//
+// Threading: Commit, Failed: io thread. The destructor drains the queue and joins the writer.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "engine/state_store.h"
+
+namespace tenure::engine {
+
+class Journal {
+ public:
+  // `store` must outlive the Journal; completions are posted to `io`.
+  Journal(StateStore& store, boost::asio::any_io_executor io);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Durably records `t`. Completes (always on `io`, never inline) once the transaction holding it
+  // committed, or with the error that made it fail.
+  boost::asio::awaitable<Result<void>> Commit(Transition t);
+  // The same without waiting: `done` runs on `io` once the transaction holding `t` committed or
+  // failed. Transitions are applied in submission order (Commit and Submit alike), so anything
+  // submitted later is durable only if `t` is.
+  void Submit(Transition t, std::function<void(Result<void>)> done);
+
+  // The sticky write error, if any.
+  std::optional<Error> Failed() const;
+  // Blocks until every queued transition has been applied and its completion posted (tests and
+  // benchmarks use it to reach a quiescent point; never called on a coroutine).
+  void WaitIdle();
+
+  std::uint64_t transactions() const;
+  std::uint64_t transitions() const;
+
+ private:
+  struct Pending {
+    Transition transition;
+    std::function<void(Result<void>)> done;
+  };
+  void Enqueue(Pending p);
+  void WriterLoop();
+
+  StateStore& store_;
+  boost::asio::any_io_executor io_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;        // guarded by mu_
+  bool busy_ = false;                // guarded by mu_: a batch is being applied
+  bool stop_ = false;                // guarded by mu_
+  std::optional<Error> failed_;      // guarded by mu_
+  std::uint64_t transactions_ = 0;   // guarded by mu_
+  std::uint64_t transitions_ = 0;    // guarded by mu_
+  std::thread writer_;               // last: started after every field above
+};
+
+}  // namespace tenure::engine

@@ -1,0 +1,192 @@
+#include "engine/run_control.h"
+
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <algorithm>
+#include <random>
+
+namespace tenure::engine {
+namespace {
+
+std::string HostName() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) return "localhost";
+  return host;
+}
+
+EventRecord Ev(const std::string& run, const std::string& task, int item, std::string kind, std::string detail,
+               std::int64_t at) {
+  EventRecord e;
+  e.run_id = run;
+  e.task = task;
+  e.item = item;
+  e.kind = std::move(kind);
+  e.detail = std::move(detail);
+  e.at_ms = at;
+  return e;
+}
+
+bool Finished(RunStatus s) {
+  return s == RunStatus::kSucceeded || s == RunStatus::kFailed || s == RunStatus::kCancelled;
+}
+
+}  // namespace
+
+std::string CurrentOwner() { return HostName() + ":" + std::to_string(::getpid()); }
+
+bool OwnerGone(const std::string& owner) {
+  const auto colon = owner.rfind(':');
+  if (colon == std::string::npos || owner.substr(0, colon) != HostName()) return false;
+  const long pid = std::strtol(owner.c_str() + colon + 1, nullptr, 10);
+  if (pid <= 0) return true;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+std::string CurrentUser() {
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+  if (const char* u = std::getenv("USER"); u != nullptr) return u;
+  return "uid" + std::to_string(::geteuid());
+}
+
+std::string NewRunId(SystemTime now) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
+  std::random_device rd;
+  char out[64];
+  std::snprintf(out, sizeof out, "r%s-%06x", date, static_cast<unsigned>(rd() & 0xffffff));
+  return out;
+}
+
+Result<CreatedRun> CreateRun(StateStore& store, const NewRun& run, SystemTime now) {
+  RunRecord r;
+  r.id = run.id.empty() ? NewRunId(now) : run.id;
+  r.playbook = run.playbook->name;
+  for (const workflows::SourceFile& f : run.playbook->sources) r.sources.push_back({f.path, f.text, Sha256Hex(f.text)});
+  r.inputs = Value(run.inputs);
+  r.trigger = run.trigger;
+  r.trigger_key = run.trigger_key;
+  r.created_ms = ToUnixMillis(now);
+  return store.CreateRun(r);
+}
+
+Result<void> Decide(StateStore& store, const std::string& run_id, const std::string& task, bool approve,
+                    const std::string& user, const std::string& note, SystemTime now) {
+  auto run = store.GetRun(run_id);
+  if (!run) return run.error();
+  auto rows = store.GetTasks(run_id);
+  if (!rows) return rows.error();
+  Transition t;
+  t.run_id = run_id;
+  t.at_ms = ToUnixMillis(now);
+  bool found = false;
+  std::string status;
+  for (TaskRecord& r : *rows) {
+    if (r.task != task) continue;
+    found = true;
+    if (r.item < 0) status = TaskStatusName(r.status);
+    if (r.status != TaskStatus::kWaiting) continue;
+    r.expect = TaskStatus::kWaiting;  // a concurrent decision or resume must not be overwritten
+    r.decided_by = user;
+    r.note = note;
+    r.finished_ms = t.at_ms;
+    Map result;
+    result.Set(approve ? "approved_by" : "rejected_by", user);
+    result.Set("note", note);
+    result.Set("decided_at", FormatRfc3339(now));
+    r.result = Value(std::move(result));
+    r.status = approve ? TaskStatus::kSucceeded : TaskStatus::kFailed;
+    r.error = approve ? "" : "rejected by " + user + (note.empty() ? "" : ": " + note);
+    if (r.item >= 0 || t.tasks.empty()) {
+      t.events.push_back(Ev(run_id, task, r.item, approve ? "approved" : "rejected",
+                            (approve ? "approved by " : "rejected by ") + user + (note.empty() ? "" : ": " + note),
+                            t.at_ms));
+    }
+    t.tasks.push_back(r);
+  }
+  if (!found) return Error::NotFound("run " + run_id + " has no task '" + task + "'");
+  if (t.tasks.empty()) {
+    return Error::InvalidArgument("task " + task + " of run " + run_id + " is not waiting for a decision (it is " +
+                                  status + ")");
+  }
+  return store.Apply({&t, 1});
+}
+
+Result<bool> Cancel(StateStore& store, const std::string& run_id, SystemTime now) {
+  auto run = store.GetRun(run_id);
+  if (!run) return run.error();
+  if (Finished(run->status)) return Error::InvalidArgument("run " + run_id + " already " + RunStatusName(run->status));
+  if (auto r = store.RequestCancel(run_id); !r) return r.error();
+  auto owner = store.ClaimRun(run_id, CurrentOwner(), &OwnerGone);
+  if (!owner) return owner.error();
+  if (*owner != CurrentOwner()) return false;  // the executing process stops it
+  auto rows = store.GetTasks(run_id);
+  if (!rows) return rows.error();
+  Transition t;
+  t.run_id = run_id;
+  t.at_ms = ToUnixMillis(now);
+  t.run_status = RunStatus::kCancelled;
+  t.run_error = "cancelled by " + CurrentUser();
+  for (TaskRecord& r : *rows) {
+    if (IsTerminal(r.status)) continue;
+    r.status = TaskStatus::kCancelled;
+    r.error = "run cancelled before this task finished";
+    r.finished_ms = t.at_ms;
+    t.tasks.push_back(r);
+  }
+  t.events.push_back(Ev(run_id, "", -1, "run_cancelled", "cancelled by " + CurrentUser(), t.at_ms));
+  auto applied = store.Apply({&t, 1});
+  (void)store.ReleaseRun(run_id, CurrentOwner());
+  if (!applied) return applied.error();
+  return true;
+}
+
+Result<int> Retry(StateStore& store, const std::string& run_id, const std::string& task, SystemTime now) {
+  auto run = store.GetRun(run_id);
+  if (!run) return run.error();
+  if (run->status != RunStatus::kFailed && run->status != RunStatus::kCancelled) {
+    return Error::InvalidArgument("run " + run_id + " is " + RunStatusName(run->status) +
+                                  "; only failed or cancelled runs can be retried");
+  }
+  auto rows = store.GetTasks(run_id);
+  if (!rows) return rows.error();
+  Transition t;
+  t.run_id = run_id;
+  t.at_ms = ToUnixMillis(now);
+  t.run_status = RunStatus::kPending;
+  t.run_error = "";
+  t.clear_cancel_request = true;
+  bool chosen_found = false;
+  for (TaskRecord& r : *rows) {
+    const bool compensation = r.task.find(':') != std::string::npos;
+    const bool chosen = (task.empty() || r.task == task) && !compensation &&
+                        (r.status == TaskStatus::kFailed || r.status == TaskStatus::kCancelled);
+    chosen_found = chosen_found || chosen;
+    // Upstream skips are derived again by the Plan: if another failure still blocks a task,
+    // the resumed run skips it again.
+    const bool reset = chosen || (r.status == TaskStatus::kSkipped && r.error.rfind("upstream task", 0) == 0);
+    if (!reset) continue;
+    r.status = TaskStatus::kPending;
+    r.error.clear();
+    r.finished_ms = 0;
+    r.attempts = 0;  // a fresh retry budget; the key stays the same
+    if (r.item < 0 && r.result.IsList()) r.result = Value();
+    t.tasks.push_back(r);
+  }
+  if (!task.empty() && !chosen_found) {
+    return Error::InvalidArgument("task " + task + " of run " + run_id + " did not fail or get cancelled");
+  }
+  t.events.push_back(Ev(run_id, task, -1, "retry_requested",
+                        "by " + CurrentUser() + ": " + std::to_string(t.tasks.size()) + " task rows reset", t.at_ms));
+  if (auto r = store.Apply({&t, 1}); !r) return r.error();
+  return static_cast<int>(t.tasks.size());
+}
+
+}  // namespace tenure::engine

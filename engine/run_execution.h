@@ -1,0 +1,142 @@
+// RunExecution: the state of one run while an Executor drives it (private to engine/).
+//
+// Invariants:
+// - rows_ mirrors what has been committed (or is being committed) for this run: one TaskRecord per
+//   (task row, item). Memory is updated first, then the Journal commit is awaited; a failed commit
+//   sets halted_ and nothing new starts.
+// - plan_ holds the status of each playbook task (the item -1 row); items only feed their task.
+// - running_ counts RunTask coroutines; the main loop waits on wake_ while dirty_ is false.
+// Threading: engine executor only.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <exception>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "connectors/connector.h"
+#include "workflows/expr.h"
+#include "engine/executor.h"
+#include "engine/plan.h"
+#include "workflows/playbook.h"
+#include "workflows/task_graph.h"
+
+namespace tenure::engine {
+
+// The completion of every co_spawn in the engine.
+void RethrowIfFailed(std::exception_ptr e);
+
+class RunExecution {
+ public:
+  RunExecution(Services& services, const ExecutorOptions& options, RunRecord run);
+  boost::asio::awaitable<Result<RunStatus>> Run();
+
+ private:
+  // One sequence of attempts of one action for one row.
+  struct Step {
+    std::string row;  // task id, or "<task>:compensate"
+    int item = -1;
+    const workflows::ActionCall* call = nullptr;
+    const workflows::TaskSpec* spec = nullptr;
+    std::optional<Value> item_value;  // for_each: `item` (and `index` = item)
+    std::optional<Value> result;      // compensation: the task's own result
+    std::string path;                 // of the `with` being rendered, for error messages
+  };
+  // The roots a template of `include` (-1 = top level) may read, computed when read: a task's
+  // arguments rarely read `tasks`, and copying every result for every task would cost O(n^2).
+  class StepScope final : public workflows::Scope {
+   public:
+    StepScope(const RunExecution& run, int include, const Value* item, int index, const Value* result)
+        : run_(run), include_(include), item_(item), index_(index), result_(result) {}
+    Result<Value> Root(std::string_view name) const override;
+
+   private:
+    const RunExecution& run_;
+    int include_;
+    const Value* item_;
+    int index_;
+    const Value* result_;
+  };
+  enum class Ended { kOutcome, kTimeout, kCancelled };
+
+  Result<void> Load();
+  Result<void> CreateConnectors();
+  void LoadRows(std::vector<TaskRecord> rows);
+
+  boost::asio::awaitable<void> MainLoop();
+  boost::asio::awaitable<void> WatchCancel();
+  boost::asio::awaitable<void> RunTaskGuarded(workflows::TaskId t);
+  boost::asio::awaitable<TaskStatus> RunTask(workflows::TaskId t);
+  boost::asio::awaitable<TaskStatus> RunItems(workflows::TaskId t, const List& items);
+  boost::asio::awaitable<TaskStatus> RunItem(workflows::TaskId t, int item, const Value* item_value);
+  boost::asio::awaitable<TaskStatus> RunStep(Step step);
+  boost::asio::awaitable<TaskStatus> RunManual(Step& step);
+  boost::asio::awaitable<TaskStatus> RunTimer(Step& step);
+  boost::asio::awaitable<TaskStatus> RunConnector(Step& step, Map args);
+  boost::asio::awaitable<std::pair<Ended, connectors::Outcome>> Invoke(connectors::Connector& c,
+                                                                        const connectors::Action& action,
+                                                                        const connectors::Context& ctx,
+                                                                        workflows::Duration timeout);
+  boost::asio::awaitable<void> Compensate();
+  boost::asio::awaitable<RunStatus> Finish();
+
+  // Commits the rows (copied into rows_ first) and events; reports the events on success.
+  boost::asio::awaitable<bool> Commit(std::vector<TaskRecord> rows, std::vector<EventRecord> events,
+                                      std::optional<RunStatus> status = std::nullopt,
+                                      std::optional<std::string> run_error = std::nullopt);
+  // The same for one row and at most one event, and for one run-level event. (GCC 12 cannot
+  // compile braced lists inside co_await expressions: "array used as initializer".)
+  boost::asio::awaitable<bool> CommitRow(TaskRecord row, std::optional<EventRecord> event);
+  boost::asio::awaitable<bool> CommitEvent(EventRecord event, std::optional<RunStatus> status = std::nullopt,
+                                           std::optional<std::string> run_error = std::nullopt);
+  // Records a finished row without waiting for the commit (group commit across a chain: the next
+  // task's intent shares the transaction). Safe because the journal applies in order: a dependent's
+  // intent is never durable without this result. A failure sets halted_.
+  void CommitLater(TaskRecord row, EventRecord event);
+  // Waits until everything submitted so far is committed (before the run returns).
+  boost::asio::awaitable<void> Drain();
+  boost::asio::awaitable<TaskStatus> EndRow(TaskRecord row, TaskStatus status, std::string error, Value result,
+                                            std::string kind, std::string detail);
+  EventRecord Event(const std::string& task, int item, int attempt, std::string kind, std::string detail) const;
+  TaskRecord& Row(const std::string& task, int item);
+  void Publish(const TaskRecord& row);  // the task's entry in the `tasks` scope root
+  const Map& TasksRoot() const;
+  void Wake();
+  void TriggerCancel();
+
+  StepScope ScopeOf(const Step& step) const;
+  StepScope ScopeOf(const workflows::TaskSpec& spec) const { return StepScope(*this, spec.include, nullptr, -1, nullptr); }
+  Result<Map> Params(int include) const;
+
+  Services& services_;
+  const ExecutorOptions& options_;
+  RunRecord run_;
+
+  workflows::Playbook pb_;
+  std::optional<workflows::TaskGraph> graph_;
+  std::optional<Plan> plan_;
+  Map vars_;
+  // The `tasks` scope root, built when a template first reads it: Map::Set is linear, and most
+  // tasks never read `tasks`, so entries wait in pending_entries_ until then.
+  mutable Map tasks_root_;
+  mutable std::vector<std::pair<std::string, Value>> pending_entries_;
+  std::map<std::string, std::unique_ptr<connectors::Connector>> connectors_;
+  std::map<std::pair<std::string, int>, TaskRecord> rows_;
+
+  WaitQueue wake_;
+  WaitQueue cancel_;  // NotifyAll on cancellation: every in-flight wait races it
+  WaitQueue done_;    // the cancel watcher sleeps on it
+  bool dirty_ = false;
+  int running_ = 0;
+  int detached_commits_ = 0;  // CommitLater transitions not yet completed
+  bool cancelled_ = false;
+  bool finished_ = false;
+  bool watcher_done_ = true;
+  std::optional<Error> halted_;  // the store failure that stopped the run
+};
+
+}  // namespace tenure::engine

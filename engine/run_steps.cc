@@ -1,0 +1,399 @@
+// The attempts of one row: connector calls (limits, timeout, retries), approvals, timers,
+// compensation, and the commit helpers every transition goes through.
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <map>
+
+#include "engine/run_execution.h"
+#include "engine/timer.h"
+#include "workflows/loader.h"
+#include "workflows/render.h"
+
+namespace tenure::engine {
+namespace {
+
+using boost::asio::awaitable;
+using workflows::TaskId;
+
+std::string FormatFailure(const connectors::Failure& f) {
+  if (f.http_status != 0) return "HTTP " + std::to_string(f.http_status) + ": " + f.message;
+  return f.message;
+}
+
+std::string AttemptText(int attempt, const workflows::RetrySpec& retry) {
+  return "attempt " + std::to_string(attempt) + " of " + std::to_string(retry.attempts);
+}
+
+}  // namespace
+
+awaitable<TaskStatus> RunExecution::RunStep(Step step) {
+  const workflows::ConnectionSpec* conn = pb_.FindConnection(step.call->connection);
+  if (conn != nullptr && conn->builtin && conn->connector == "manual") co_return co_await RunManual(step);
+  if (conn != nullptr && conn->builtin && conn->connector == "timer") co_return co_await RunTimer(step);
+  auto args = workflows::RenderNode(step.call->with, ScopeOf(step), step.path);
+  if (!args) {
+    co_return co_await EndRow(Row(step.row, step.item), TaskStatus::kFailed, args.error().message, Value(), "failed",
+                              args.error().message);
+  }
+  // Not a conditional inside the co_await: GCC 12 destroys its temporary twice.
+  Map with;
+  if (args->IsMap()) with = std::move(args->AsMap());
+  co_return co_await RunConnector(step, std::move(with));
+}
+
+awaitable<TaskStatus> RunExecution::RunManual(Step& step) {
+  TaskRecord& row = Row(step.row, step.item);
+  if (row.status == TaskStatus::kWaiting) co_return TaskStatus::kWaiting;  // still undecided
+  auto args = workflows::RenderNode(step.call->with, ScopeOf(step), step.path);
+  if (!args) co_return co_await EndRow(row, TaskStatus::kFailed, args.error().message, Value(), "failed", args.error().message);
+  const Value* prompt = args->IsMap() ? args->AsMap().Find("prompt") : nullptr;
+  row.status = TaskStatus::kWaiting;
+  if (row.started_ms == 0) row.started_ms = ToUnixMillis(services_.clock.Now());
+  row.result = *args;
+  const std::string detail = (step.call->action == "approve" ? "waiting for approval: " : "waiting for a person: ") +
+                             (prompt != nullptr ? prompt->ToText() : std::string()) + " (tenure approve " + run_.id +
+                             " " + step.row + ")";
+  co_await CommitRow(row, Event(step.row, step.item, 0, "waiting", detail));
+  co_return TaskStatus::kWaiting;
+}
+
+awaitable<TaskStatus> RunExecution::RunTimer(Step& step) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  TaskRecord& row = Row(step.row, step.item);
+  const SystemTime now = services_.clock.Now();
+  if (row.due_ms == 0) {
+    auto args = workflows::RenderNode(step.call->with, ScopeOf(step), step.path);
+    Result<SystemTime> due = args ? TimerDue(args->IsMap() ? args->AsMap() : Map(), now) : Result<SystemTime>(args.error());
+    if (!due) co_return co_await EndRow(row, TaskStatus::kFailed, due.error().message, Value(), "failed", due.error().message);
+    row.due_ms = std::max<std::int64_t>(ToUnixMillis(*due), 1);
+    row.status = TaskStatus::kWaiting;
+    row.started_ms = ToUnixMillis(now);
+    if (!co_await CommitRow(row, Event(step.row, step.item, 0, "waiting",
+                                       "timer: waiting until " + FormatRfc3339(FromUnixMillis(row.due_ms))))) {
+      co_return TaskStatus::kWaiting;
+    }
+  }
+  const SystemTime due = FromUnixMillis(row.due_ms);
+  if (due > services_.clock.Now()) {
+    if (due - services_.clock.Now() > options_.max_timer_hold) {
+      if (row.status != TaskStatus::kWaiting) {
+        row.status = TaskStatus::kWaiting;
+        co_await CommitRow(row, std::nullopt);
+      }
+      co_return TaskStatus::kWaiting;  // parked: `tenure resume` after the due time continues it
+    }
+    auto r = co_await (services_.clock.SleepUntil(services_.clock.SteadyAt(due)) || cancel_.Wait());
+    if (r.index() == 1 || cancelled_) {
+      co_return co_await EndRow(row, TaskStatus::kCancelled, "cancelled while waiting for its timer", Value(),
+                                "cancelled", "cancelled while waiting for its timer");
+    }
+  }
+  Map result;
+  result.Set("fired_at", FormatRfc3339(services_.clock.Now()));
+  co_return co_await EndRow(row, TaskStatus::kSucceeded, "", Value(std::move(result)), "succeeded", "timer fired");
+}
+
+namespace {
+
+// The outcome in a struct: `||` flattens variant operands (a variant on the left reads as an
+// earlier `||`), so racing the Outcome variant itself would shift the indexes.
+struct Invoked {
+  connectors::Outcome outcome;
+};
+
+awaitable<Invoked> InvokeOnce(connectors::Connector& c, const connectors::Action& action,
+                              const connectors::Context& ctx) {
+  // Not `Invoked{co_await ...}`: GCC 12 destroys a co_await result inside braces twice.
+  connectors::Outcome outcome = co_await c.Invoke(action, ctx);
+  co_return Invoked{std::move(outcome)};
+}
+
+}  // namespace
+
+awaitable<std::pair<RunExecution::Ended, connectors::Outcome>> RunExecution::Invoke(
+    connectors::Connector& c, const connectors::Action& action, const connectors::Context& ctx,
+    workflows::Duration timeout) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  const SteadyTime deadline = services_.clock.SteadyNow() + timeout;
+  std::string thrown;
+  try {
+    auto r = co_await (InvokeOnce(c, action, ctx) || services_.clock.SleepUntil(deadline) || cancel_.Wait());
+    if (r.index() == 0) co_return std::pair{Ended::kOutcome, std::get<0>(std::move(r)).outcome};
+    co_return std::pair{r.index() == 1 ? Ended::kTimeout : Ended::kCancelled, connectors::Outcome{}};
+  } catch (const std::exception& e) {
+    thrown = e.what();
+  }
+  co_return std::pair{Ended::kOutcome, connectors::Outcome{connectors::Unknown{"connector error: " + thrown}}};
+}
+
+awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  const workflows::ConnectionSpec* conn = pb_.FindConnection(step.call->connection);
+  auto found = connectors_.find(step.call->connection);
+  TaskRecord& row = Row(step.row, step.item);
+  if (conn == nullptr || found == connectors_.end()) {
+    const std::string why = "connection '" + step.call->connection + "' is not available";
+    co_return co_await EndRow(row, TaskStatus::kFailed, why, Value(), "failed", why);
+  }
+  const workflows::RetrySpec& retry = step.spec->retry;
+  const workflows::Duration timeout =
+      step.spec->timeout.count() > 0 ? step.spec->timeout : workflows::Duration(std::chrono::hours(24 * 365));
+  const connectors::Action action{step.call->action, std::move(args)};
+  row.idempotency_key = IdempotencyKey(run_.id, step.row, step.item);
+  for (;;) {
+    if (cancelled_) co_return co_await EndRow(row, TaskStatus::kCancelled, "cancelled before it started", Value(), "cancelled", "cancelled before it started");
+    std::variant<Permit, std::monostate> slot =
+        co_await (services_.limiter.Acquire(conn->name, {conn->rate_per_second, conn->max_in_flight}) || cancel_.Wait());
+    if (slot.index() == 1 || cancelled_) continue;  // the loop head records the cancellation
+    if (halted_ || services_.journal.Failed()) co_return TaskStatus::kRunning;  // no new side effects
+    Permit permit = std::get<0>(std::move(slot));
+    row.status = TaskStatus::kRunning;
+    ++row.attempts;
+    if (row.started_ms == 0) row.started_ms = ToUnixMillis(services_.clock.Now());
+    const std::string attempt = AttemptText(row.attempts, retry);
+    // Record before effect: the intent is durable before the connector is called.
+    if (!co_await CommitRow(row, Event(step.row, step.item, row.attempts, "attempt_started",
+                                       step.call->Uses() + ", " + attempt + ", key " + row.idempotency_key))) {
+      co_return TaskStatus::kRunning;
+    }
+    const connectors::Context ctx{row.idempotency_key, services_.clock.SteadyNow() + timeout, run_.id, step.row};
+    // No structured binding: GCC 12 loses track of them across a suspension point.
+    std::pair<Ended, connectors::Outcome> invoked = co_await Invoke(*found->second, action, ctx, timeout);
+    const Ended ended = invoked.first;
+    connectors::Outcome& outcome = invoked.second;
+    permit.Release();
+    if (ended == Ended::kCancelled) {
+      const std::string why = "cancelled while in flight; the effect may or may not have happened";
+      co_return co_await EndRow(row, TaskStatus::kCancelled, why, Value(), "cancelled", why);
+    }
+    std::string why;
+    std::chrono::milliseconds retry_after{0};
+    if (ended == Ended::kTimeout) {
+      why = "timed out after " + workflows::FormatDuration(timeout);
+    } else if (auto* ok = std::get_if<connectors::Succeeded>(&outcome)) {
+      co_return co_await EndRow(row, TaskStatus::kSucceeded, "", std::move(ok->result), "succeeded", attempt);
+    } else if (auto* failed = std::get_if<connectors::Failed>(&outcome)) {
+      why = FormatFailure(failed->failure);
+      co_return co_await EndRow(row, TaskStatus::kFailed, why, Value(), "failed", why);
+    } else if (auto* later = std::get_if<connectors::RetryLater>(&outcome)) {
+      why = FormatFailure(later->failure);
+      retry_after = later->after;
+      if (later->after.count() > 0) {
+        services_.limiter.Pause(conn->name, services_.clock.SteadyNow() + later->after);
+        co_await CommitEvent(Event(step.row, step.item, row.attempts, "throttled",
+                                   "connection '" + conn->name + "' paused for " +
+                                       workflows::FormatDuration(later->after) + ": " + why));
+      }
+    } else {
+      why = "outcome unknown: " + std::get<connectors::Unknown>(outcome).why;
+    }
+    if (!MayRetry(retry, row.attempts)) {
+      why = "gave up after " + std::to_string(row.attempts) + (row.attempts == 1 ? " attempt: " : " attempts: ") + why;
+      co_return co_await EndRow(row, TaskStatus::kFailed, why, Value(), "failed", why);
+    }
+    const Millis delay = BackoffDelay(retry, row.attempts, retry_after, services_.random);
+    row.status = TaskStatus::kPending;
+    row.error = why;
+    if (!co_await CommitRow(row, Event(step.row, step.item, row.attempts, "retry_scheduled",
+                                       why + "; retrying in " + workflows::FormatDuration(delay)))) {
+      co_return TaskStatus::kRunning;
+    }
+    co_await (services_.clock.SleepFor(delay) || cancel_.Wait());
+  }
+}
+
+awaitable<void> RunExecution::Compensate() {
+  co_await CommitEvent(Event("", -1, 0, "compensating", "undoing the succeeded tasks in reverse dependency order"));
+  const auto& order = graph_->TopologicalOrder();
+  for (auto it = order.rbegin(); it != order.rend() && !halted_ && !cancelled_; ++it) {
+    const workflows::TaskSpec& spec = pb_.tasks[Index(*it)];
+    const TaskRecord& row = Row(spec.id, -1);
+    if (!spec.compensate || row.status != TaskStatus::kSucceeded) continue;
+    std::vector<int> items{-1};
+    if (row.items.IsList()) {
+      items.clear();
+      for (int i = static_cast<int>(row.items.AsList().size()) - 1; i >= 0; --i) items.push_back(i);
+    }
+    for (int item : items) {
+      const std::string name = spec.id + ":compensate";
+      if (IsTerminal(Row(name, item).status)) continue;  // done before a resume
+      const Value* item_value = item >= 0 ? &row.items.AsList()[static_cast<std::size_t>(item)] : nullptr;
+      Step step{name, item, &*spec.compensate, &spec, std::nullopt, Row(spec.id, item).result,
+                "tasks." + spec.id + ".compensate.with"};
+      if (item_value != nullptr) step.item_value = *item_value;
+      co_await RunStep(std::move(step));
+    }
+  }
+}
+
+namespace {
+
+// Redacts and stamps the writes of one transition; copies the rows into `memory`.
+Transition MakeTransition(const std::string& run_id, std::int64_t at_ms, const connectors::Redactor& redactor,
+                          std::vector<TaskRecord> rows, std::vector<EventRecord>& events,
+                          std::map<std::pair<std::string, int>, TaskRecord>& memory) {
+  Transition t;
+  t.run_id = run_id;
+  t.at_ms = at_ms;
+  for (TaskRecord& r : rows) {
+    r.updated_ms = t.at_ms;
+    r.result = redactor.RedactValue(r.result);
+    r.error = redactor.Redact(r.error);
+    memory[{r.task, r.item}] = r;
+    t.tasks.push_back(std::move(r));
+  }
+  for (EventRecord& e : events) {
+    e.at_ms = t.at_ms;
+    e.detail = redactor.Redact(e.detail);
+  }
+  t.events = events;
+  return t;
+}
+
+}  // namespace
+
+awaitable<bool> RunExecution::Commit(std::vector<TaskRecord> rows, std::vector<EventRecord> events,
+                                     std::optional<RunStatus> status, std::optional<std::string> run_error) {
+  if (halted_) co_return false;
+  Transition t = MakeTransition(run_.id, ToUnixMillis(services_.clock.Now()), services_.redactor, std::move(rows),
+                                events, rows_);
+  t.run_status = status;
+  if (run_error) t.run_error = services_.redactor.Redact(*run_error);
+  auto r = co_await services_.journal.Commit(std::move(t));
+  if (!r) {
+    if (!halted_) halted_ = r.error();
+    Wake();
+    co_return false;
+  }
+  if (services_.reporter != nullptr) {
+    for (const EventRecord& e : events) services_.reporter->OnEvent(e);
+  }
+  co_return true;
+}
+
+void RunExecution::CommitLater(TaskRecord row, EventRecord event) {
+  if (halted_) return;
+  std::vector<TaskRecord> rows;
+  rows.push_back(std::move(row));
+  std::vector<EventRecord> events;
+  events.push_back(std::move(event));
+  Transition t = MakeTransition(run_.id, ToUnixMillis(services_.clock.Now()), services_.redactor, std::move(rows),
+                                events, rows_);
+  ++detached_commits_;
+  services_.journal.Submit(std::move(t), [this, events = std::move(events)](Result<void> r) {
+    --detached_commits_;
+    if (!r) {
+      if (!halted_) halted_ = r.error();
+    } else if (services_.reporter != nullptr) {
+      for (const EventRecord& e : events) services_.reporter->OnEvent(e);
+    }
+    Wake();
+  });
+}
+
+awaitable<void> RunExecution::Drain() {
+  while (detached_commits_ > 0) co_await wake_.Wait();
+}
+
+awaitable<bool> RunExecution::CommitRow(TaskRecord row, std::optional<EventRecord> event) {
+  std::vector<TaskRecord> rows;
+  rows.push_back(std::move(row));
+  std::vector<EventRecord> events;
+  if (event) events.push_back(std::move(*event));
+  co_return co_await Commit(std::move(rows), std::move(events));
+}
+
+awaitable<bool> RunExecution::CommitEvent(EventRecord event, std::optional<RunStatus> status,
+                                          std::optional<std::string> run_error) {
+  std::vector<EventRecord> events;
+  events.push_back(std::move(event));
+  co_return co_await Commit(std::vector<TaskRecord>(), std::move(events), status, std::move(run_error));
+}
+
+awaitable<TaskStatus> RunExecution::EndRow(TaskRecord row, TaskStatus status, std::string error, Value result,
+                                           std::string kind, std::string detail) {
+  row.status = status;
+  row.error = std::move(error);
+  row.result = std::move(result);
+  row.finished_ms = ToUnixMillis(services_.clock.Now());
+  if (row.started_ms == 0) row.started_ms = row.finished_ms;
+  EventRecord e = Event(row.task, row.item, row.attempts, std::move(kind), std::move(detail));
+  if (row.item < 0) Publish(row);
+  CommitLater(std::move(row), std::move(e));
+  const TaskStatus out = halted_ ? TaskStatus::kRunning : status;
+  co_return out;
+}
+
+EventRecord RunExecution::Event(const std::string& task, int item, int attempt, std::string kind,
+                                std::string detail) const {
+  EventRecord e;
+  e.run_id = run_.id;
+  e.task = task;
+  e.item = item;
+  e.attempt = attempt;
+  e.kind = std::move(kind);
+  e.detail = std::move(detail);
+  return e;
+}
+
+TaskRecord& RunExecution::Row(const std::string& task, int item) {
+  auto [it, inserted] = rows_.try_emplace({task, item});
+  if (inserted) {
+    it->second.task = task;
+    it->second.item = item;
+  }
+  return it->second;
+}
+
+void RunExecution::Publish(const TaskRecord& row) {
+  if (row.task.find(':') != std::string::npos) return;  // compensation rows are not in scope
+  Map entry;
+  entry.Set("result", row.result);
+  entry.Set("status", TaskStatusName(row.status));
+  pending_entries_.emplace_back(row.task, Value(std::move(entry)));
+}
+
+const Map& RunExecution::TasksRoot() const {
+  for (auto& [task, entry] : pending_entries_) workflows::SetTaskEntry(tasks_root_, task, std::move(entry));
+  pending_entries_.clear();
+  return tasks_root_;
+}
+
+RunExecution::StepScope RunExecution::ScopeOf(const Step& step) const {
+  return StepScope(*this, step.spec->include, step.item_value ? &*step.item_value : nullptr, step.item,
+                   step.result ? &*step.result : nullptr);
+}
+
+Result<Map> RunExecution::Params(int include) const {
+  const workflows::IncludeSpec& inc = pb_.includes[static_cast<std::size_t>(include)];
+  return workflows::RenderParams(pb_, include, StepScope(*this, inc.parent, nullptr, -1, nullptr));
+}
+
+Result<Value> RunExecution::StepScope::Root(std::string_view name) const {
+  if (name == "run") {
+    Map run;
+    run.Set("id", run_.run_.id);
+    run.Set("playbook", run_.run_.playbook);
+    return Value(std::move(run));
+  }
+  if (name == "now") return Value(FormatRfc3339(run_.services_.clock.Now()));
+  if (name == "item" && item_ != nullptr) return *item_;
+  if (name == "index" && item_ != nullptr) return Value(index_);
+  if (name == "result" && result_ != nullptr) return *result_;
+  if (include_ < 0) {
+    if (name == "inputs") return run_.run_.inputs;
+    if (name == "vars") return Value(run_.vars_);
+    if (name == "tasks") return Value(run_.TasksRoot());
+  } else {
+    if (name == "tasks") return workflows::TasksView(run_.TasksRoot(), run_.pb_.Prefix(include_));
+    if (name == "params") {
+      auto params = run_.Params(include_);
+      if (!params) return params.error();
+      return Value(std::move(*params));
+    }
+  }
+  return Error::NotFound("'" + std::string(name) + "' is not available here");
+}
+
+}  // namespace tenure::engine

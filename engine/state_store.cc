@@ -1,0 +1,568 @@
+// SqliteStateStore: the StateStore on one SQLite file (SQLiteCpp).
+//
+// Durability, chosen on purpose: WAL with synchronous=FULL. A committed transition survives power
+// loss, not only kill -9 (NORMAL would lose the last commits on power loss, and an intent that was
+// lost after its connector call ran would make a resumed run repeat it under a new attempt count).
+// FULL costs an fsync per commit; group commit (journal.h) shares each fsync among many tasks.
+//
+// Concurrency: busy_timeout lets a second process wait for the write lock instead of failing with
+// "database is locked"; every write transaction is BEGIN IMMEDIATE so a reader never has to
+// upgrade to a writer mid-transaction (the upgrade is what fails with SQLITE_BUSY despite the
+// timeout).
+//
+// Schema (PRAGMA user_version = 1):
+//   runs(id, playbook, inputs_json, status, trigger, trigger_key UNIQUE (NULL = none), error,
+//        owner "host:pid" of the executing process, cancel_requested, *_ms times in Unix ms)
+//   run_sources(run_id, position (0 = main file), path, text, sha256)
+//   tasks(run_id, task, item (-1 = the task itself, else the for_each item), status, attempts,
+//         idempotency_key, result_json, error, due_ms (timers), items_json (for_each list),
+//         decided_by, note, started_ms, finished_ms, updated_ms, seq (first-write order))
+//   events(seq AUTOINCREMENT, at_ms, run_id, task, item, attempt, kind, detail): append-only.
+#include "engine/state_store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <cstdio>
+#include <filesystem>
+#include <initializer_list>
+#include <mutex>
+
+namespace tenure::engine {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+const char* const kMigrations[] = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  playbook TEXT NOT NULL,
+  inputs_json TEXT NOT NULL,
+  status TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  trigger_key TEXT UNIQUE,
+  error TEXT NOT NULL DEFAULT '',
+  owner TEXT NOT NULL DEFAULT '',
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  finished_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_by_status ON runs(status);
+CREATE TABLE run_sources (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  position INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  text TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY (run_id, position)
+);
+CREATE TABLE tasks (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  task TEXT NOT NULL,
+  item INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  idempotency_key TEXT NOT NULL DEFAULT '',
+  result_json TEXT NOT NULL DEFAULT 'null',
+  error TEXT NOT NULL DEFAULT '',
+  due_ms INTEGER NOT NULL DEFAULT 0,
+  items_json TEXT NOT NULL DEFAULT 'null',
+  decided_by TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  finished_ms INTEGER NOT NULL DEFAULT 0,
+  updated_ms INTEGER NOT NULL DEFAULT 0,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (run_id, task, item)
+);
+CREATE INDEX tasks_by_seq ON tasks(run_id, seq);  -- MAX(seq) for new rows, listing order
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms INTEGER NOT NULL,
+  run_id TEXT NOT NULL,
+  task TEXT NOT NULL,
+  item INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX events_by_run ON events(run_id, seq);
+)sql",
+};
+
+std::string ToJson(const Value& v) { return v.ToJson(); }
+Value FromJson(const std::string& text) {
+  boost::system::error_code ec;
+  boost::json::value j = boost::json::parse(text, ec);
+  return ec ? Value(text) : FromJsonValue(j);
+}
+
+// Creates `path` with mode 0600 before SQLite sees it (SQLite would use 0644 minus umask), and
+// checks an existing file is not readable by others.
+Result<void> EnsureFile(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path p(path);
+  if (p.has_parent_path() && !std::filesystem::exists(p.parent_path(), ec)) {
+    std::filesystem::create_directories(p.parent_path(), ec);
+    if (ec) return Error::Io("cannot create directory " + p.parent_path().string() + ": " + ec.message());
+    ::chmod(p.parent_path().c_str(), 0700);
+  }
+  const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::Io("cannot open state database " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  const int rc = ::fstat(fd, &st);
+  ::close(fd);
+  if (rc != 0) return Error::Io("cannot stat state database " + path + ": " + std::strerror(errno));
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(st.st_mode & 0777));
+    return Error::Io("state database " + path + " is accessible by other users (mode " + mode +
+                     "); run: chmod 600 " + path);
+  }
+  return {};
+}
+
+class SqliteStateStore final : public StateStore {
+ public:
+  explicit SqliteStateStore(const std::string& path)
+      : path_(path), db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 10000) {}
+
+  Result<void> Init() {
+    try {
+      db_.exec("PRAGMA journal_mode=WAL");
+      db_.exec("PRAGMA synchronous=FULL");
+      db_.exec("PRAGMA foreign_keys=ON");
+      const int version = db_.execAndGet("PRAGMA user_version").getInt();
+      if (version > kSchemaVersion) {
+        return Error::Io("state database " + path_ + " has schema version " + std::to_string(version) +
+                         "; this tenure understands up to " + std::to_string(kSchemaVersion));
+      }
+      for (int v = version; v < kSchemaVersion; ++v) {
+        SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        if (db_.execAndGet("PRAGMA user_version").getInt() != v) continue;  // another process did it
+        db_.exec(kMigrations[v]);
+        db_.exec("PRAGMA user_version=" + std::to_string(v + 1));
+        txn.commit();
+      }
+    } catch (const std::exception& e) {
+      return Error::Io("cannot open state database " + path_ + ": " + e.what());
+    }
+    return {};
+  }
+
+  Result<CreatedRun> CreateRun(const RunRecord& run) override {
+    std::lock_guard lock(mu_);
+    if (write_error_) return *write_error_;
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      if (!run.trigger_key.empty()) {
+        SQLite::Statement q(db_, "SELECT id FROM runs WHERE trigger_key = ?");
+        q.bind(1, run.trigger_key);
+        if (q.executeStep()) return CreatedRun{q.getColumn(0).getString(), false};
+      }
+      SQLite::Statement ins(db_,
+                            "INSERT INTO runs (id, playbook, inputs_json, status, trigger, trigger_key, "
+                            "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      ins.bind(1, run.id);
+      ins.bind(2, run.playbook);
+      ins.bind(3, ToJson(run.inputs));
+      ins.bind(4, RunStatusName(run.status));
+      ins.bind(5, run.trigger);
+      if (run.trigger_key.empty()) {
+        ins.bind(6);
+      } else {
+        ins.bind(6, run.trigger_key);
+      }
+      ins.bind(7, static_cast<int64_t>(run.created_ms));
+      ins.bind(8, static_cast<int64_t>(run.created_ms));
+      ins.exec();
+      int position = 0;
+      for (const SourceSnapshot& s : run.sources) {
+        SQLite::Statement src(db_, "INSERT INTO run_sources VALUES (?, ?, ?, ?, ?)");
+        src.bind(1, run.id);
+        src.bind(2, position++);
+        src.bind(3, s.path);
+        src.bind(4, s.text);
+        src.bind(5, s.sha256);
+        src.exec();
+      }
+      InsertEvent(EventRecord{0, run.created_ms, run.id, "", -1, 0, "run_created",
+                              "playbook " + run.playbook + " (trigger " + run.trigger + ")"});
+      txn.commit();
+      return CreatedRun{run.id, true};
+    } catch (const std::exception& e) {
+      return Fail(e);
+    }
+  }
+
+  Result<RunRecord> GetRun(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, std::string(kRunColumns) + " WHERE id = ?");
+      q.bind(1, id);
+      if (!q.executeStep()) return Error::NotFound("no run '" + id + "'");
+      RunRecord r = ReadRun(q);
+      SQLite::Statement s(db_, "SELECT path, text, sha256 FROM run_sources WHERE run_id = ? ORDER BY position");
+      s.bind(1, id);
+      while (s.executeStep()) {
+        r.sources.push_back({s.getColumn(0).getString(), s.getColumn(1).getString(), s.getColumn(2).getString()});
+      }
+      return r;
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("reading run ") + id + ": " + e.what());
+    }
+  }
+
+  Result<std::vector<RunRecord>> ListRuns(const RunFilter& f) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, std::string(kRunColumns) +
+                                   " WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR playbook = ?2) "
+                                   "AND created_ms >= ?3 ORDER BY created_ms, id");
+      q.bind(1, f.status ? RunStatusName(*f.status) : "");
+      q.bind(2, f.playbook);
+      q.bind(3, static_cast<int64_t>(f.since_ms));
+      std::vector<RunRecord> out;
+      while (q.executeStep()) out.push_back(ReadRun(q));
+      return out;
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("listing runs: ") + e.what());
+    }
+  }
+
+  Result<std::vector<TaskRecord>> GetTasks(const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_,
+                          "SELECT task, item, status, attempts, idempotency_key, result_json, error, due_ms, "
+                          "items_json, decided_by, note, started_ms, finished_ms, updated_ms FROM tasks "
+                          "WHERE run_id = ? ORDER BY seq, item");
+      q.bind(1, run_id);
+      std::vector<TaskRecord> out;
+      while (q.executeStep()) {
+        TaskRecord t;
+        t.task = q.getColumn(0).getString();
+        t.item = q.getColumn(1).getInt();
+        t.status = ParseTaskStatus(q.getColumn(2).getString()).value_or(TaskStatus::kPending);
+        t.attempts = q.getColumn(3).getInt();
+        t.idempotency_key = q.getColumn(4).getString();
+        t.result = FromJson(q.getColumn(5).getString());
+        t.error = q.getColumn(6).getString();
+        t.due_ms = q.getColumn(7).getInt64();
+        t.items = FromJson(q.getColumn(8).getString());
+        t.decided_by = q.getColumn(9).getString();
+        t.note = q.getColumn(10).getString();
+        t.started_ms = q.getColumn(11).getInt64();
+        t.finished_ms = q.getColumn(12).getInt64();
+        t.updated_ms = q.getColumn(13).getInt64();
+        out.push_back(std::move(t));
+      }
+      return out;
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("reading tasks of ") + run_id + ": " + e.what());
+    }
+  }
+
+  Result<std::vector<EventRecord>> GetEvents(const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_,
+                          "SELECT seq, at_ms, run_id, task, item, attempt, kind, detail FROM events "
+                          "WHERE run_id = ? ORDER BY seq");
+      q.bind(1, run_id);
+      std::vector<EventRecord> out;
+      while (q.executeStep()) {
+        out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString(),
+                       q.getColumn(3).getString(), q.getColumn(4).getInt(), q.getColumn(5).getInt(),
+                       q.getColumn(6).getString(), q.getColumn(7).getString()});
+      }
+      return out;
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("reading events of ") + run_id + ": " + e.what());
+    }
+  }
+
+  Result<void> Apply(std::span<const Transition> batch) override {
+    std::lock_guard lock(mu_);
+    if (write_error_) return *write_error_;
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      for (const Transition& t : batch) {
+        if (auto r = ApplyOne(t); !r) return r.error();  // txn rolls back
+      }
+      txn.commit();
+      return {};
+    } catch (const std::exception& e) {
+      return Fail(e);
+    }
+  }
+
+  Result<std::string> ClaimRun(const std::string& run_id, const std::string& owner,
+                               bool (*owner_dead)(const std::string&)) override {
+    std::lock_guard lock(mu_);
+    if (write_error_) return *write_error_;
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      SQLite::Statement q(db_, "SELECT owner FROM runs WHERE id = ?");
+      q.bind(1, run_id);
+      if (!q.executeStep()) return Error::NotFound("no run '" + run_id + "'");
+      const std::string current = q.getColumn(0).getString();
+      if (!current.empty() && current != owner && !owner_dead(current)) return current;
+      SQLite::Statement u(db_, "UPDATE runs SET owner = ? WHERE id = ?");
+      u.bind(1, owner);
+      u.bind(2, run_id);
+      u.exec();
+      txn.commit();
+      return owner;
+    } catch (const std::exception& e) {
+      return Fail(e);
+    }
+  }
+
+  Result<void> ReleaseRun(const std::string& run_id, const std::string& owner) override {
+    auto changed = Exec("UPDATE runs SET owner = '' WHERE id = ?1 AND owner = ?2", {run_id, owner});
+    if (!changed) return changed.error();
+    return {};
+  }
+
+  Result<void> RequestCancel(const std::string& run_id) override {
+    auto changed = Exec("UPDATE runs SET cancel_requested = 1 WHERE id = ?1", {run_id});
+    if (!changed) return changed.error();
+    if (*changed == 0) return Error::NotFound("no run '" + run_id + "'");
+    return {};
+  }
+
+  std::optional<Error> WriteError() const override {
+    std::lock_guard lock(mu_);
+    return write_error_;
+  }
+
+ private:
+  static constexpr const char* kRunColumns =
+      "SELECT id, playbook, inputs_json, status, trigger, COALESCE(trigger_key, ''), error, owner, "
+      "cancel_requested, created_ms, updated_ms, finished_ms FROM runs";
+
+  static RunRecord ReadRun(SQLite::Statement& q) {
+    RunRecord r;
+    r.id = q.getColumn(0).getString();
+    r.playbook = q.getColumn(1).getString();
+    r.inputs = FromJson(q.getColumn(2).getString());
+    r.status = ParseRunStatus(q.getColumn(3).getString()).value_or(RunStatus::kPending);
+    r.trigger = q.getColumn(4).getString();
+    r.trigger_key = q.getColumn(5).getString();
+    r.error = q.getColumn(6).getString();
+    r.owner = q.getColumn(7).getString();
+    r.cancel_requested = q.getColumn(8).getInt() != 0;
+    r.created_ms = q.getColumn(9).getInt64();
+    r.updated_ms = q.getColumn(10).getInt64();
+    r.finished_ms = q.getColumn(11).getInt64();
+    return r;
+  }
+
+  // Runs one write statement with text parameters; returns the number of rows changed.
+  Result<int> Exec(const char* sql, std::initializer_list<std::string> params) {
+    std::lock_guard lock(mu_);
+    if (write_error_) return *write_error_;
+    try {
+      SQLite::Statement s(db_, sql);
+      int i = 1;
+      for (const std::string& p : params) s.bind(i++, p);
+      return s.exec();
+    } catch (const std::exception& e) {
+      return Fail(e);
+    }
+  }
+
+  Result<void> ApplyOne(const Transition& t) {
+    for (const TaskRecord& task : t.tasks) {
+      if (auto r = UpsertTask(t.run_id, task, t.at_ms); !r) return r;
+    }
+    if (t.run_status || t.run_error) {
+      SQLite::Statement u(db_,
+                          "UPDATE runs SET status = COALESCE(?, status), error = COALESCE(?, error), "
+                          "updated_ms = ?, finished_ms = ? WHERE id = ?");
+      if (t.run_status) {
+        u.bind(1, RunStatusName(*t.run_status));
+      } else {
+        u.bind(1);
+      }
+      if (t.run_error) {
+        u.bind(2, *t.run_error);
+      } else {
+        u.bind(2);
+      }
+      u.bind(3, static_cast<int64_t>(t.at_ms));
+      const bool final = t.run_status && (*t.run_status == RunStatus::kSucceeded ||
+                                          *t.run_status == RunStatus::kFailed ||
+                                          *t.run_status == RunStatus::kCancelled);
+      u.bind(4, static_cast<int64_t>(final ? t.at_ms : 0));
+      u.bind(5, t.run_id);
+      if (u.exec() == 0) return Error::NotFound("no run '" + t.run_id + "'");
+    }
+    if (t.clear_cancel_request) {
+      SQLite::Statement c(db_, "UPDATE runs SET cancel_requested = 0 WHERE id = ?");
+      c.bind(1, t.run_id);
+      c.exec();
+    }
+    for (const EventRecord& e : t.events) InsertEvent(e);
+    return {};
+  }
+
+  Result<void> UpsertTask(const std::string& run_id, const TaskRecord& t, std::int64_t at_ms) {
+    if (t.expect) {
+      SQLite::Statement q(db_, "SELECT status FROM tasks WHERE run_id = ? AND task = ? AND item = ?");
+      q.bind(1, run_id);
+      q.bind(2, t.task);
+      q.bind(3, t.item);
+      const std::string now = q.executeStep() ? q.getColumn(0).getString() : "absent";
+      if (now != TaskStatusName(*t.expect)) {
+        return Error::InvalidArgument("task " + t.task + " of run " + run_id + " is " + now + ", not " +
+                                      TaskStatusName(*t.expect));
+      }
+    }
+    SQLite::Statement u(db_,
+                        "INSERT INTO tasks (run_id, task, item, status, attempts, idempotency_key, result_json, "
+                        "error, due_ms, items_json, decided_by, note, started_ms, finished_ms, updated_ms, seq) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks WHERE run_id = ?1)) "
+                        "ON CONFLICT (run_id, task, item) DO UPDATE SET status = ?4, attempts = ?5, "
+                        "idempotency_key = ?6, result_json = ?7, error = ?8, due_ms = ?9, items_json = ?10, "
+                        "decided_by = ?11, note = ?12, started_ms = ?13, finished_ms = ?14, updated_ms = ?15");
+    u.bind(1, run_id);
+    u.bind(2, t.task);
+    u.bind(3, t.item);
+    u.bind(4, TaskStatusName(t.status));
+    u.bind(5, t.attempts);
+    u.bind(6, t.idempotency_key);
+    u.bind(7, ToJson(t.result));
+    u.bind(8, t.error);
+    u.bind(9, static_cast<int64_t>(t.due_ms));
+    u.bind(10, ToJson(t.items));
+    u.bind(11, t.decided_by);
+    u.bind(12, t.note);
+    u.bind(13, static_cast<int64_t>(t.started_ms));
+    u.bind(14, static_cast<int64_t>(t.finished_ms));
+    u.bind(15, static_cast<int64_t>(at_ms));
+    u.exec();
+    return {};
+  }
+
+  void InsertEvent(const EventRecord& e) {
+    SQLite::Statement s(db_,
+                        "INSERT INTO events (at_ms, run_id, task, item, attempt, kind, detail) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, static_cast<int64_t>(e.at_ms));
+    s.bind(2, e.run_id);
+    s.bind(3, e.task);
+    s.bind(4, e.item);
+    s.bind(5, e.attempt);
+    s.bind(6, e.kind);
+    s.bind(7, e.detail);
+    s.exec();
+  }
+
+  Error Fail(const std::exception& e) {
+    write_error_ = Error::Io("state database " + path_ + " write failed: " + e.what());
+    return *write_error_;
+  }
+
+  const std::string path_;
+  mutable std::mutex mu_;
+  SQLite::Database db_;                 // guarded by mu_
+  std::optional<Error> write_error_;    // guarded by mu_; sticky
+};
+
+}  // namespace
+
+const char* RunStatusName(RunStatus s) {
+  switch (s) {
+    case RunStatus::kPending: return "pending";
+    case RunStatus::kRunning: return "running";
+    case RunStatus::kWaiting: return "waiting";
+    case RunStatus::kSucceeded: return "succeeded";
+    case RunStatus::kFailed: return "failed";
+    case RunStatus::kCancelled: return "cancelled";
+  }
+  return "?";
+}
+
+const char* TaskStatusName(TaskStatus s) {
+  switch (s) {
+    case TaskStatus::kPending: return "pending";
+    case TaskStatus::kRunning: return "running";
+    case TaskStatus::kWaiting: return "waiting";
+    case TaskStatus::kSucceeded: return "succeeded";
+    case TaskStatus::kFailed: return "failed";
+    case TaskStatus::kSkipped: return "skipped";
+    case TaskStatus::kCancelled: return "cancelled";
+  }
+  return "?";
+}
+
+std::optional<RunStatus> ParseRunStatus(std::string_view s) {
+  for (RunStatus r : {RunStatus::kPending, RunStatus::kRunning, RunStatus::kWaiting, RunStatus::kSucceeded,
+                      RunStatus::kFailed, RunStatus::kCancelled}) {
+    if (s == RunStatusName(r)) return r;
+  }
+  return std::nullopt;
+}
+
+std::optional<TaskStatus> ParseTaskStatus(std::string_view s) {
+  for (TaskStatus t : {TaskStatus::kPending, TaskStatus::kRunning, TaskStatus::kWaiting, TaskStatus::kSucceeded,
+                       TaskStatus::kFailed, TaskStatus::kSkipped, TaskStatus::kCancelled}) {
+    if (s == TaskStatusName(t)) return t;
+  }
+  return std::nullopt;
+}
+
+bool IsTerminal(TaskStatus s) {
+  return s == TaskStatus::kSucceeded || s == TaskStatus::kFailed || s == TaskStatus::kSkipped ||
+         s == TaskStatus::kCancelled;
+}
+
+std::string DefaultDbPath(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("TENURE_DB"); env != nullptr && *env != '\0') return env;
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg != '\0') {
+    return std::string(xdg) + "/tenure/tenure.db";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.local/state/tenure/tenure.db";
+}
+
+Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path) {
+  if (auto r = EnsureFile(path); !r) return r.error();
+  std::unique_ptr<SqliteStateStore> store;
+  try {
+    store = std::make_unique<SqliteStateStore>(path);
+  } catch (const std::exception& e) {
+    return Error::Io("cannot open state database " + path + ": " + e.what());
+  }
+  if (auto r = store->Init(); !r) return r.error();
+  return std::unique_ptr<StateStore>(std::move(store));
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  static const char* const kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace tenure::engine

@@ -1,0 +1,104 @@
+// The run commands through the real binary: exit codes and the exact lines a user reads.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/engine/support/engine_fixture.h"
+
+namespace tenure::engine {
+namespace {
+
+struct Output {
+  int code = -1;
+  std::string text;  // stdout and stderr
+};
+
+Output Tenure(const std::string& args) {
+  Output out;
+  FILE* p = ::popen((std::string(TENURE_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.text.append(buf, n);
+  const int status = ::pclose(p);
+  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+bool Contains(const std::string& text, const std::string& line) { return text.find(line) != std::string::npos; }
+
+TEST_CASE("tenure run waits for an approval; approve and resume finish it", "[engine][cli]") {
+  if (!std::filesystem::exists(TENURE_BINARY)) {
+    WARN("skipped: " << TENURE_BINARY << " is not built");
+    return;
+  }
+  testing::TempDir dir;
+  const std::string db = " --db " + dir.path() + "/t.db";
+  std::ofstream(dir.path() + "/p.yaml") << R"(playbook: approval-demo
+inputs:
+  name: { type: string }
+connections:
+  sh: { connector: exec }
+tasks:
+  hello:
+    uses: sh.run
+    with: { argv: [/bin/echo, '{"greeting": "hi {{ inputs.name }}"}'] }
+  ask:
+    needs: hello
+    uses: manual.approve
+    with: { prompt: "Give {{ inputs.name }} admin?" }
+  after:
+    needs: ask
+    uses: sh.run
+    with: { argv: [/bin/echo, '{}'] }
+)";
+  const Output run = Tenure("run " + dir.path() + "/p.yaml --set name=ada --key hr-1" + db);
+  INFO(run.text);
+  CHECK(run.code == 3);
+  const auto at = run.text.find("run r");
+  REQUIRE(at != std::string::npos);
+  const std::string id = run.text.substr(at + 4, run.text.find(':', at) - at - 4);
+  CHECK(Contains(run.text, "ask  waiting: waiting for approval: Give ada admin? (tenure approve " + id + " ask)"));
+  CHECK(Contains(run.text, "run " + id + " waiting after "));
+  CHECK(Contains(run.text, "continue with: tenure resume " + id + "\n"));
+
+  const Output again = Tenure("run " + dir.path() + "/p.yaml --set name=ada --key hr-1" + db);
+  CHECK(again.code == 3);
+  CHECK(again.text == "run " + id + " already exists for key hr-1 (waiting); not starting another\n");
+
+  const Output early = Tenure("approve " + id + " after" + db);
+  CHECK(early.code == 2);
+  CHECK(early.text == "tenure: task after of run " + id + " is not waiting for a decision (it is pending)\n");
+
+  const Output parked = Tenure("resume --all" + db);
+  CHECK(parked.code == 3);
+  CHECK(parked.text == "nothing to resume (1 waiting for a decision or a timer)\n");
+
+  const Output approve = Tenure("approve " + id + " ask --note 'ticket IT-1'" + db);
+  CHECK(approve.code == 0);
+  CHECK(Contains(approve.text, "task ask of run " + id + " approved by "));
+
+  const Output resume = Tenure("resume --all" + db);
+  INFO(resume.text);
+  CHECK(resume.code == 0);
+  CHECK(Contains(resume.text, "after  succeeded: attempt 1 of 3"));
+  CHECK(Contains(resume.text, "run " + id + " succeeded after "));
+
+  const Output finished = Tenure("resume " + id + db);
+  CHECK(finished.code == 2);
+  CHECK(finished.text == "tenure: run " + id + " already succeeded\n");
+
+  const Output report = Tenure("report " + id + " --format md" + db);
+  CHECK(report.code == 0);
+  CHECK(Contains(report.text, "| hello | succeeded | 1 | "));
+  CHECK(Contains(report.text, ": ticket IT-1\n"));
+
+  const Output missing = Tenure("status nope" + db);
+  CHECK(missing.code == 2);
+  CHECK(missing.text == "tenure: no run 'nope'\n");
+}
+
+}  // namespace
+}  // namespace tenure::engine

@@ -1,0 +1,60 @@
+#include "engine/journal.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include "tests/engine/support/engine_fixture.h"
+
+namespace tenure::engine {
+namespace {
+
+Transition Row(const std::string& run, int i) {
+  Transition t;
+  t.run_id = run;
+  TaskRecord row;
+  row.task = "t" + std::to_string(i);
+  row.status = TaskStatus::kSucceeded;
+  t.tasks.push_back(row);
+  return t;
+}
+
+TEST_CASE("transitions queued while a commit is in flight share the next transaction", "[store]") {
+  testing::EngineFixture f;
+  RunRecord run;
+  run.id = "r1";
+  run.playbook = "p";
+  run.inputs = Value(Map());
+  REQUIRE(f.store->CreateRun(run).has_value());
+  int committed = 0;
+  constexpr int kTasks = 500;
+  auto commit = [&](int i) -> boost::asio::awaitable<void> {
+    auto r = co_await f.journal->Commit(Row("r1", i));
+    if (r) ++committed;
+  };
+  for (int i = 0; i < kTasks; ++i) boost::asio::co_spawn(f.io, commit(i), boost::asio::detached);
+  f.RunUntilIdle();
+  CHECK(committed == kTasks);
+  CHECK(f.journal->transitions() == kTasks);
+  CHECK(f.journal->transactions() < kTasks / 10);  // grouped, not one fsync each
+  CHECK(f.store->GetTasks("r1")->size() == kTasks);
+}
+
+TEST_CASE("a failed commit is sticky", "[store]") {
+  testing::EngineFixture f(0, /*fail_apply_from=*/1);
+  std::vector<std::string> errors;
+  auto commit = [&]() -> boost::asio::awaitable<void> {
+    auto r = co_await f.journal->Commit(Row("r1", 0));
+    errors.push_back(r ? "ok" : r.error().message);
+  };
+  boost::asio::co_spawn(f.io, commit(), boost::asio::detached);
+  f.RunUntilIdle();
+  boost::asio::co_spawn(f.io, commit(), boost::asio::detached);
+  f.RunUntilIdle();
+  CHECK(errors == std::vector<std::string>{"injected write failure (disk full)", "injected write failure (disk full)"});
+  CHECK(f.faulty->applies == 1);  // the second commit never reached the store
+}
+
+}  // namespace
+}  // namespace tenure::engine
