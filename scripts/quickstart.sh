@@ -1,17 +1,73 @@
 #!/usr/bin/env bash
-# The README's first command: set up, build, and show the example onboarding end to end.
+# The README's first command: set up, build, and run the example onboarding end to end against
+# the local SaaS sandbox (SCIM 2.0 + Slack Web API on 127.0.0.1), with no credentials. Then run it
+# again (nothing changes), and offboard the same person.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2 --target tenure
-tenure=build/cli/tenure
+tenure="$PWD/build/cli/tenure"
 
-echo; echo "== tenure validate examples/*.yaml"
+work="$(mktemp -d "${TMPDIR:-/tmp}/tenure-quickstart.XXXXXX")"
+export TENURE_DB="$work/tenure.db"   # keep the quick start's runs apart from yours
+sandbox_pid=""
+cleanup() {
+  if [ -n "$sandbox_pid" ]; then kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "tenure validate examples/*.yaml"
 "$tenure" validate examples/*.yaml
 
-echo; echo "== tenure graph examples/onboarding.yaml"
-"$tenure" graph examples/onboarding.yaml
+say "tenure sandbox serve --port 0   (a local stand-in for the identity provider and Slack)"
+"$tenure" sandbox serve --port 0 > "$work/sandbox.out" 2>&1 &
+sandbox_pid=$!
+for _ in $(seq 1 100); do
+  grep -q '^  export TENURE_SANDBOX_URL=' "$work/sandbox.out" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q '^  export TENURE_SANDBOX_URL=' "$work/sandbox.out" || { cat "$work/sandbox.out"; echo "sandbox did not start" >&2; exit 1; }
+# The sandbox prints the environment the example playbooks read (URLs and its test tokens).
+eval "$(grep '^  export ' "$work/sandbox.out" | sed 's/#.*//')"
+head -2 "$work/sandbox.out"
 
-echo; echo "== tenure plan examples/onboarding.yaml --input examples/inputs/jane.yaml"
+say "tenure plan examples/onboarding.yaml --input examples/inputs/jane.yaml   (changes nothing)"
 "$tenure" plan examples/onboarding.yaml --input examples/inputs/jane.yaml
+
+say "tenure run examples/onboarding.yaml --input examples/inputs/jane.yaml"
+"$tenure" run examples/onboarding.yaml --input examples/inputs/jane.yaml
+
+say "tenure sandbox show   (what the run provisioned)"
+"$tenure" sandbox show
+"$tenure" sandbox show > "$work/after-first.txt"
+
+say "the same onboarding again: every step finds its work done, nothing changes"
+"$tenure" run examples/onboarding.yaml --input examples/inputs/jane.yaml > "$work/again.log"
+tail -1 "$work/again.log"
+"$tenure" sandbox show > "$work/after-again.txt"
+if cmp -s "$work/after-first.txt" "$work/after-again.txt"; then
+  echo "the sandbox is exactly as the first run left it: no second account, no second message"
+else
+  echo "the second run changed the sandbox:" >&2
+  diff "$work/after-first.txt" "$work/after-again.txt" >&2 || true
+  exit 1
+fi
+
+say "tenure run examples/offboarding.yaml --input examples/inputs/jane-leaves.yaml"
+"$tenure" run examples/offboarding.yaml --input examples/inputs/jane-leaves.yaml
+
+say "tenure sandbox show   (deactivated, no group left)"
+"$tenure" sandbox show
+
+say "tenure runs"
+"$tenure" runs
+
+first_run="$("$tenure" runs | awk 'NR==2 {print $1}')"
+say "tenure logs $first_run   (the audit timeline, from $TENURE_DB)"
+"$tenure" logs "$first_run"
+
+echo
+echo "Done. The runs are recorded in $TENURE_DB; try: TENURE_DB=$TENURE_DB $tenure status $first_run"
