@@ -1,42 +1,31 @@
 #include "engine/timer.h"
 
+#include <date/tz.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <string>
 
 #include "workflows/loader.h"
+#include "workflows/civil_date.h"
 
 namespace tenure::engine {
 namespace {
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-std::int64_t DaysFromCivil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-// Seconds since the epoch of local time `tm` in IANA zone `zone`. The C library only knows the
-// process's zone, so TZ is switched for the call (the engine is single-threaded; restored after).
-Result<std::int64_t> LocalToUtc(std::tm tm, const std::string& zone) {
-  const char* old = std::getenv("TZ");
-  const std::string saved = old != nullptr ? old : "";
-  ::setenv("TZ", zone.c_str(), 1);
-  ::tzset();
-  tm.tm_isdst = -1;
-  const std::time_t t = std::mktime(&tm);
-  if (old != nullptr) {
-    ::setenv("TZ", saved.c_str(), 1);
-  } else {
-    ::unsetenv("TZ");
+// Seconds since the epoch of a local wall-clock time in IANA zone `zone` (the system's tz
+// database, through Howard Hinnant's date-tz). In a DST gap or overlap the earlier instant wins.
+Result<std::int64_t> LocalToUtc(int y, int mo, int d, int h, int mi, int sec, const std::string& zone) {
+  const date::time_zone* tz = nullptr;
+  try {
+    tz = date::locate_zone(zone);
+  } catch (const std::exception&) {
+    return Error::InvalidArgument("timer.wait: unknown time zone '" + zone + "' (expected an IANA name like Europe/Paris)");
   }
-  ::tzset();
-  if (t == static_cast<std::time_t>(-1)) return Error::InvalidArgument("unknown time zone '" + zone + "'");
-  return static_cast<std::int64_t>(t);
+  const date::local_seconds local = date::local_days{date::year{y} / mo / d} + std::chrono::hours{h} +
+                                    std::chrono::minutes{mi} + std::chrono::seconds{sec};
+  const auto utc = tz->to_sys(local, date::choose::earliest);
+  return static_cast<std::int64_t>(utc.time_since_epoch().count());
 }
 
 }  // namespace
@@ -60,14 +49,7 @@ Result<SystemTime> ParseInstant(std::string_view text, std::string_view time_zon
     if (time_zone.empty()) {
       return Error::InvalidArgument("timer.wait: `until` '" + s + "' has no UTC offset; add one (Z, +01:00) or give `time_zone`");
     }
-    std::tm tm{};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = static_cast<int>(sec);
-    auto t = LocalToUtc(tm, std::string(time_zone));
+    auto t = LocalToUtc(y, mo, d, h, mi, static_cast<int>(sec), std::string(time_zone));
     if (!t) return t.error();
     epoch = *t;
   } else {
@@ -81,7 +63,7 @@ Result<SystemTime> ParseInstant(std::string_view text, std::string_view time_zon
       }
       offset_min = (sign == '-' ? -1 : 1) * (oh * 60 + om);
     }
-    epoch = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 +
+    epoch = workflows::DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 +
             static_cast<std::int64_t>(sec) - offset_min * 60;
   }
   const auto frac = std::chrono::milliseconds(static_cast<std::int64_t>((sec - static_cast<int>(sec)) * 1000));

@@ -8,7 +8,7 @@ packages=(
   clang libclang-rt-14-dev llvm
   libboost1.81-dev libboost-json1.81-dev
   libyaml-dev libyaml-cpp-dev libsqlitecpp-dev libsqlite3-dev libcli11-dev catch2
-  libhowardhinnant-date-dev libssl-dev
+  libhowardhinnant-date-dev tzdata libssl-dev
 
 )
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "workflows/expr.h"
+#include "workflows/civil_date.h"
 
 namespace tenure::workflows::internal {
 namespace {
@@ -288,15 +289,6 @@ Result<Value> Sort(std::string_view name, const Value& in, Args) {
 }
 
 // ---- dates ----
-
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 struct CivilDate {
   std::int64_t year;

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 
 namespace tenure::workflows {
 namespace {
@@ -57,6 +58,7 @@ class TreeBuilder {
     std::size_t first_count = 0;  // node_count_ when the frame opened
     bool have_key = false;        // kMap: a key is waiting for its value
     YamlNode pending_key;
+    std::unordered_map<std::string, int> key_lines;  // kMap: each key's line, for duplicates
   };
   struct Anchored {
     YamlNode node;
@@ -137,19 +139,13 @@ class TreeBuilder {
       diags_.Error(key.where, "", "mapping keys must be plain text, got " + std::string(key.Describe()));
       return;
     }
-    if (const YamlNode* first = FindKey(top.node, key.scalar)) {
+    const auto [it, inserted] = top.key_lines.emplace(key.scalar, key.where.line);
+    if (!inserted) {
       diags_.Error(key.where, "",
-                   "duplicate key '" + key.scalar + "' (first defined at line " + std::to_string(first->where.line) + ")");
+                   "duplicate key '" + key.scalar + "' (first defined at line " + std::to_string(it->second) + ")");
       return;
     }
     top.node.entries.push_back({std::move(key), std::move(value)});
-  }
-
-  static const YamlNode* FindKey(const YamlNode& map, std::string_view key) {
-    for (const YamlEntry& e : map.entries) {
-      if (e.key.scalar == key) return &e.key;
-    }
-    return nullptr;
   }
 
   const std::string& file_;

@@ -1,4 +1,5 @@
 #include "connectors/http/classify.h"
+#include "workflows/civil_date.h"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -146,16 +147,6 @@ Value SuccessValue(const std::string& body) {
   return m;
 }
 
-// Seconds since the epoch of a broken-down UTC time (timegm without the non-standard call).
-std::int64_t DaysFromCivil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view text) {
   std::tm tm{};
   const std::string s(text);
@@ -163,7 +154,7 @@ std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_v
   for (const char* format : {"%a, %d %b %Y %H:%M:%S", "%A, %d-%b-%y %H:%M:%S", "%a %b %d %H:%M:%S %Y"}) {
     tm = std::tm{};
     if (strptime(s.c_str(), format, &tm) != nullptr) {
-      const auto days = DaysFromCivil(tm.tm_year + 1900, static_cast<unsigned>(tm.tm_mon + 1), static_cast<unsigned>(tm.tm_mday));
+      const auto days = workflows::DaysFromCivil(tm.tm_year + 1900, static_cast<unsigned>(tm.tm_mon + 1), static_cast<unsigned>(tm.tm_mday));
       const auto secs = days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
       return std::chrono::system_clock::time_point(std::chrono::seconds(secs));
     }

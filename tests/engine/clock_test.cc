@@ -63,6 +63,9 @@ TEST_CASE("RFC 3339 formatting and instants", "[clock][timer]") {
   CHECK(ToUnixMillis(*ParseInstant("2026-07-01T12:00:00", "Europe/Paris")) == 1782900000000);  // CEST
   CHECK(ParseInstant("2026-13-01T00:00:00Z", "").error().message ==
         "timer.wait: `until` '2026-13-01T00:00:00Z' is not an RFC 3339 instant");
+  CHECK(ToUnixMillis(*ParseInstant("2026-01-05T09:00:00", "America/New_York")) == 1767621600000);  // EST
+  CHECK(ParseInstant("2026-07-01T12:00:00", "Europe/Pari").error().message ==
+        "timer.wait: unknown time zone 'Europe/Pari' (expected an IANA name like Europe/Paris)");
   CHECK(ParseInstant("2026-01-05T09:00:00", "").error().message ==
         "timer.wait: `until` '2026-01-05T09:00:00' has no UTC offset; add one (Z, +01:00) or give `time_zone`");
 }
