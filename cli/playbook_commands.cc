@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/load.h"
@@ -53,14 +54,22 @@ struct GraphOptions {
   std::string format = "text";
 };
 
-ExitCode Graph(const GraphOptions& o) {
-  workflows::RealFileReader files;
+// Loads and validates `path`; on any error prints the diagnostics and returns nullopt.
+std::optional<LoadedPlaybook> LoadValid(workflows::FileReader& files, const std::string& path) {
   const auto catalog = connectors::BuiltinCatalog();
-  LoadedPlaybook lp = LoadAndValidate(files, catalog, o.file);
+  LoadedPlaybook lp = LoadAndValidate(files, catalog, path);
   if (lp.diags.HasErrors() || !lp.graph) {
     PrintDiagnostics(lp.diags, std::cerr);
-    return ExitCode::kUsage;
+    return std::nullopt;
   }
+  return lp;
+}
+
+ExitCode Graph(const GraphOptions& o) {
+  workflows::RealFileReader files;
+  auto loaded = LoadValid(files, o.file);
+  if (!loaded) return ExitCode::kUsage;
+  const LoadedPlaybook& lp = *loaded;
   if (o.format == "dot") {
     std::cout << workflows::GraphToDot(lp.pb, *lp.graph);
   } else if (o.format == "mermaid") {
@@ -162,12 +171,9 @@ void PrintPlan(const Value& plan) {
 
 ExitCode Plan(const PlanOptions& o) {
   workflows::RealFileReader files;
-  const auto catalog = connectors::BuiltinCatalog();
-  LoadedPlaybook lp = LoadAndValidate(files, catalog, o.file);
-  if (lp.diags.HasErrors() || !lp.graph) {
-    PrintDiagnostics(lp.diags, std::cerr);
-    return ExitCode::kUsage;
-  }
+  auto loaded = LoadValid(files, o.file);
+  if (!loaded) return ExitCode::kUsage;
+  const LoadedPlaybook& lp = *loaded;
   Diagnostics diags;
   const auto given = ReadGivenInputs(files, lp.pb, o.inputs, o.sets, diags);
   const Map inputs = workflows::ResolveInputs(lp.pb.inputs, given, workflows::SourceLocation{o.file, 0, 0}, diags);
