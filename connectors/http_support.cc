@@ -126,6 +126,19 @@ Outcome RedactOutcome(Outcome o, const Redactor& redactor) {
   return o;
 }
 
+boost::asio::awaitable<Outcome> Guarded(boost::asio::awaitable<Outcome> op, std::string what,
+                                        const Redactor& redactor) {
+  Outcome out;
+  std::exception_ptr error;
+  try {
+    out = co_await std::move(op);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (error) out = FromException(error, what);
+  co_return RedactOutcome(std::move(out), redactor);
+}
+
 Outcome FromException(std::exception_ptr e, std::string_view what) {
   try {
     std::rethrow_exception(e);

@@ -8,6 +8,8 @@
 // requests with effects, RetryLater for those without (a GET that may have landed changed nothing).
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -63,6 +65,12 @@ Outcome RedactOutcome(Outcome o, const Redactor& redactor);
 // The Outcome for an exception escaping an action (a bug or a cancellation): cancellation while
 // `effectful` work may have been sent is Unknown, else Failed (kCancelled / kPermanent).
 Outcome FromException(std::exception_ptr e, std::string_view what);
+
+// Every connector's Invoke ends here: awaits `op`, turns an exception escaping it into an Outcome
+// (FromException, named `what`), and redacts the result (RedactOutcome). Build `op` and `what` as
+// locals before awaiting this: GCC 12 miscompiles some temporaries inside co_await expressions.
+boost::asio::awaitable<Outcome> Guarded(boost::asio::awaitable<Outcome> op, std::string what,
+                                        const Redactor& redactor);
 
 }  // namespace tenure::connectors
 

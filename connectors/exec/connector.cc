@@ -80,20 +80,12 @@ class ExecConnector final : public Connector {
       : config_(std::move(config)), runner_(runner), redactor_(redactor) {}
 
   awaitable<Outcome> Invoke(const Action& action, const Context& ctx) override {
-    Outcome out;
-    std::exception_ptr error;
-    try {
-      // An if, not ?:, around the co_await: GCC 12 miscompiles co_await inside a conditional.
-      if (action.name == "run") {
-        out = co_await Run(action.args, ctx);
-      } else {
-        out = Fail(FailureClass::kPermanent, "exec: unknown action '" + action.name + "'");
-      }
-    } catch (...) {
-      error = std::current_exception();
+    if (action.name != "run") {
+      co_return RedactOutcome(Fail(FailureClass::kPermanent, "exec: unknown action '" + action.name + "'"), redactor_);
     }
-    if (error) out = FromException(error, "exec run");
-    co_return RedactOutcome(std::move(out), redactor_);
+    std::string what = "exec run";
+    awaitable<Outcome> op = Run(action.args, ctx);
+    co_return co_await Guarded(std::move(op), std::move(what), redactor_);
   }
 
  private:

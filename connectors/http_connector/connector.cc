@@ -63,19 +63,12 @@ class HttpConnector final : public Connector {
       : config_(std::move(config)), transport_(transport), redactor_(redactor), secrets_(secrets) {}
 
   awaitable<Outcome> Invoke(const Action& action, const Context& ctx) override {
-    Outcome out;
-    std::exception_ptr error;
-    try {
-      if (action.name != "request") {
-        out = Fail(FailureClass::kPermanent, "http: unknown action '" + action.name + "'");
-      } else {
-        out = co_await Request(action.args, ctx);
-      }
-    } catch (...) {
-      error = std::current_exception();
+    if (action.name != "request") {
+      co_return RedactOutcome(Fail(FailureClass::kPermanent, "http: unknown action '" + action.name + "'"), redactor_);
     }
-    if (error) out = FromException(error, "http request");
-    co_return RedactOutcome(std::move(out), redactor_);
+    std::string what = "http request";
+    awaitable<Outcome> op = Request(action.args, ctx);
+    co_return co_await Guarded(std::move(op), std::move(what), redactor_);
   }
 
  private:

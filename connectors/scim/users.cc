@@ -74,15 +74,9 @@ std::unique_ptr<Connector> MakeScimConnector(ScimConfig config, http::HttpTransp
 }
 
 awaitable<Outcome> ScimConnector::Invoke(const Action& action, const Context& ctx) {
-  Outcome out;
-  std::exception_ptr error;
-  try {
-    out = co_await Dispatch(action, ctx);
-  } catch (...) {
-    error = std::current_exception();
-  }
-  if (error) out = FromException(error, "scim " + action.name);
-  co_return RedactOutcome(std::move(out), client_.redactor());
+  std::string what = "scim " + action.name;
+  awaitable<Outcome> op = Dispatch(action, ctx);
+  co_return co_await Guarded(std::move(op), std::move(what), client_.redactor());
 }
 
 awaitable<Outcome> ScimConnector::Dispatch(const Action& action, const Context& ctx) {

@@ -66,15 +66,9 @@ class SlackConnector final : public Connector {
       : config_(std::move(config)), transport_(transport), redactor_(redactor) {}
 
   awaitable<Outcome> Invoke(const Action& action, const Context& ctx) override {
-    Outcome out;
-    std::exception_ptr error;
-    try {
-      out = co_await Dispatch(action, ctx);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    if (error) out = FromException(error, "slack " + action.name);
-    co_return RedactOutcome(std::move(out), redactor_);
+    std::string what = "slack " + action.name;
+    awaitable<Outcome> op = Dispatch(action, ctx);
+    co_return co_await Guarded(std::move(op), std::move(what), redactor_);
   }
 
  private:
