@@ -189,7 +189,7 @@ ConnectorSpec Manual() {
   c.actions = {
       {"approve", "wait for a person to approve (tenure approve) or reject (tenure reject)",
        {Req("prompt", ArgType::kString, "what the approver is asked"),
-        Opt("approvers", ArgType::kList, "who may approve (OS user names); default anyone")},
+        Opt("approvers", ArgType::kList, "who may approve or reject (OS user names); default anyone")},
        {},
        {{"approved_by", "who approved"}, {"note", "the approver's note"}},
        true,

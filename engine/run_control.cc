@@ -35,6 +35,23 @@ bool Finished(RunStatus s) {
   return s == RunStatus::kSucceeded || s == RunStatus::kFailed || s == RunStatus::kCancelled;
 }
 
+// Whether `user` may decide the waiting row `r`. While a manual task waits, its row's result holds
+// its rendered arguments (RunManual), so `approvers` is the list as rendered for this run and item;
+// an absent, null or empty list lets anyone decide. The executor refuses any other shape before it
+// parks the task, so a malformed list never reaches here as "anyone".
+Result<void> MayDecide(const TaskRecord& r, const std::string& run_id, const std::string& user) {
+  if (!r.result.IsMap()) return {};
+  const Value* approvers = r.result.AsMap().Find("approvers");
+  if (approvers == nullptr || !approvers->IsList() || approvers->AsList().empty()) return {};
+  std::string names;
+  for (const Value& a : approvers->AsList()) {
+    if (a.IsString() && a.AsString() == user) return {};
+    names += (names.empty() ? "" : ", ") + a.ToText();
+  }
+  return Error::Denied(user + " may not decide task " + r.task + (r.item >= 0 ? " item " + std::to_string(r.item) : "") +
+                       " of run " + run_id + ": its approvers are " + names);
+}
+
 }  // namespace
 
 std::string CurrentOwner() { return HostName() + ":" + std::to_string(::getpid()); }
@@ -67,7 +84,17 @@ std::string NewRunId(SystemTime now) {
 
 Result<CreatedRun> CreateRun(StateStore& store, const NewRun& run, SystemTime now) {
   RunRecord r;
-  r.id = run.id.empty() ? NewRunId(now) : run.id;
+  r.id = run.id;
+  // A generated id has 24 random bits per second: a batch of thousands started within one second
+  // meets a taken id now and then, so look first and draw again (the store refuses a taken id in
+  // its transaction, for the race with another process).
+  for (int draw = 0; r.id.empty() && draw < 16; ++draw) {
+    const std::string id = run.new_id(now);
+    auto existing = store.GetRun(id);
+    if (!existing && existing.error().Is(Errc::kNotFound)) r.id = id;
+    if (!existing && !existing.error().Is(Errc::kNotFound)) return existing.error();
+  }
+  if (r.id.empty()) return Error::Io("could not draw an unused run id");
   r.playbook = run.playbook->name;
   for (const workflows::SourceFile& f : run.playbook->sources) r.sources.push_back({f.path, f.text, Sha256Hex(f.text)});
   r.inputs = Value(run.inputs);
@@ -93,6 +120,7 @@ Result<void> Decide(StateStore& store, const std::string& run_id, const std::str
     found = true;
     if (r.item < 0) status = TaskStatusName(r.status);
     if (r.status != TaskStatus::kWaiting) continue;
+    if (auto allowed = MayDecide(r, run_id, user); !allowed) return allowed.error();  // nothing recorded
     r.expect = TaskStatus::kWaiting;  // a concurrent decision or resume must not be overwritten
     r.decided_by = user;
     r.note = note;

@@ -2,6 +2,7 @@
 // cancel and retry), all as store transitions with the same audit trail as the executor's.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -27,15 +28,19 @@ struct NewRun {
   Map inputs;               // resolved and already redacted
   std::string trigger;      // e.g. "cli:alice"
   std::string trigger_key;  // "" = none
-  std::string id;           // "" = NewRunId
+  std::string id;           // "" = drawn by new_id
+  std::function<std::string(SystemTime)> new_id = NewRunId;  // a seam for tests
 };
 // Stores a pending run with a snapshot (text + sha256) of every source file of the playbook.
-// With a trigger key already used, returns the existing run (created=false).
+// With a trigger key already used, returns the existing run (created=false). A generated id is
+// drawn again when it is taken (ids have 24 random bits per second; batches start thousands).
 Result<CreatedRun> CreateRun(StateStore& store, const NewRun& run, SystemTime now);
 
 // Records a person's decision on a waiting manual task (and its waiting items). Errors:
 // kNotFound "run R has no task T"; kInvalidArgument "task T of run R is not waiting for a
-// decision (it is succeeded)". `user` and `note` are stored and logged.
+// decision (it is succeeded)"; kDenied when the task (or one of its waiting items) lists
+// `approvers` and `user` is not one of them: then nothing is recorded. `user` and `note` are
+// stored and logged.
 Result<void> Decide(StateStore& store, const std::string& run_id, const std::string& task, bool approve,
                     const std::string& user, const std::string& note, SystemTime now);
 

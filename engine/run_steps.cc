@@ -21,6 +21,23 @@ std::string FormatFailure(const connectors::Failure& f) {
   return f.message;
 }
 
+// "" when `approvers` (rendered) is absent, null or a list of user names; else why not. Checked
+// before the task parks, so `tenure approve` never reads a malformed list as "anyone may decide".
+std::string CheckApprovers(const Value& args, const std::string& path) {
+  const Value* approvers = args.IsMap() ? args.AsMap().Find("approvers") : nullptr;
+  if (approvers == nullptr || approvers->IsNull()) return "";
+  if (!approvers->IsList()) {
+    return path + ".approvers: expected a list of user names, got " + std::string(approvers->KindName());
+  }
+  for (const Value& a : approvers->AsList()) {
+    if (!a.IsString() || a.AsString().empty()) {
+      return path + ".approvers: expected a list of user names, got an item " +
+             (a.IsString() ? std::string("that is empty") : "of type " + std::string(a.KindName()));
+    }
+  }
+  return "";
+}
+
 std::string AttemptText(int attempt, const workflows::RetrySpec& retry) {
   return "attempt " + std::to_string(attempt) + " of " + std::to_string(retry.attempts);
 }
@@ -47,6 +64,9 @@ awaitable<TaskStatus> RunExecution::RunManual(Step& step) {
   if (row.status == TaskStatus::kWaiting) co_return TaskStatus::kWaiting;  // still undecided
   auto args = workflows::RenderNode(step.call->with, ScopeOf(step), step.path);
   if (!args) co_return co_await EndRow(row, TaskStatus::kFailed, args.error().message, Value(), "failed", args.error().message);
+  if (auto bad = CheckApprovers(*args, step.path); !bad.empty()) {
+    co_return co_await EndRow(row, TaskStatus::kFailed, bad, Value(), "failed", bad);
+  }
   const Value* prompt = args->IsMap() ? args->AsMap().Find("prompt") : nullptr;
   row.status = TaskStatus::kWaiting;
   if (row.started_ms == 0) row.started_ms = ToUnixMillis(services_.clock.Now());

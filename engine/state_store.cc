@@ -170,6 +170,10 @@ class SqliteStateStore final : public StateStore {
         q.bind(1, run.trigger_key);
         if (q.executeStep()) return CreatedRun{q.getColumn(0).getString(), false};
       }
+      // Checked, not left to the primary key: a constraint failure would make the store sticky-failed.
+      SQLite::Statement taken(db_, "SELECT 1 FROM runs WHERE id = ?");
+      taken.bind(1, run.id);
+      if (taken.executeStep()) return Error::InvalidArgument("a run with id " + run.id + " already exists");
       SQLite::Statement ins(db_,
                             "INSERT INTO runs (id, playbook, inputs_json, status, trigger, trigger_key, "
                             "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");

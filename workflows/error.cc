@@ -17,6 +17,7 @@ class Category final : public std::error_category {
       case Errc::kParse: return "parse error";
       case Errc::kType: return "type error";
       case Errc::kUnresolved: return "unresolved until run time";
+      case Errc::kDenied: return "permission denied";
     }
     return "unknown error";
   }

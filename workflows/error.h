@@ -20,6 +20,7 @@ enum class Errc {
   kParse = 4,            // text could not be parsed (YAML, expression, JSON)
   kType = 5,             // an expression met a value of the wrong type
   kUnresolved = 6,       // a template needs a value that exists only at run time
+  kDenied = 7,           // the user may not do this (e.g. not among a task's approvers)
 };
 
 const std::error_category& TenureCategory();
@@ -40,6 +41,7 @@ struct Error {
   }
   static Error Type(std::string msg) { return {make_error_code(Errc::kType), std::move(msg)}; }
   static Error Unresolved(std::string msg) { return {make_error_code(Errc::kUnresolved), std::move(msg)}; }
+  static Error Denied(std::string msg) { return {make_error_code(Errc::kDenied), std::move(msg)}; }
 
   bool Is(Errc e) const { return code == make_error_code(e); }
 };

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "engine/run_control.h"
 #include "tests/engine/support/engine_fixture.h"
 
 namespace tenure::engine {
@@ -98,6 +99,45 @@ tasks:
   const Output missing = Tenure("status nope" + db);
   CHECK(missing.code == 2);
   CHECK(missing.text == "tenure: no run 'nope'\n");
+}
+
+TEST_CASE("tenure approve refuses a user who is not among the task's approvers", "[engine][cli]") {
+  if (!std::filesystem::exists(TENURE_BINARY)) {
+    WARN("skipped: " << TENURE_BINARY << " is not built");
+    return;
+  }
+  testing::TempDir dir;
+  const std::string db = " --db " + dir.path() + "/t.db";
+  const std::string me = CurrentUser();
+  std::ofstream(dir.path() + "/p.yaml") << R"(playbook: approvers-demo
+tasks:
+  admin:
+    uses: manual.approve
+    with: { prompt: "Admin for ada?", approvers: [security-lead, ciso] }
+  laptop:
+    uses: manual.approve
+    with: { prompt: "Laptop for ada?", approvers: [security-lead, ")" + me + R"("] }
+)";
+  const Output run = Tenure("run " + dir.path() + "/p.yaml" + db);
+  INFO(run.text);
+  REQUIRE(run.code == 3);
+  const auto at = run.text.find("run r");
+  REQUIRE(at != std::string::npos);
+  const std::string id = run.text.substr(at + 4, run.text.find(':', at) - at - 4);
+
+  for (const char* verb : {"approve", "reject"}) {
+    const Output denied = Tenure(std::string(verb) + " " + id + " admin" + db);
+    CHECK(denied.code == 2);
+    CHECK(denied.text == "tenure: " + me + " may not decide task admin of run " + id +
+                             ": its approvers are security-lead, ciso\n");
+  }
+  const Output status = Tenure("status " + id + db);
+  CHECK(Contains(status.text, "admin"));
+  CHECK_FALSE(Contains(Tenure("logs " + id + db).text, "approved by"));
+
+  const Output approve = Tenure("approve " + id + " laptop" + db);
+  CHECK(approve.code == 0);
+  CHECK(Contains(approve.text, "task laptop of run " + id + " approved by " + me));
 }
 
 }  // namespace

@@ -353,6 +353,56 @@ tasks:
   CHECK(f.service.CallTasks() == Strings{"unrelated", "grant"});
 }
 
+TEST_CASE("only a listed approver may decide; anyone else is refused and nothing is recorded", "[engine]") {
+  EngineFixture f;
+  const std::string id = f.Run(R"(playbook: approval
+connections:
+  svc: { connector: fake }
+tasks:
+  ask: { uses: manual.approve, with: { prompt: "Grant admin?", approvers: [alice, bob] } }
+  seats:
+    for_each: [figma, miro]
+    uses: manual.approve
+    with: { prompt: "Seat on {{ item }}?", approvers: ["{{ item }}-admin"] }
+  grant: { uses: svc.update, needs: [ask, seats] }
+)");
+  REQUIRE(f.status() == RunStatus::kWaiting);
+  const auto events_before = f.EventLines(id, "ask").size();
+
+  for (const bool approve : {true, false}) {
+    auto denied = Decide(*f.store, id, "ask", approve, "mallory", "let me in", f.clock.Now());
+    REQUIRE(denied.has_error());
+    CHECK(denied.error().Is(Errc::kDenied));
+    CHECK(denied.error().message == "mallory may not decide task ask of run " + id + ": its approvers are alice, bob");
+  }
+  CHECK(f.Task(id, "ask").status == TaskStatus::kWaiting);
+  CHECK(f.Task(id, "ask").decided_by.empty());
+  CHECK(f.EventLines(id, "ask").size() == events_before);
+
+  // Each item has its own rendered list: one person cannot decide for both.
+  auto items = Decide(*f.store, id, "seats", true, "figma-admin", "", f.clock.Now());
+  REQUIRE(items.has_error());
+  CHECK(items.error().message == "figma-admin may not decide task seats item 1 of run " + id +
+                                     ": its approvers are miro-admin");
+  CHECK(f.Task(id, "seats", 0).status == TaskStatus::kWaiting);  // all or nothing
+
+  REQUIRE(Decide(*f.store, id, "ask", true, "bob", "ok", f.clock.Now()).has_value());
+  CHECK(f.Task(id, "ask").decided_by == "bob");
+}
+
+TEST_CASE("approvers that render to something other than a list of names fail the task", "[engine]") {
+  EngineFixture f;
+  const std::string id = f.Run(R"(playbook: approval
+vars:
+  who: ["alice", ""]
+tasks:
+  ask: { uses: manual.approve, with: { prompt: "Grant admin?", approvers: "{{ vars.who }}" } }
+)");
+  CHECK(f.status() == RunStatus::kFailed);
+  CHECK(f.Task(id, "ask").status == TaskStatus::kFailed);
+  CHECK(f.Task(id, "ask").error == "tasks.ask.with.approvers: expected a list of user names, got an item that is empty");
+}
+
 TEST_CASE("a rejection fails the task and skips its dependents", "[engine]") {
   EngineFixture f;
   const std::string id = f.Run(R"(playbook: approval

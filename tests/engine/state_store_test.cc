@@ -105,6 +105,30 @@ TEST_CASE("runs keep their snapshot, inputs and trigger; keys deduplicate", "[st
   CHECK(store->ListRuns(other)->empty());
 }
 
+TEST_CASE("a taken run id is refused without failing the store; generated ids are drawn again", "[store]") {
+  TempDir dir;
+  auto store = std::move(*OpenSqliteStore(dir.path() + "/t.db"));
+  REQUIRE(store->CreateRun(SampleRun("r1")).has_value());
+  auto taken = store->CreateRun(SampleRun("r1"));
+  REQUIRE(taken.has_error());
+  CHECK(taken.error().message == "a run with id r1 already exists");
+  CHECK_FALSE(store->WriteError().has_value());  // not sticky: the next write works
+  REQUIRE(store->CreateRun(SampleRun("r2")).has_value());
+
+  // Two draws meet taken ids, the third is free (a batch started within one second does this).
+  workflows::Playbook pb;
+  pb.name = "onboarding";
+  pb.sources.push_back({"onboarding.yaml", "playbook: onboarding\n"});
+  NewRun nr;
+  nr.playbook = &pb;
+  std::vector<std::string> draws{"r1", "r2", "r3"};
+  nr.new_id = [&draws, n = 0](SystemTime) mutable { return draws[static_cast<std::size_t>(n++)]; };
+  auto created = CreateRun(*store, nr, std::chrono::system_clock::now());
+  REQUIRE(created.has_value());
+  CHECK(created->id == "r3");
+  CHECK(store->ListRuns({})->size() == 3);
+}
+
 TEST_CASE("Apply is all or nothing and compare-and-set protects decisions", "[store]") {
   TempDir dir;
   auto store = std::move(*OpenSqliteStore(dir.path() + "/t.db"));
