@@ -20,31 +20,6 @@ namespace {
 using boost::asio::awaitable;
 using workflows::TaskId;
 
-// The stored snapshot as a file system: a resumed run never reads the files on disk.
-class SnapshotFiles final : public workflows::FileReader {
- public:
-  explicit SnapshotFiles(const std::vector<SourceSnapshot>& sources) {
-    for (const SourceSnapshot& s : sources) files_[s.path] = s.text;
-  }
-  Result<std::string> Read(const std::string& path) override {
-    auto it = files_.find(path);
-    if (it == files_.end()) return Error::NotFound(path + " is not in the run's playbook snapshot");
-    return it->second;
-  }
-
- private:
-  std::map<std::string, std::string> files_;
-};
-
-std::string FirstDiagnostics(const workflows::Diagnostics& diags) {
-  std::string out;
-  for (const auto& d : diags.items()) {
-    if (d.severity != workflows::Severity::kError) continue;
-    out += (out.empty() ? "" : "; ") + d.where.ToString() + ": " + d.message;
-  }
-  return out;
-}
-
 }  // namespace
 
 void RethrowIfFailed(std::exception_ptr e) {
@@ -71,46 +46,45 @@ awaitable<Result<RunStatus>> Executor::Execute(std::string run_id) {
   if (*owner != options_.owner) {
     co_return Error::InvalidArgument("run " + run_id + " is being executed by " + *owner);
   }
-  RunExecution execution(services_, options_, std::move(*run));
+  RunExecution execution(services_, options_, playbooks_, cancel_watch_, std::move(*run));
   auto status = co_await execution.Run();
   (void)services_.store.ReleaseRun(run_id, options_.owner);
   co_return status;
 }
 
-RunExecution::RunExecution(Services& services, const ExecutorOptions& options, RunRecord run)
+RunExecution::RunExecution(Services& services, const ExecutorOptions& options, PlaybookCache& playbooks,
+                           CancelWatch& cancel_watch, RunRecord run)
     : services_(services),
       options_(options),
+      playbooks_(playbooks),
+      cancel_watch_(cancel_watch),
       run_(std::move(run)),
       wake_(services.io),
-      cancel_(services.io),
-      done_(services.io) {}
+      cancel_(services.io) {}
 
 Result<void> RunExecution::Load() {
-  if (run_.sources.empty()) return Error::InvalidArgument("run " + run_.id + " has no playbook snapshot");
-  SnapshotFiles files(run_.sources);
-  workflows::Diagnostics diags;
-  pb_ = workflows::LoadPlaybook(files, run_.sources.front().path, diags);
-  if (!diags.HasErrors()) graph_ = workflows::Validate(pb_, services_.catalog, diags);
-  if (diags.HasErrors() || !graph_) {
-    return Error::InvalidArgument("the playbook snapshot of run " + run_.id +
-                                  " is not valid for this tenure: " + FirstDiagnostics(diags));
-  }
-  std::vector<bool> cont;
-  for (const auto& t : pb_.tasks) cont.push_back(t.on_failure == workflows::TaskFailurePolicy::kContinue);
-  plan_.emplace(*graph_, std::move(cont));
+  auto loaded = playbooks_.Get(run_.sources, services_.catalog);
+  if (!loaded) return Error{loaded.error().code, "run " + run_.id + ": " + loaded.error().message};
+  loaded_ = std::move(*loaded);
+  pb_ = &loaded_->playbook;
+  graph_ = &loaded_->graph;
+  plan_.emplace(*graph_, loaded_->continue_on_failure);
+  // The snapshot's text is in the shared playbook now; a run waiting for hours need not hold it.
+  run_.sources.clear();
+  run_.sources.shrink_to_fit();
   Map run_root;
   run_root.Set("id", run_.id);
   run_root.Set("playbook", run_.playbook);
-  auto vars = workflows::RenderVars(pb_, run_.inputs.IsMap() ? run_.inputs.AsMap() : Map(), run_root, nullptr);
+  auto vars = workflows::RenderVars(*pb_, run_.inputs.IsMap() ? run_.inputs.AsMap() : Map(), run_root, nullptr);
   if (!vars) return vars.error();
   vars_ = std::move(*vars);
   return {};
 }
 
 Result<void> RunExecution::CreateConnectors() {
-  for (const auto& conn : pb_.connections) {
+  for (const auto& conn : pb_->connections) {
     if (conn.builtin || connectors_.count(conn.name)) continue;
-    const bool used = std::any_of(pb_.tasks.begin(), pb_.tasks.end(), [&](const workflows::TaskSpec& t) {
+    const bool used = std::any_of(pb_->tasks.begin(), pb_->tasks.end(), [&](const workflows::TaskSpec& t) {
       return t.call.connection == conn.name || (t.compensate && t.compensate->connection == conn.name);
     });
     if (!used) continue;
@@ -124,7 +98,7 @@ Result<void> RunExecution::CreateConnectors() {
 void RunExecution::LoadRows(std::vector<TaskRecord> rows) {
   for (TaskRecord& r : rows) rows_[{r.task, r.item}] = std::move(r);
   for (TaskId t : graph_->TopologicalOrder()) {
-    auto it = rows_.find({pb_.tasks[Index(t)].id, -1});
+    auto it = rows_.find({pb_->tasks[Index(t)].id, -1});
     if (it == rows_.end()) continue;
     TaskStatus s = it->second.status;
     // In flight or parked when the last process stopped: run it again (same idempotency key).
@@ -143,7 +117,7 @@ awaitable<Result<RunStatus>> RunExecution::Run() {
   if (!rows) co_return rows.error();
   LoadRows(std::move(*rows));
   std::vector<TaskRecord> fresh;  // a row for every task, so `tenure status` lists them all
-  for (const workflows::TaskSpec& spec : pb_.tasks) {
+  for (const workflows::TaskSpec& spec : pb_->tasks) {
     if (!rows_.count({spec.id, -1})) fresh.push_back(Row(spec.id, -1));
   }
   std::vector<EventRecord> events;
@@ -165,12 +139,9 @@ awaitable<Result<RunStatus>> RunExecution::Run() {
     co_return RunStatus::kFailed;
   }
   if (run_.cancel_requested) cancelled_ = true;
-  watcher_done_ = false;
-  boost::asio::co_spawn(co_await boost::asio::this_coro::executor, WatchCancel(), RethrowIfFailed);
+  cancel_watch_.Join(run_.id, [this] { TriggerCancel(); });
   co_await MainLoop();
-  finished_ = true;
-  done_.NotifyAll();
-  while (!watcher_done_) co_await wake_.Wait();
+  co_await cancel_watch_.Leave(run_.id);
   co_await Drain();  // no completion may outlive this object
   if (halted_) co_return *halted_;
   const RunStatus status = co_await Finish();
@@ -188,8 +159,8 @@ awaitable<void> RunExecution::MainLoop() {
     std::vector<Plan::Skip> skips;
     if (!cancelled_) skips = plan_->PropagateSkips();
     for (const Plan::Skip& s : skips) {
-      TaskRecord& row = Row(pb_.tasks[Index(s.task)].id, -1);
-      const std::string& root = pb_.tasks[Index(s.because)].id;
+      TaskRecord& row = Row(pb_->tasks[Index(s.task)].id, -1);
+      const std::string& root = pb_->tasks[Index(s.because)].id;
       row.status = TaskStatus::kSkipped;
       row.error = "upstream task '" + root + "' " +
                   (plan_->Get(s.because) == TaskStatus::kCancelled ? "was cancelled" : "failed");
@@ -219,18 +190,6 @@ awaitable<void> RunExecution::MainLoop() {
   }
 }
 
-awaitable<void> RunExecution::WatchCancel() {
-  using namespace boost::asio::experimental::awaitable_operators;
-  while (!finished_ && !cancelled_) {
-    co_await (services_.clock.SleepFor(options_.cancel_poll) || done_.Wait());
-    if (finished_) break;
-    auto run = services_.store.GetRun(run_.id);
-    if (run && run->cancel_requested) TriggerCancel();
-  }
-  watcher_done_ = true;
-  Wake();
-}
-
 void RunExecution::TriggerCancel() {
   if (cancelled_) return;
   cancelled_ = true;
@@ -252,7 +211,7 @@ awaitable<void> RunExecution::RunTaskGuarded(TaskId t) {
     crash = e.what();
   }
   if (!crash.empty()) {
-    status = co_await EndRow(Row(pb_.tasks[Index(t)].id, -1), TaskStatus::kFailed, "internal error: " + crash,
+    status = EndRow(Row(pb_->tasks[Index(t)].id, -1), TaskStatus::kFailed, "internal error: " + crash,
                              Value(), "failed", "internal error: " + crash);
   }
   plan_->Set(t, status);
@@ -261,14 +220,14 @@ awaitable<void> RunExecution::RunTaskGuarded(TaskId t) {
 }
 
 awaitable<TaskStatus> RunExecution::RunTask(TaskId t) {
-  const workflows::TaskSpec& spec = pb_.tasks[Index(t)];
+  const workflows::TaskSpec& spec = pb_->tasks[Index(t)];
   TaskRecord& row = Row(spec.id, -1);
   if (spec.when && row.items.IsNull() && row.attempts == 0) {
     Result<Value> v = workflows::RenderNode(*spec.when, ScopeOf(spec), "tasks." + spec.id + ".when");
-    if (!v) co_return co_await EndRow(row, TaskStatus::kFailed, v.error().message, Value(), "failed", v.error().message);
+    if (!v) co_return EndRow(row, TaskStatus::kFailed, v.error().message, Value(), "failed", v.error().message);
     if (!v->Truthy()) {
       const std::string why = "condition was false: " + spec.when->scalar;
-      co_return co_await EndRow(row, TaskStatus::kSkipped, why, Value(), "skipped", why);
+      co_return EndRow(row, TaskStatus::kSkipped, why, Value(), "skipped", why);
     }
   }
   if (!spec.for_each) co_return co_await RunItem(t, -1, nullptr);
@@ -278,7 +237,7 @@ awaitable<TaskStatus> RunExecution::RunTask(TaskId t) {
     if (v && !v->IsList()) {
       v = Error::Type("tasks." + spec.id + ".for_each: expected a list, got " + std::string(v->KindName()));
     }
-    if (!v) co_return co_await EndRow(row, TaskStatus::kFailed, v.error().message, Value(), "failed", v.error().message);
+    if (!v) co_return EndRow(row, TaskStatus::kFailed, v.error().message, Value(), "failed", v.error().message);
     row.items = services_.redactor.RedactValue(*v);
   }
   row.status = TaskStatus::kRunning;
@@ -293,7 +252,7 @@ awaitable<TaskStatus> RunExecution::RunTask(TaskId t) {
 }
 
 awaitable<TaskStatus> RunExecution::RunItems(TaskId t, const List& items) {
-  const workflows::TaskSpec& spec = pb_.tasks[Index(t)];
+  const workflows::TaskSpec& spec = pb_->tasks[Index(t)];
   struct Join {
     int remaining = 0;
     std::vector<TaskStatus> status;
@@ -336,20 +295,20 @@ awaitable<TaskStatus> RunExecution::RunItems(TaskId t, const List& items) {
   if (halted_) co_return TaskStatus::kRunning;
   if (failed > 0) {
     const std::string why = std::to_string(failed) + " of " + std::to_string(items.size()) + " items failed; first: " + first_error;
-    co_return co_await EndRow(row, TaskStatus::kFailed, why, Value(std::move(results)), "failed", why);
+    co_return EndRow(row, TaskStatus::kFailed, why, Value(std::move(results)), "failed", why);
   }
-  if (cancelled > 0) co_return co_await EndRow(row, TaskStatus::kCancelled, "cancelled", Value(), "cancelled", "cancelled");
+  if (cancelled > 0) co_return EndRow(row, TaskStatus::kCancelled, "cancelled", Value(), "cancelled", "cancelled");
   if (waiting > 0) {
     row.status = TaskStatus::kWaiting;
     co_await CommitRow(row, std::nullopt);
     co_return TaskStatus::kWaiting;
   }
-  co_return co_await EndRow(row, TaskStatus::kSucceeded, "", Value(std::move(results)), "succeeded",
+  co_return EndRow(row, TaskStatus::kSucceeded, "", Value(std::move(results)), "succeeded",
                             std::to_string(items.size()) + " items succeeded");
 }
 
 awaitable<TaskStatus> RunExecution::RunItem(TaskId t, int item, const Value* item_value) {
-  const workflows::TaskSpec& spec = pb_.tasks[Index(t)];
+  const workflows::TaskSpec& spec = pb_->tasks[Index(t)];
   TaskRecord& row = Row(spec.id, item);
   if (IsTerminal(row.status)) co_return row.status;  // finished before a resume: never run twice
   Step step{spec.id, item, &spec.call, &spec, std::nullopt, std::nullopt, "tasks." + spec.id + ".with"};
@@ -359,7 +318,7 @@ awaitable<TaskStatus> RunExecution::RunItem(TaskId t, int item, const Value* ite
 
 awaitable<RunStatus> RunExecution::Finish() {
   RunOutcome outcome = plan_->Outcome(cancelled_);
-  if (outcome == RunOutcome::kFailed && pb_.on_failure == workflows::RunFailurePolicy::kCompensate) {
+  if (outcome == RunOutcome::kFailed && pb_->on_failure == workflows::RunFailurePolicy::kCompensate) {
     co_await Compensate();
   }
   std::vector<TaskRecord> rows;
@@ -385,7 +344,7 @@ awaitable<RunStatus> RunExecution::Finish() {
   }
   if (status == RunStatus::kFailed) {
     for (TaskId t : graph_->TopologicalOrder()) {
-      const TaskRecord& row = Row(pb_.tasks[Index(t)].id, -1);
+      const TaskRecord& row = Row(pb_->tasks[Index(t)].id, -1);
       if (plan_->Get(t) == TaskStatus::kFailed && plan_->Blocks(t)) {
         error = "task '" + row.task + "' failed: " + row.error;
         break;

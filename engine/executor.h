@@ -18,7 +18,10 @@
 // - on_failure: compensate runs the `compensate` of each succeeded task, in reverse dependency
 //   order, as rows "<task>:compensate".
 //
-// Threading: engine executor only. Every object passed by reference must outlive Execute.
+// Several runs may execute at once on one Executor (a batch, later the daemon): they share the
+// parsed playbook of a snapshot (PlaybookCache) and one cancellation poll (CancelWatch).
+// Threading: engine executor only. Every object passed by reference must outlive Execute, and the
+// Executor must outlive every Execute it started.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -28,9 +31,11 @@
 
 #include "connectors/redactor.h"
 #include "connectors/registry.h"
+#include "engine/cancel_watch.h"
 #include "engine/clock.h"
 #include "engine/journal.h"
 #include "engine/limits.h"
+#include "engine/playbook_cache.h"
 #include "engine/retry.h"
 #include "engine/state_store.h"
 #include "workflows/connector_schema.h"
@@ -66,7 +71,10 @@ struct Services {
 
 class Executor {
  public:
-  Executor(Services services, ExecutorOptions options) : services_(std::move(services)), options_(std::move(options)) {}
+  Executor(Services services, ExecutorOptions options)
+      : services_(std::move(services)),
+        options_(std::move(options)),
+        cancel_watch_(services_.io, services_.clock, services_.store, options_.owner, options_.cancel_poll) {}
 
   // Executes run `run_id` until it succeeds, fails (after compensation when the playbook asks
   // for it), waits (approval or timer) or is cancelled, and returns that status. Errors:
@@ -75,9 +83,13 @@ class Executor {
   // kIo when the store fails (the run halts where it was; resume continues it).
   boost::asio::awaitable<Result<RunStatus>> Execute(std::string run_id);
 
+  const PlaybookCache& playbooks() const { return playbooks_; }
+
  private:
   Services services_;
   ExecutorOptions options_;
+  PlaybookCache playbooks_;  // runs of one snapshot share its parsed playbook
+  CancelWatch cancel_watch_;  // one `tenure cancel` poll for all the runs executing here
 };
 
 // The idempotency key of (run, task row, item): hex sha256 of "run\ntask\nitem", first 32 chars.

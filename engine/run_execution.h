@@ -20,8 +20,10 @@
 
 #include "connectors/connector.h"
 #include "workflows/expr.h"
+#include "engine/cancel_watch.h"
 #include "engine/executor.h"
 #include "engine/plan.h"
+#include "engine/playbook_cache.h"
 #include "workflows/playbook.h"
 #include "workflows/task_graph.h"
 
@@ -32,7 +34,8 @@ void RethrowIfFailed(std::exception_ptr e);
 
 class RunExecution {
  public:
-  RunExecution(Services& services, const ExecutorOptions& options, RunRecord run);
+  RunExecution(Services& services, const ExecutorOptions& options, PlaybookCache& playbooks, CancelWatch& cancel_watch,
+               RunRecord run);
   boost::asio::awaitable<Result<RunStatus>> Run();
 
  private:
@@ -68,7 +71,6 @@ class RunExecution {
   void LoadRows(std::vector<TaskRecord> rows);
 
   boost::asio::awaitable<void> MainLoop();
-  boost::asio::awaitable<void> WatchCancel();
   boost::asio::awaitable<void> RunTaskGuarded(workflows::TaskId t);
   boost::asio::awaitable<TaskStatus> RunTask(workflows::TaskId t);
   boost::asio::awaitable<TaskStatus> RunItems(workflows::TaskId t, const List& items);
@@ -90,7 +92,8 @@ class RunExecution {
                                       std::optional<std::string> run_error = std::nullopt);
   // The same for one row and at most one event, and for one run-level event. (GCC 12 cannot
   // compile braced lists inside co_await expressions: "array used as initializer".)
-  boost::asio::awaitable<bool> CommitRow(TaskRecord row, std::optional<EventRecord> event);
+  // `row` is copied before the first suspension (pass rows_ entries: no copy in the caller's frame).
+  boost::asio::awaitable<bool> CommitRow(const TaskRecord& row, std::optional<EventRecord> event);
   boost::asio::awaitable<bool> CommitEvent(EventRecord event, std::optional<RunStatus> status = std::nullopt,
                                            std::optional<std::string> run_error = std::nullopt);
   // Records a finished row without waiting for the commit (group commit across a chain: the next
@@ -99,8 +102,11 @@ class RunExecution {
   void CommitLater(TaskRecord row, EventRecord event);
   // Waits until everything submitted so far is committed (before the run returns).
   boost::asio::awaitable<void> Drain();
-  boost::asio::awaitable<TaskStatus> EndRow(TaskRecord row, TaskStatus status, std::string error, Value result,
-                                            std::string kind, std::string detail);
+  // Ends a row (result committed later, see CommitLater) and returns the status to report. Not a
+  // coroutine on purpose: every `co_await` call site would keep its argument temporaries (a row
+  // copy, strings) in the caller's coroutine frame for the run's lifetime (benchmark 3).
+  TaskStatus EndRow(TaskRecord row, TaskStatus status, std::string error, Value result, std::string kind,
+                    std::string detail);
   EventRecord Event(const std::string& task, int item, int attempt, std::string kind, std::string detail) const;
   TaskRecord& Row(const std::string& task, int item);
   void Publish(const TaskRecord& row);  // the task's entry in the `tasks` scope root
@@ -114,10 +120,13 @@ class RunExecution {
 
   Services& services_;
   const ExecutorOptions& options_;
+  PlaybookCache& playbooks_;
+  CancelWatch& cancel_watch_;
   RunRecord run_;
 
-  workflows::Playbook pb_;
-  std::optional<workflows::TaskGraph> graph_;
+  std::shared_ptr<const LoadedPlaybook> loaded_;  // shared with the runs of the same snapshot
+  const workflows::Playbook* pb_ = nullptr;       // loaded_->playbook, set by Load
+  const workflows::TaskGraph* graph_ = nullptr;   // loaded_->graph
   std::optional<Plan> plan_;
   Map vars_;
   // The `tasks` scope root, built when a template first reads it: Map::Set is linear, and most
@@ -129,13 +138,10 @@ class RunExecution {
 
   WaitQueue wake_;
   WaitQueue cancel_;  // NotifyAll on cancellation: every in-flight wait races it
-  WaitQueue done_;    // the cancel watcher sleeps on it
   bool dirty_ = false;
   int running_ = 0;
   int detached_commits_ = 0;  // CommitLater transitions not yet completed
   bool cancelled_ = false;
-  bool finished_ = false;
-  bool watcher_done_ = true;
   std::optional<Error> halted_;  // the store failure that stopped the run
 };
 

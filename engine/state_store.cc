@@ -10,7 +10,7 @@
 // upgrade to a writer mid-transaction (the upgrade is what fails with SQLITE_BUSY despite the
 // timeout).
 //
-// Schema (PRAGMA user_version = 1):
+// Schema (PRAGMA user_version = 2; 2 adds the partial index runs_cancel_requested):
 //   runs(id, playbook, inputs_json, status, trigger, trigger_key UNIQUE (NULL = none), error,
 //        owner "host:pid" of the executing process, cancel_requested, *_ms times in Unix ms)
 //   run_sources(run_id, position (0 = main file), path, text, sha256)
@@ -38,7 +38,7 @@
 namespace tenure::engine {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 const char* const kMigrations[] = {
     // 0 -> 1
@@ -97,6 +97,10 @@ CREATE TABLE events (
   detail TEXT NOT NULL
 );
 CREATE INDEX events_by_run ON events(run_id, seq);
+)sql",
+    // 1 -> 2: the cancellation poll (CancelRequests) reads only runs with a pending request.
+    R"sql(
+CREATE INDEX runs_cancel_requested ON runs(owner) WHERE cancel_requested = 1;
 )sql",
 };
 
@@ -344,6 +348,19 @@ class SqliteStateStore final : public StateStore {
     if (!changed) return changed.error();
     if (*changed == 0) return Error::NotFound("no run '" + run_id + "'");
     return {};
+  }
+
+  Result<std::vector<std::string>> CancelRequests(const std::string& owner) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "SELECT id FROM runs WHERE cancel_requested = 1 AND owner = ?");
+      q.bind(1, owner);
+      std::vector<std::string> out;
+      while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+      return out;
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("reading cancellation requests: ") + e.what());
+    }
   }
 
   std::optional<Error> WriteError() const override {

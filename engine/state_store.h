@@ -148,6 +148,9 @@ class StateStore {
   virtual Result<void> ReleaseRun(const std::string& run_id, const std::string& owner) = 0;
   // Sets cancel_requested; the executing process notices it within its poll interval.
   virtual Result<void> RequestCancel(const std::string& run_id) = 0;
+  // Ids of the runs `owner` executes whose cancellation was requested: one indexed query a poll
+  // for every run of a process (CancelWatch).
+  virtual Result<std::vector<std::string>> CancelRequests(const std::string& owner) = 0;
   // The first write error, sticky; nullopt while healthy.
   virtual std::optional<Error> WriteError() const = 0;
 };

@@ -601,3 +601,55 @@ tasks:
 
 }  // namespace
 }  // namespace tenure::engine
+
+namespace tenure::engine {
+namespace {
+
+TEST_CASE("runs executing together share their playbook and one cancellation poll", "[engine]") {
+  testing::EngineFixture f;
+  f.service.Script("slow", {Behavior::Hang(), Behavior::Hang(), Behavior::Hang()});
+  const char* const yaml = R"(playbook: together
+connections:
+  svc: { connector: fake }
+tasks:
+  slow: { uses: svc.create, timeout: 1h }
+  next: { uses: svc.update, needs: slow }
+)";
+  const std::string a = f.Start(yaml), b = f.Start(yaml);
+  const std::string other = f.Start(std::string(yaml) + "  extra: { uses: svc.update }\n");
+  Services services{f.io.get_executor(), f.clock, *f.store, *f.journal, f.limiter, f.factory,
+                    f.catalog, f.redactor, &f.reporter, [] { return 0.5; }};
+  Executor executor(std::move(services), f.options);
+  std::map<std::string, RunStatus> ended;
+  for (const std::string& id : {a, b, other}) {
+    boost::asio::co_spawn(f.io, executor.Execute(id), [&ended, id](std::exception_ptr e, Result<RunStatus> r) {
+      if (e) std::rethrow_exception(e);
+      REQUIRE(r.has_value());
+      ended[id] = *r;
+    });
+  }
+  f.RunUntilIdle();
+  REQUIRE(f.service.in_flight() == 3);
+  CHECK(executor.playbooks().loads() == 2);  // a and b share one parse; `other` differs
+
+  REQUIRE(Cancel(*f.store, b, f.clock.Now()).has_value());
+  f.Advance(f.options.cancel_poll);
+  CHECK(ended == std::map<std::string, RunStatus>{{b, RunStatus::kCancelled}});
+  CHECK(f.Task(b, "slow").error == "cancelled while in flight; the effect may or may not have happened");
+  CHECK(f.service.in_flight() == 2);  // a and other go on
+
+  REQUIRE(Cancel(*f.store, a, f.clock.Now()).has_value());
+  REQUIRE(Cancel(*f.store, other, f.clock.Now()).has_value());
+  f.Advance(f.options.cancel_poll);
+  CHECK(ended.size() == 3);
+  CHECK(ended[a] == RunStatus::kCancelled);
+  CHECK(ended[other] == RunStatus::kCancelled);
+  CHECK(f.service.in_flight() == 0);
+  // The watcher ended with the last run: nothing is left to wake.
+  f.Advance(f.options.cancel_poll * 10);
+  CHECK(f.clock.sleepers() == 0);
+  CHECK(f.io.stopped());
+}
+
+}  // namespace
+}  // namespace tenure::engine

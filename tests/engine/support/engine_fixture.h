@@ -56,6 +56,9 @@ class FaultyStore final : public StateStore {
     return base_.ReleaseRun(id, owner);
   }
   Result<void> RequestCancel(const std::string& id) override { return base_.RequestCancel(id); }
+  Result<std::vector<std::string>> CancelRequests(const std::string& owner) override {
+    return base_.CancelRequests(owner);
+  }
   std::optional<Error> WriteError() const override { return base_.WriteError(); }
   int applies = 0;
 
