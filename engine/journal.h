@@ -15,6 +15,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -29,8 +30,10 @@ namespace tenure::engine {
 
 class Journal {
  public:
-  // `store` must outlive the Journal; completions are posted to `io`.
-  Journal(StateStore& store, boost::asio::any_io_executor io);
+  // `store` must outlive the Journal; completions are posted to `io`. `linger` bounds how long a
+  // batch holding only Submit()ted transitions waits for an awaited Commit to join it.
+  Journal(StateStore& store, boost::asio::any_io_executor io,
+          std::chrono::microseconds linger = std::chrono::microseconds(1000));
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -40,7 +43,10 @@ class Journal {
   boost::asio::awaitable<Result<void>> Commit(Transition t);
   // The same without waiting: `done` runs on `io` once the transaction holding `t` committed or
   // failed. Transitions are applied in submission order (Commit and Submit alike), so anything
-  // submitted later is durable only if `t` is.
+  // submitted later is durable only if `t` is. A batch of only Submit()ted transitions lingers
+  // (at most `linger`) for a Commit to share its transaction: `t` may become durable that much
+  // later, which is safe for what the executor submits (results: a crash before they are durable
+  // re-sends the attempt with the same idempotency key).
   void Submit(Transition t, std::function<void(Result<void>)> done);
 
   // The sticky write error, if any.
@@ -56,16 +62,19 @@ class Journal {
   struct Pending {
     Transition transition;
     std::function<void(Result<void>)> done;
+    bool awaited = false;  // Commit (someone waits for it), not Submit
   };
   void Enqueue(Pending p);
   void WriterLoop();
 
   StateStore& store_;
   boost::asio::any_io_executor io_;
+  const std::chrono::microseconds linger_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;        // guarded by mu_
+  std::size_t awaited_queued_ = 0;   // guarded by mu_: Commit()s in queue_
   bool busy_ = false;                // guarded by mu_: a batch is being applied
   bool stop_ = false;                // guarded by mu_
   std::optional<Error> failed_;      // guarded by mu_

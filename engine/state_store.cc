@@ -409,9 +409,9 @@ class SqliteStateStore final : public StateStore {
       if (auto r = UpsertTask(t.run_id, task, t.at_ms); !r) return r;
     }
     if (t.run_status || t.run_error) {
-      SQLite::Statement u(db_,
-                          "UPDATE runs SET status = COALESCE(?, status), error = COALESCE(?, error), "
-                          "updated_ms = ?, finished_ms = ? WHERE id = ?");
+      SQLite::Statement& u = Cached(update_run_,
+                                    "UPDATE runs SET status = COALESCE(?, status), error = COALESCE(?, error), "
+                                    "updated_ms = ?, finished_ms = ? WHERE id = ?");
       if (t.run_status) {
         u.bind(1, RunStatusName(*t.run_status));
       } else {
@@ -451,14 +451,15 @@ class SqliteStateStore final : public StateStore {
                                       TaskStatusName(*t.expect));
       }
     }
-    SQLite::Statement u(db_,
-                        "INSERT INTO tasks (run_id, task, item, status, attempts, idempotency_key, result_json, "
-                        "error, due_ms, items_json, decided_by, note, started_ms, finished_ms, updated_ms, seq) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks WHERE run_id = ?1)) "
-                        "ON CONFLICT (run_id, task, item) DO UPDATE SET status = ?4, attempts = ?5, "
-                        "idempotency_key = ?6, result_json = ?7, error = ?8, due_ms = ?9, items_json = ?10, "
-                        "decided_by = ?11, note = ?12, started_ms = ?13, finished_ms = ?14, updated_ms = ?15");
+    SQLite::Statement& u =
+        Cached(upsert_task_,
+               "INSERT INTO tasks (run_id, task, item, status, attempts, idempotency_key, result_json, "
+               "error, due_ms, items_json, decided_by, note, started_ms, finished_ms, updated_ms, seq) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+               "(SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks WHERE run_id = ?1)) "
+               "ON CONFLICT (run_id, task, item) DO UPDATE SET status = ?4, attempts = ?5, "
+               "idempotency_key = ?6, result_json = ?7, error = ?8, due_ms = ?9, items_json = ?10, "
+               "decided_by = ?11, note = ?12, started_ms = ?13, finished_ms = ?14, updated_ms = ?15");
     u.bind(1, run_id);
     u.bind(2, t.task);
     u.bind(3, t.item);
@@ -479,9 +480,9 @@ class SqliteStateStore final : public StateStore {
   }
 
   void InsertEvent(const EventRecord& e) {
-    SQLite::Statement s(db_,
-                        "INSERT INTO events (at_ms, run_id, task, item, attempt, kind, detail) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    SQLite::Statement& s = Cached(insert_event_,
+                                  "INSERT INTO events (at_ms, run_id, task, item, attempt, kind, detail) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?)");
     s.bind(1, static_cast<int64_t>(e.at_ms));
     s.bind(2, e.run_id);
     s.bind(3, e.task);
@@ -490,6 +491,15 @@ class SqliteStateStore final : public StateStore {
     s.bind(6, e.kind);
     s.bind(7, e.detail);
     s.exec();
+  }
+
+  // The statements of every transition, prepared once (preparing costs more than running them).
+  // Reset before each use, so one that threw half-way is reusable.
+  SQLite::Statement& Cached(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {
+    if (!slot) slot = std::make_unique<SQLite::Statement>(db_, sql);
+    slot->reset();
+    slot->clearBindings();
+    return *slot;
   }
 
   Error Fail(const std::exception& e) {
@@ -501,6 +511,8 @@ class SqliteStateStore final : public StateStore {
   mutable std::mutex mu_;
   SQLite::Database db_;                 // guarded by mu_
   std::optional<Error> write_error_;    // guarded by mu_; sticky
+  // Guarded by mu_; declared after db_ so they are finalized before it closes.
+  std::unique_ptr<SQLite::Statement> upsert_task_, insert_event_, update_run_;
 };
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
 
 #include "tests/engine/support/engine_fixture.h"
 
@@ -39,6 +41,41 @@ TEST_CASE("transitions queued while a commit is in flight share the next transac
   CHECK(f.journal->transitions() == kTasks);
   CHECK(f.journal->transactions() < kTasks / 10);  // grouped, not one fsync each
   CHECK(f.store->GetTasks("r1")->size() == kTasks);
+}
+
+TEST_CASE("a result nobody awaits lingers for the next intent and shares its transaction", "[store]") {
+  testing::EngineFixture f;
+  RunRecord run;
+  run.id = "r1";
+  run.playbook = "p";
+  run.inputs = Value(Map());
+  REQUIRE(f.store->CreateRun(run).has_value());
+  // A long linger: the Submit must be held until the Commit arrives, then both go in one Apply.
+  Journal journal(*f.store, f.io.get_executor(), std::chrono::seconds(30));
+  std::vector<std::string> order;
+  journal.Submit(Row("r1", 0), [&](Result<void> r) { order.push_back(r ? "result" : r.error().message); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the writer is lingering now
+  CHECK(journal.transactions() == 0);
+  auto commit = [&]() -> boost::asio::awaitable<void> {
+    auto r = co_await journal.Commit(Row("r1", 1));
+    order.push_back(r ? "intent" : r.error().message);
+  };
+  boost::asio::co_spawn(f.io, commit(), boost::asio::detached);
+  f.RunUntilIdle();
+  journal.WaitIdle();
+  f.RunUntilIdle();
+  CHECK(order == std::vector<std::string>{"result", "intent"});  // submission order
+  CHECK(journal.transactions() == 1);
+  CHECK(journal.transitions() == 2);
+
+  // Alone, a Submit is applied once the linger ends.
+  Journal quick(*f.store, f.io.get_executor(), std::chrono::milliseconds(5));
+  bool done = false;
+  quick.Submit(Row("r1", 2), [&](Result<void> r) { done = r.has_value(); });
+  quick.WaitIdle();
+  f.RunUntilIdle();
+  CHECK(done);
+  CHECK(f.store->GetTasks("r1")->size() == 3);
 }
 
 TEST_CASE("a failed commit is sticky", "[store]") {
