@@ -112,7 +112,7 @@ ExitCode Run(const RunOptions& o) {
     if (conn.builtin) continue;
     auto c = (*host)->factory().Create(conn, (*host)->redactor());
     if (!c) {
-      std::cerr << "tenure: connection '" << conn.name << "': " << c.error().message << "\n";
+      std::cerr << "tenure: " << c.error().message << "\n";  // names the connection and the key
       return ExitCode::kUsage;
     }
   }

@@ -89,7 +89,7 @@ Result<void> RunExecution::CreateConnectors() {
     });
     if (!used) continue;
     auto c = services_.factory.Create(conn, services_.redactor);
-    if (!c) return Error{c.error().code, "connection '" + conn.name + "': " + c.error().message};
+    if (!c) return c.error();  // the factory's errors name the connection and the key
     connectors_[conn.name] = std::move(*c);
   }
   return {};

@@ -140,5 +140,24 @@ tasks:
   CHECK(Contains(approve.text, "task laptop of run " + id + " approved by " + me));
 }
 
+TEST_CASE("tenure run with a secret that is not set stops before the run exists", "[engine][cli]") {
+  if (!std::filesystem::exists(TENURE_BINARY)) {
+    WARN("skipped: " << TENURE_BINARY << " is not built");
+    return;
+  }
+  testing::TempDir dir;
+  const std::string db = " --db " + dir.path() + "/t.db";
+  std::ofstream(dir.path() + "/p.yaml") << R"(playbook: secrets-demo
+connections:
+  idp: { connector: scim, base_url: "http://127.0.0.1:9/scim/v2", token: "${env:TENURE_TEST_UNSET_TOKEN}" }
+tasks:
+  account: { uses: idp.ensure_user, with: { userName: ada@example.com } }
+)";
+  const Output run = Tenure("run " + dir.path() + "/p.yaml" + db);
+  CHECK(run.code == 2);
+  CHECK(run.text == "tenure: connection 'idp', key 'token': environment variable TENURE_TEST_UNSET_TOKEN is not set\n");
+  CHECK(Tenure("runs" + db).text.find("secrets-demo") == std::string::npos);
+}
+
 }  // namespace
 }  // namespace tenure::engine
