@@ -30,11 +30,21 @@ Output Tenure(const std::string& args) {
 
 bool Contains(const std::string& text, const std::string& line) { return text.find(line) != std::string::npos; }
 
+// The id in the first "run rID: ..." line of `tenure run`.
+std::string RunId(const std::string& text) {
+  const auto at = text.find("run r");
+  REQUIRE(at != std::string::npos);
+  return text.substr(at + 4, text.find(':', at) - at - 4);
+}
+
+bool BinaryBuilt() {
+  if (std::filesystem::exists(TENURE_BINARY)) return true;
+  WARN("skipped: " << TENURE_BINARY << " is not built");
+  return false;
+}
+
 TEST_CASE("tenure run waits for an approval; approve and resume finish it", "[engine][cli]") {
-  if (!std::filesystem::exists(TENURE_BINARY)) {
-    WARN("skipped: " << TENURE_BINARY << " is not built");
-    return;
-  }
+  if (!BinaryBuilt()) return;
   testing::TempDir dir;
   const std::string db = " --db " + dir.path() + "/t.db";
   std::ofstream(dir.path() + "/p.yaml") << R"(playbook: approval-demo
@@ -58,9 +68,7 @@ tasks:
   const Output run = Tenure("run " + dir.path() + "/p.yaml --set name=ada --key hr-1" + db);
   INFO(run.text);
   CHECK(run.code == 3);
-  const auto at = run.text.find("run r");
-  REQUIRE(at != std::string::npos);
-  const std::string id = run.text.substr(at + 4, run.text.find(':', at) - at - 4);
+  const std::string id = RunId(run.text);
   CHECK(Contains(run.text, "ask  waiting: waiting for approval: Give ada admin? (tenure approve " + id + " ask)"));
   CHECK(Contains(run.text, "run " + id + " waiting after "));
   CHECK(Contains(run.text, "continue with: tenure resume " + id + "\n"));
@@ -102,10 +110,7 @@ tasks:
 }
 
 TEST_CASE("tenure approve refuses a user who is not among the task's approvers", "[engine][cli]") {
-  if (!std::filesystem::exists(TENURE_BINARY)) {
-    WARN("skipped: " << TENURE_BINARY << " is not built");
-    return;
-  }
+  if (!BinaryBuilt()) return;
   testing::TempDir dir;
   const std::string db = " --db " + dir.path() + "/t.db";
   const std::string me = CurrentUser();
@@ -121,9 +126,7 @@ tasks:
   const Output run = Tenure("run " + dir.path() + "/p.yaml" + db);
   INFO(run.text);
   REQUIRE(run.code == 3);
-  const auto at = run.text.find("run r");
-  REQUIRE(at != std::string::npos);
-  const std::string id = run.text.substr(at + 4, run.text.find(':', at) - at - 4);
+  const std::string id = RunId(run.text);
 
   for (const char* verb : {"approve", "reject"}) {
     const Output denied = Tenure(std::string(verb) + " " + id + " admin" + db);
@@ -141,10 +144,7 @@ tasks:
 }
 
 TEST_CASE("tenure run with a secret that is not set stops before the run exists", "[engine][cli]") {
-  if (!std::filesystem::exists(TENURE_BINARY)) {
-    WARN("skipped: " << TENURE_BINARY << " is not built");
-    return;
-  }
+  if (!BinaryBuilt()) return;
   testing::TempDir dir;
   const std::string db = " --db " + dir.path() + "/t.db";
   std::ofstream(dir.path() + "/p.yaml") << R"(playbook: secrets-demo

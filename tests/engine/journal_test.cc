@@ -22,13 +22,17 @@ Transition Row(const std::string& run, int i) {
   return t;
 }
 
-TEST_CASE("transitions queued while a commit is in flight share the next transaction", "[store]") {
-  testing::EngineFixture f;
+void CreateRun(testing::EngineFixture& f, const std::string& id) {
   RunRecord run;
-  run.id = "r1";
+  run.id = id;
   run.playbook = "p";
   run.inputs = Value(Map());
   REQUIRE(f.store->CreateRun(run).has_value());
+}
+
+TEST_CASE("transitions queued while a commit is in flight share the next transaction", "[store]") {
+  testing::EngineFixture f;
+  CreateRun(f, "r1");
   int committed = 0;
   constexpr int kTasks = 500;
   auto commit = [&](int i) -> boost::asio::awaitable<void> {
@@ -45,11 +49,7 @@ TEST_CASE("transitions queued while a commit is in flight share the next transac
 
 TEST_CASE("a result nobody awaits lingers for the next intent and shares its transaction", "[store]") {
   testing::EngineFixture f;
-  RunRecord run;
-  run.id = "r1";
-  run.playbook = "p";
-  run.inputs = Value(Map());
-  REQUIRE(f.store->CreateRun(run).has_value());
+  CreateRun(f, "r1");
   // A long linger: the Submit must be held until the Commit arrives, then both go in one Apply.
   Journal journal(*f.store, f.io.get_executor(), std::chrono::seconds(30));
   std::vector<std::string> order;
