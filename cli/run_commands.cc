@@ -314,8 +314,10 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
   for (const bool approve : {true, false}) {
     auto d = std::make_shared<DecideOptions>();
     CLI::App* a = app.add_subcommand(approve ? "approve" : "reject",
-                                     approve ? "Approve a waiting manual task (records your user name and the time)"
-                                             : "Reject a waiting manual task: it fails, its dependents are skipped");
+                                     approve ? "Approve a waiting manual task (records your user name and the time; "
+                                               "when the task lists approvers, you must be one of them)"
+                                             : "Reject a waiting manual task: it fails, its dependents are skipped "
+                                               "(when the task lists approvers, you must be one of them)");
     a->add_option("run", d->run, "Run id")->required();
     a->add_option("task", d->task, "Task id")->required();
     a->add_option("--note", d->note, "Why; stored with the decision");
