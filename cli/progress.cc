@@ -42,8 +42,13 @@ class JsonProgress final : public engine::Reporter {
 // Redraws one line per task in place (ANSI cursor movement), plus a last line for run events.
 class TableProgress final : public engine::Reporter {
  public:
-  TableProgress(std::ostream& out, std::vector<std::string> tasks) : out_(out), tasks_(std::move(tasks)) {
+  TableProgress(std::ostream& out, std::vector<std::string> tasks, const std::map<std::string, std::string>& earlier)
+      : out_(out), tasks_(std::move(tasks)) {
     for (const std::string& t : tasks_) width_ = std::max(width_, t.size());
+    for (const auto& [task, state] : earlier) {
+      lines_[task].state = state;
+      lines_[task].detail = "(before this process)";
+    }
   }
   void OnEvent(const EventRecord& e) override {
     if (e.task.empty()) {
@@ -101,10 +106,11 @@ class TableProgress final : public engine::Reporter {
 
 }  // namespace
 
-std::unique_ptr<engine::Reporter> MakeProgress(ProgressStyle style, std::ostream& out, std::vector<std::string> tasks) {
+std::unique_ptr<engine::Reporter> MakeProgress(ProgressStyle style, std::ostream& out, std::vector<std::string> tasks,
+                                               std::map<std::string, std::string> earlier) {
   switch (style) {
     case ProgressStyle::kJson: return std::make_unique<JsonProgress>(out);
-    case ProgressStyle::kTable: return std::make_unique<TableProgress>(out, std::move(tasks));
+    case ProgressStyle::kTable: return std::make_unique<TableProgress>(out, std::move(tasks), earlier);
     case ProgressStyle::kPlain: break;
   }
   return std::make_unique<PlainProgress>(out);

@@ -3,6 +3,7 @@
 // summary.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -15,8 +16,11 @@ namespace tenure::cli {
 
 enum class ProgressStyle { kPlain, kTable, kJson };
 
-// `tasks` are the playbook's task ids in display order (the table's rows).
-std::unique_ptr<engine::Reporter> MakeProgress(ProgressStyle style, std::ostream& out, std::vector<std::string> tasks);
+// `tasks` are the playbook's task ids in display order (the table's rows); `earlier` the status
+// each already had when this process started (resume, retry), which the table shows until the
+// task's next event.
+std::unique_ptr<engine::Reporter> MakeProgress(ProgressStyle style, std::ostream& out, std::vector<std::string> tasks,
+                                               std::map<std::string, std::string> earlier = {});
 
 // "plain" unless `json`; "table" when stdout is a terminal.
 ProgressStyle ChooseStyle(bool json);

@@ -34,14 +34,17 @@ struct RunOptions {
 
 // Executes `id` with live progress and prints the summary; the exit code follows the run.
 ExitCode ExecuteWithProgress(EngineHost& host, const std::string& id, bool json, std::vector<std::string> tasks) {
+  std::map<std::string, std::string> earlier;  // resume, retry: what finished before this process
   if (tasks.empty()) {
     if (auto rows = host.store().GetTasks(id)) {
       for (const auto& r : *rows) {
-        if (r.item < 0 && r.task.find(':') == std::string::npos) tasks.push_back(r.task);
+        if (r.item >= 0 || r.task.find(':') != std::string::npos) continue;
+        tasks.push_back(r.task);
+        if (engine::IsTerminal(r.status)) earlier[r.task] = engine::TaskStatusName(r.status);
       }
     }
   }
-  auto reporter = MakeProgress(ChooseStyle(json), std::cout, std::move(tasks));
+  auto reporter = MakeProgress(ChooseStyle(json), std::cout, std::move(tasks), std::move(earlier));
   bool interrupted = false;
   auto status = host.Execute(id, reporter.get(), &interrupted);
   if (interrupted) {
