@@ -9,6 +9,9 @@
 namespace tenure::engine {
 
 boost::asio::awaitable<void> WaitQueue::Wait() {
+  // The frame owns the timer; the queue only points at it, so a frame destroyed mid-wait (an
+  // io_context torn down with coroutines suspended) takes its timer along, and a queue that
+  // outlives the io_context holds no timer of a destroyed timer service.
   auto timer = std::make_shared<boost::asio::steady_timer>(ex_, SteadyTime::max());
   auto it = waiters_.insert(waiters_.end(), timer);
   boost::system::error_code ec;
@@ -24,11 +27,14 @@ void WaitQueue::NotifyAll() {
 }
 
 bool WaitQueue::NotifyOne() {
-  if (waiters_.empty()) return false;
-  std::shared_ptr<boost::asio::steady_timer> t = std::move(waiters_.front());
-  waiters_.pop_front();
-  t->expires_at(SteadyTime::min());  // marks it notified; also completes the wait
-  return true;
+  while (!waiters_.empty()) {
+    std::shared_ptr<boost::asio::steady_timer> t = waiters_.front().lock();
+    waiters_.pop_front();
+    if (!t) continue;  // its coroutine was destroyed without resuming
+    t->expires_at(SteadyTime::min());  // marks it notified; also completes the wait
+    return true;
+  }
+  return false;
 }
 
 Permit& Permit::operator=(Permit&& o) noexcept {

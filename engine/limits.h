@@ -33,11 +33,11 @@ class WaitQueue {
   // Wakes the oldest waiter; returns false when nobody waits.
   bool NotifyOne();
   void NotifyAll();
-  std::size_t size() const { return waiters_.size(); }
+  std::size_t size() const { return waiters_.size(); }  // may count waiters destroyed mid-wait
 
  private:
   boost::asio::any_io_executor ex_;
-  std::list<std::shared_ptr<boost::asio::steady_timer>> waiters_;
+  std::list<std::weak_ptr<boost::asio::steady_timer>> waiters_;  // owned by the waiting frames
 };
 
 struct ConnectionLimits {
