@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <thread>
@@ -63,6 +65,33 @@ TEST_CASE("the database file is created 0600 with WAL and the current schema", "
   auto again = OpenSqliteStore(path);
   REQUIRE(again.has_value());
   CHECK((*again)->GetRun("r1")->playbook == "onboarding");
+}
+
+TEST_CASE("a version 1 database is migrated to 2 keeping its runs; a newer one is refused", "[store]") {
+  TempDir dir;
+  const std::string path = dir.path() + "/tenure.db";
+  REQUIRE((*OpenSqliteStore(path))->CreateRun(SampleRun("r1")).has_value());
+  {
+    // What the previous tenure left: schema 1, without the index of migration 2.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("DROP INDEX runs_cancel_requested");
+    db.exec("PRAGMA user_version=1");
+  }
+  auto migrated = OpenSqliteStore(path);
+  REQUIRE(migrated.has_value());
+  CHECK((*migrated)->GetRun("r1")->playbook == "onboarding");
+  REQUIRE((*migrated)->RequestCancel("r1").has_value());
+  CHECK((*migrated)->CancelRequests("")->size() == 1);  // no owner yet: ""
+  migrated->reset();
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 2);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs_cancel_requested'").getInt() == 1);
+    db.exec("PRAGMA user_version=9");
+  }
+  auto newer = OpenSqliteStore(path);
+  REQUIRE(newer.has_error());
+  CHECK(newer.error().message == "state database " + path + " has schema version 9; this tenure understands up to 2");
 }
 
 TEST_CASE("a database readable by others is refused", "[store]") {
