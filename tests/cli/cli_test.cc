@@ -63,7 +63,7 @@ TEST_CASE("validate --json is one machine-readable document", "[cli]") {
   CHECK(d.at("message") == "unknown task 'acount' in needs (did you mean 'account'?)");
 }
 
-TEST_CASE("usage errors exit 2; --version and --help exit 0", "[cli]") {
+TEST_CASE("usage errors exit 2, --version and --help exit 0", "[cli]") {
   CHECK(Tenure("validate").exit_code == 2);
   CHECK(Tenure("validate no-such-file.yaml").exit_code == 2);
   CHECK(Tenure("frobnicate").exit_code == 2);

@@ -43,7 +43,7 @@ bool BinaryBuilt() {
   return false;
 }
 
-TEST_CASE("tenure run waits for an approval; approve and resume finish it", "[engine][cli]") {
+TEST_CASE("tenure run waits for an approval, approve and resume finish it", "[engine][cli]") {
   if (!BinaryBuilt()) return;
   testing::TempDir dir;
   const std::string db = " --db " + dir.path() + "/t.db";

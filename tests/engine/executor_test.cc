@@ -321,7 +321,7 @@ tasks:
   CHECK(f.status() == RunStatus::kSucceeded);
 }
 
-TEST_CASE("manual approval parks the run; approve and resume continue it", "[engine]") {
+TEST_CASE("manual approval parks the run, approve and resume continue it", "[engine]") {
   EngineFixture f;
   const char* const yaml = R"(playbook: approval
 connections:
@@ -353,7 +353,7 @@ tasks:
   CHECK(f.service.CallTasks() == Strings{"unrelated", "grant"});
 }
 
-TEST_CASE("only a listed approver may decide; anyone else is refused and nothing is recorded", "[engine]") {
+TEST_CASE("only a listed approver may decide, anyone else is refused and nothing is recorded", "[engine]") {
   EngineFixture f;
   const std::string id = f.Run(R"(playbook: approval
 connections:
@@ -421,7 +421,7 @@ tasks:
   CHECK(f.service.calls().empty());
 }
 
-TEST_CASE("a short timer is slept on; a long one parks the run until resumed after it is due", "[engine]") {
+TEST_CASE("a short timer is slept on, a long one parks the run until resumed after it is due", "[engine]") {
   EngineFixture f;
   f.options.max_timer_hold = std::chrono::minutes(5);
   const char* const yaml = R"(playbook: timers

@@ -41,7 +41,7 @@ TEST_CASE("Retry-After is a floor", "[retry]") {
   CHECK(BackoffDelay(Spec(), 3, milliseconds(100), half) == milliseconds(4000));
 }
 
-TEST_CASE("the default random source stays in [0, 1)", "[retry]") {
+TEST_CASE("the default random source stays at or above 0 and below 1", "[retry]") {
   auto r = DefaultRandom();
   for (int i = 0; i < 1000; ++i) {
     const double v = r();

@@ -67,7 +67,7 @@ TEST_CASE("the database file is created 0600 with WAL and the current schema", "
   CHECK((*again)->GetRun("r1")->playbook == "onboarding");
 }
 
-TEST_CASE("a version 1 database is migrated to 2 keeping its runs; a newer one is refused", "[store]") {
+TEST_CASE("a version 1 database is migrated to 2 keeping its runs, a newer one is refused", "[store]") {
   TempDir dir;
   const std::string path = dir.path() + "/tenure.db";
   REQUIRE((*OpenSqliteStore(path))->CreateRun(SampleRun("r1")).has_value());
@@ -105,7 +105,7 @@ TEST_CASE("a database readable by others is refused", "[store]") {
         "state database " + path + " is accessible by other users (mode 644); run: chmod 600 " + path);
 }
 
-TEST_CASE("runs keep their snapshot, inputs and trigger; keys deduplicate", "[store]") {
+TEST_CASE("runs keep their snapshot, inputs and trigger, and keys deduplicate", "[store]") {
   TempDir dir;
   auto store = std::move(*OpenSqliteStore(dir.path() + "/t.db"));
   auto first = store->CreateRun(SampleRun("r1", "hr-123"));
@@ -134,7 +134,7 @@ TEST_CASE("runs keep their snapshot, inputs and trigger; keys deduplicate", "[st
   CHECK(store->ListRuns(other)->empty());
 }
 
-TEST_CASE("a taken run id is refused without failing the store; generated ids are drawn again", "[store]") {
+TEST_CASE("a taken run id is refused without failing the store, and generated ids are drawn again", "[store]") {
   TempDir dir;
   auto store = std::move(*OpenSqliteStore(dir.path() + "/t.db"));
   REQUIRE(store->CreateRun(SampleRun("r1")).has_value());

@@ -45,7 +45,7 @@ TEST_CASE("values given with --set are coerced to the input's type", "[inputs]")
   CHECK(CoerceInput(Spec("s", InputType::kString), "007") == Value("007"));
 }
 
-TEST_CASE("every bad input is reported at once; defaults and nulls fill the rest", "[inputs]") {
+TEST_CASE("every bad input is reported at once, defaults and nulls fill the rest", "[inputs]") {
   std::vector<InputSpec> specs = {Spec("email", InputType::kEmail), Spec("start", InputType::kDate),
                                   Spec("manager", InputType::kEmail), Spec("count", InputType::kInt)};
   specs[2].required = false;
