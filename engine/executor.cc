@@ -109,12 +109,29 @@ void RunExecution::LoadRows(std::vector<TaskRecord> rows) {
 }
 
 awaitable<Result<RunStatus>> RunExecution::Run() {
-  if (auto r = Load(); !r) {
-    co_await CommitEvent(Event("", -1, 0, "run_failed", r.error().message), RunStatus::kFailed, r.error().message);
-    co_return RunStatus::kFailed;
+  std::optional<Result<RunStatus>> stop = co_await Start();
+  if (stop) co_return std::move(*stop);
+  if (run_.cancel_requested) cancelled_ = true;
+  cancel_watch_.Join(run_.id, [this] { TriggerCancel(); });
+  co_await MainLoop();
+  co_await cancel_watch_.Leave(run_.id);
+  co_await Drain();  // no completion may outlive this object
+  if (halted_) co_return *halted_;
+  const RunStatus status = co_await Finish();
+  co_await Drain();
+  if (halted_) co_return *halted_;
+  co_return status;
+}
+
+awaitable<std::optional<Result<RunStatus>>> RunExecution::Start() {
+  std::string failure;  // why the run cannot start: recorded as run_failed
+  if (auto r = Load(); !r) failure = r.error().message;
+  if (!failure.empty()) {
+    co_await CommitEvent(Event("", -1, 0, "run_failed", failure), RunStatus::kFailed, failure);
+    co_return Result<RunStatus>(RunStatus::kFailed);
   }
   auto rows = services_.store.GetTasks(run_.id);
-  if (!rows) co_return rows.error();
+  if (!rows) co_return Result<RunStatus>(rows.error());
   LoadRows(std::move(*rows));
   std::vector<TaskRecord> fresh;  // a row for every task, so `tenure status` lists them all
   for (const workflows::TaskSpec& spec : pb_->tasks) {
@@ -133,21 +150,15 @@ awaitable<Result<RunStatus>> RunExecution::Run() {
   const bool resumed = run_.status != RunStatus::kPending;
   events.push_back(Event("", -1, 0, resumed ? "run_resumed" : "run_started",
                          "playbook " + run_.playbook + " by " + options_.owner));
-  if (!co_await Commit(std::move(fresh), std::move(events), RunStatus::kRunning, std::string())) co_return *halted_;
-  if (auto r = CreateConnectors(); !r) {
-    co_await CommitEvent(Event("", -1, 0, "run_failed", r.error().message), RunStatus::kFailed, r.error().message);
-    co_return RunStatus::kFailed;
+  if (!co_await Commit(std::move(fresh), std::move(events), RunStatus::kRunning, std::string())) {
+    co_return Result<RunStatus>(*halted_);
   }
-  if (run_.cancel_requested) cancelled_ = true;
-  cancel_watch_.Join(run_.id, [this] { TriggerCancel(); });
-  co_await MainLoop();
-  co_await cancel_watch_.Leave(run_.id);
-  co_await Drain();  // no completion may outlive this object
-  if (halted_) co_return *halted_;
-  const RunStatus status = co_await Finish();
-  co_await Drain();
-  if (halted_) co_return *halted_;
-  co_return status;
+  if (auto r = CreateConnectors(); !r) failure = r.error().message;
+  if (!failure.empty()) {
+    co_await CommitEvent(Event("", -1, 0, "run_failed", failure), RunStatus::kFailed, failure);
+    co_return Result<RunStatus>(RunStatus::kFailed);
+  }
+  co_return std::nullopt;
 }
 
 awaitable<void> RunExecution::MainLoop() {

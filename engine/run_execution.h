@@ -70,6 +70,9 @@ class RunExecution {
   Result<void> CreateConnectors();
   void LoadRows(std::vector<TaskRecord> rows);
 
+  // Loads the run and records that it starts: nullopt to go on, else what Run returns. A child
+  // coroutine so that what it needs is freed before the run waits.
+  boost::asio::awaitable<std::optional<Result<RunStatus>>> Start();
   boost::asio::awaitable<void> MainLoop();
   boost::asio::awaitable<void> RunTaskGuarded(workflows::TaskId t);
   boost::asio::awaitable<TaskStatus> RunTask(workflows::TaskId t);
@@ -96,6 +99,17 @@ class RunExecution {
   boost::asio::awaitable<bool> CommitRow(const TaskRecord& row, std::optional<EventRecord> event);
   boost::asio::awaitable<bool> CommitEvent(EventRecord event, std::optional<RunStatus> status = std::nullopt,
                                            std::optional<std::string> run_error = std::nullopt);
+  // The same with the event built by `make_event()` inside this short-lived coroutine: a caller
+  // that waits for hours afterwards (a connector call) does not keep the event and the strings
+  // that built it in its own frame (benchmark 3). `make_event` may capture by reference.
+  template <class MakeEvent>
+  boost::asio::awaitable<bool> CommitRowWith(const TaskRecord& row, MakeEvent make_event) {
+    co_return co_await CommitRow(row, make_event());
+  }
+  template <class MakeEvent>
+  boost::asio::awaitable<bool> CommitEventWith(MakeEvent make_event) {
+    co_return co_await CommitEvent(make_event());
+  }
   // Records a finished row without waiting for the commit (group commit across a chain: the next
   // task's intent shares the transaction). Safe because the journal applies in order: a dependent's
   // intent is never durable without this result. A failure sets halted_.

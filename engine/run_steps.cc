@@ -172,8 +172,10 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args) {
     if (row.started_ms == 0) row.started_ms = ToUnixMillis(services_.clock.Now());
     const std::string attempt = AttemptText(row.attempts, retry);
     // Record before effect: the intent is durable before the connector is called.
-    if (!co_await CommitRow(row, Event(step.row, step.item, row.attempts, "attempt_started",
-                                       step.call->Uses() + ", " + attempt + ", key " + row.idempotency_key))) {
+    if (!co_await CommitRowWith(row, [&] {
+          return Event(step.row, step.item, row.attempts, "attempt_started",
+                       step.call->Uses() + ", " + attempt + ", key " + row.idempotency_key);
+        })) {
       co_return TaskStatus::kRunning;
     }
     const connectors::Context ctx{row.idempotency_key, services_.clock.SteadyNow() + timeout, run_.id, step.row};
@@ -200,9 +202,11 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args) {
       retry_after = later->after;
       if (later->after.count() > 0) {
         services_.limiter.Pause(conn->name, services_.clock.SteadyNow() + later->after);
-        co_await CommitEvent(Event(step.row, step.item, row.attempts, "throttled",
-                                   "connection '" + conn->name + "' paused for " +
-                                       workflows::FormatDuration(later->after) + ": " + why));
+        co_await CommitEventWith([&] {
+          return Event(step.row, step.item, row.attempts, "throttled",
+                       "connection '" + conn->name + "' paused for " + workflows::FormatDuration(later->after) +
+                           ": " + why);
+        });
       }
     } else {
       why = "outcome unknown: " + std::get<connectors::Unknown>(outcome).why;
@@ -214,8 +218,10 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args) {
     const Millis delay = BackoffDelay(retry, row.attempts, retry_after, services_.random);
     row.status = TaskStatus::kPending;
     row.error = why;
-    if (!co_await CommitRow(row, Event(step.row, step.item, row.attempts, "retry_scheduled",
-                                       why + "; retrying in " + workflows::FormatDuration(delay)))) {
+    if (!co_await CommitRowWith(row, [&] {
+          return Event(step.row, step.item, row.attempts, "retry_scheduled",
+                       why + "; retrying in " + workflows::FormatDuration(delay));
+        })) {
       co_return TaskStatus::kRunning;
     }
     co_await (services_.clock.SleepFor(delay) || cancel_.Wait());
