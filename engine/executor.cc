@@ -123,13 +123,13 @@ awaitable<Result<RunStatus>> RunExecution::Run() {
   co_return status;
 }
 
+awaitable<std::optional<Result<RunStatus>>> RunExecution::FailStart(std::string why) {
+  co_await CommitEvent(Event("", -1, 0, "run_failed", why), RunStatus::kFailed, why);
+  co_return Result<RunStatus>(RunStatus::kFailed);
+}
+
 awaitable<std::optional<Result<RunStatus>>> RunExecution::Start() {
-  std::string failure;  // why the run cannot start: recorded as run_failed
-  if (auto r = Load(); !r) failure = r.error().message;
-  if (!failure.empty()) {
-    co_await CommitEvent(Event("", -1, 0, "run_failed", failure), RunStatus::kFailed, failure);
-    co_return Result<RunStatus>(RunStatus::kFailed);
-  }
+  if (auto r = Load(); !r) co_return co_await FailStart(r.error().message);
   auto rows = services_.store.GetTasks(run_.id);
   if (!rows) co_return Result<RunStatus>(rows.error());
   LoadRows(std::move(*rows));
@@ -153,11 +153,7 @@ awaitable<std::optional<Result<RunStatus>>> RunExecution::Start() {
   if (!co_await Commit(std::move(fresh), std::move(events), RunStatus::kRunning, std::string())) {
     co_return Result<RunStatus>(*halted_);
   }
-  if (auto r = CreateConnectors(); !r) failure = r.error().message;
-  if (!failure.empty()) {
-    co_await CommitEvent(Event("", -1, 0, "run_failed", failure), RunStatus::kFailed, failure);
-    co_return Result<RunStatus>(RunStatus::kFailed);
-  }
+  if (auto r = CreateConnectors(); !r) co_return co_await FailStart(r.error().message);
   co_return std::nullopt;
 }
 
@@ -223,7 +219,7 @@ awaitable<void> RunExecution::RunTaskGuarded(TaskId t) {
   }
   if (!crash.empty()) {
     status = EndRow(Row(pb_->tasks[Index(t)].id, -1), TaskStatus::kFailed, "internal error: " + crash,
-                             Value(), "failed", "internal error: " + crash);
+                    Value(), "failed", "internal error: " + crash);
   }
   plan_->Set(t, status);
   --running_;
@@ -315,7 +311,7 @@ awaitable<TaskStatus> RunExecution::RunItems(TaskId t, const List& items) {
     co_return TaskStatus::kWaiting;
   }
   co_return EndRow(row, TaskStatus::kSucceeded, "", Value(std::move(results)), "succeeded",
-                            std::to_string(items.size()) + " items succeeded");
+                   std::to_string(items.size()) + " items succeeded");
 }
 
 awaitable<TaskStatus> RunExecution::RunItem(TaskId t, int item, const Value* item_value) {

@@ -84,24 +84,26 @@ std::string NewRunId(SystemTime now) {
 
 Result<CreatedRun> CreateRun(StateStore& store, const NewRun& run, SystemTime now) {
   RunRecord r;
-  r.id = run.id;
-  // A generated id has 24 random bits per second: a batch of thousands started within one second
-  // meets a taken id now and then, so look first and draw again (the store refuses a taken id in
-  // its transaction, for the race with another process).
-  for (int draw = 0; r.id.empty() && draw < 16; ++draw) {
-    const std::string id = run.new_id(now);
-    auto existing = store.GetRun(id);
-    if (!existing && existing.error().Is(Errc::kNotFound)) r.id = id;
-    if (!existing && !existing.error().Is(Errc::kNotFound)) return existing.error();
-  }
-  if (r.id.empty()) return Error::Io("could not draw an unused run id");
   r.playbook = run.playbook->name;
   for (const workflows::SourceFile& f : run.playbook->sources) r.sources.push_back({f.path, f.text, Sha256Hex(f.text)});
   r.inputs = Value(run.inputs);
   r.trigger = run.trigger;
   r.trigger_key = run.trigger_key;
   r.created_ms = ToUnixMillis(now);
-  return store.CreateRun(r);
+  if (!run.id.empty()) {
+    r.id = run.id;
+    return store.CreateRun(r);
+  }
+  // A generated id has 24 random bits per second: a batch of thousands started within one second
+  // meets a taken id now and then. The store refuses a taken id in its transaction (its only
+  // kInvalidArgument), so draw again.
+  Result<CreatedRun> created = Error::Io("could not draw an unused run id");
+  for (int draw = 0; draw < 16; ++draw) {
+    r.id = run.new_id(now);
+    created = store.CreateRun(r);
+    if (created || !created.error().Is(Errc::kInvalidArgument)) return created;
+  }
+  return created;
 }
 
 Result<void> Decide(StateStore& store, const std::string& run_id, const std::string& task, bool approve,

@@ -73,6 +73,8 @@ class RunExecution {
   // Loads the run and records that it starts: nullopt to go on, else what Run returns. A child
   // coroutine so that what it needs is freed before the run waits.
   boost::asio::awaitable<std::optional<Result<RunStatus>>> Start();
+  // Records that the run cannot start (`why`, as run_failed) and ends it failed.
+  boost::asio::awaitable<std::optional<Result<RunStatus>>> FailStart(std::string why);
   boost::asio::awaitable<void> MainLoop();
   boost::asio::awaitable<void> RunTaskGuarded(workflows::TaskId t);
   boost::asio::awaitable<TaskStatus> RunTask(workflows::TaskId t);

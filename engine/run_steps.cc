@@ -55,7 +55,7 @@ awaitable<TaskStatus> RunExecution::RunStep(Step step) {
   auto args = workflows::RenderNode(step.call->with, ScopeOf(step), step.path);
   if (!args) {
     co_return EndRow(Row(step.row, step.item), TaskStatus::kFailed, args.error().message, Value(), "failed",
-                              args.error().message);
+                     args.error().message);
   }
   // Not a conditional inside the co_await: GCC 12 destroys its temporary twice.
   Map with;
@@ -110,7 +110,7 @@ awaitable<TaskStatus> RunExecution::RunTimer(Step& step) {
     auto r = co_await (services_.clock.SleepUntil(services_.clock.SteadyAt(due)) || cancel_.Wait());
     if (r.index() == 1 || cancelled_) {
       co_return EndRow(row, TaskStatus::kCancelled, "cancelled while waiting for its timer", Value(),
-                                "cancelled", "cancelled while waiting for its timer");
+                       "cancelled", "cancelled while waiting for its timer");
     }
   }
   Map result;

@@ -126,7 +126,8 @@ class StateStore {
   // Inserts `run` (status pending) with its sources and a run_created event. When
   // run.trigger_key is set and a run already has it, nothing is written and that run's id is
   // returned with created=false. Errors: kInvalidArgument "a run with id R already exists" (nothing
-  // written, not sticky); kIo when the database fails.
+  // written, not sticky; the only kInvalidArgument, so a caller may draw another id); kIo when the
+  // database fails.
   virtual Result<CreatedRun> CreateRun(const RunRecord& run) = 0;
   // Errors: kNotFound "no run 'ID'".
   virtual Result<RunRecord> GetRun(const std::string& id) = 0;

@@ -653,3 +653,30 @@ tasks:
 
 }  // namespace
 }  // namespace tenure::engine
+
+namespace tenure::engine {
+namespace {
+
+TEST_CASE("a run whose snapshot this tenure cannot load fails at start with the reason", "[engine]") {
+  testing::EngineFixture f;
+  RunRecord run;  // stored as another version of tenure might have: bypasses validation
+  run.id = "r-bad";
+  run.playbook = "old";
+  const std::string text = "playbook: old\ntasks:\n  a: { uses: gone.thing }\n";
+  run.sources = {{"old.yaml", text, Sha256Hex(text)}};
+  run.inputs = Value(Map());
+  REQUIRE(f.store->CreateRun(run).has_value());
+  f.Execute("r-bad");
+  f.RunUntilIdle();
+  REQUIRE(f.done());
+  CHECK(f.status() == RunStatus::kFailed);
+  const std::string why =
+      "run r-bad: the playbook snapshot is not valid for this tenure: old.yaml:3:14: unknown connection 'gone' "
+      "(declare it under 'connections:')";
+  CHECK(f.EventLines("r-bad", "").back() == "run_failed: " + why);
+  CHECK(f.sqlite->GetRun("r-bad")->error == why);
+  CHECK(f.service.calls().empty());
+}
+
+}  // namespace
+}  // namespace tenure::engine

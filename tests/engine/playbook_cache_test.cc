@@ -42,7 +42,9 @@ TEST_CASE("a snapshot this tenure cannot load is an error naming the place", "[e
   PlaybookCache cache;
   auto bad = cache.Get(Snapshot("playbook: p\ntasks:\n  a: { uses: nowhere.thing }\n"), catalog);
   REQUIRE(bad.has_error());
-  CHECK(bad.error().message.rfind("the playbook snapshot is not valid for this tenure: p.yaml:3:", 0) == 0);
+  CHECK(bad.error().message ==
+        "the playbook snapshot is not valid for this tenure: p.yaml:3:14: unknown connection 'nowhere' (declare it "
+        "under 'connections:')");
   auto empty = cache.Get({}, catalog);
   REQUIRE(empty.has_error());
   CHECK(empty.error().message == "the run has no playbook snapshot");
