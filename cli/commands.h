@@ -13,6 +13,8 @@ namespace tenure::cli {
 void RegisterPlaybookCommands(CLI::App& app, ExitCode* exit_code);
 // run, runs, status, logs, resume, retry, cancel, approve, reject, report (cli/run_commands.cc)
 void RegisterRunCommands(CLI::App& app, ExitCode* exit_code);
+// schedule add|list|show|cancel|pause|resume|remove, daemon [status] (cli/schedule_commands.cc)
+void RegisterScheduleCommands(CLI::App& app, ExitCode* exit_code);
 // sandbox (cli/sandbox_command.cc)
 void RegisterSandboxCommand(CLI::App& app, ExitCode* exit_code);
 

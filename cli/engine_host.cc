@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <optional>
 
@@ -61,6 +62,125 @@ Result<engine::RunStatus> EngineHost::Execute(const std::string& id, engine::Rep
   return *result;
 }
 
+namespace {
+// One run of a batch: a named coroutine with what it needs as parameters (CP.51).
+boost::asio::awaitable<void> ExecuteInto(engine::Executor& executor, std::string id,
+                                         std::map<std::string, Result<engine::RunStatus>>& out,
+                                         std::function<void(const std::string&, const Result<engine::RunStatus>&)> on_end,
+                                         std::size_t& left, boost::asio::io_context& io) {
+  Result<engine::RunStatus> r = Error::Io("not executed");
+  try {
+    r = co_await executor.Execute(id);
+  } catch (const std::exception& e) {
+    r = Error::Io(std::string("internal error: ") + e.what());
+  }
+  out.insert_or_assign(id, r);
+  if (on_end) on_end(id, r);
+  if (--left == 0) io.stop();
+}
+}  // namespace
+
+std::map<std::string, Result<engine::RunStatus>> EngineHost::ExecuteAll(
+    const std::vector<std::string>& ids, std::function<void(const std::string&, const Result<engine::RunStatus>&)> on_end,
+    std::function<void()> on_tick, bool* interrupted) {
+  std::map<std::string, Result<engine::RunStatus>> out;
+  if (ids.empty()) return out;
+  engine::Services services{io_.get_executor(), clock_, *store_,  *journal_, *limiter_, *factory_,
+                            catalog_,           redactor_, nullptr, engine::DefaultRandom()};
+  engine::ExecutorOptions options;
+  options.owner = engine::CurrentOwner();
+  batch_executor_ = std::make_unique<engine::Executor>(services, options);
+  std::size_t left = ids.size();
+  boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    *interrupted = true;
+    io_.stop();
+  });
+  boost::asio::steady_timer tick(io_);
+  std::function<void(const boost::system::error_code&)> on_timer = [&](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (on_tick) on_tick();
+    tick.expires_after(std::chrono::milliseconds(250));
+    tick.async_wait(on_timer);
+  };
+  tick.expires_after(std::chrono::milliseconds(250));
+  tick.async_wait(on_timer);
+  for (const std::string& id : ids) {
+    boost::asio::co_spawn(io_, ExecuteInto(*batch_executor_, id, out, on_end, left, io_), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
+  }
+  io_.restart();
+  io_.run();
+  signals.cancel();
+  tick.cancel();
+  journal_->WaitIdle();
+  return out;
+}
+
+Result<void> EngineHost::RunDaemon(const engine::DaemonOptions& options, std::chrono::milliseconds grace,
+                                   std::function<void(const engine::DaemonEvent&)> log,
+                                   std::function<void(const engine::DaemonStats&, bool stopping)> on_tick,
+                                   std::function<void()> on_ready) {
+  engine::Services services{io_.get_executor(), clock_, *store_,  *journal_, *limiter_, *factory_,
+                            catalog_,           redactor_, nullptr, engine::DefaultRandom()};
+  engine::ExecutorOptions executor_options;
+  executor_options.owner = engine::CurrentOwner();
+  // A member, not a local: executions abandoned after the grace period are destroyed with the
+  // io_context (first thing in ~EngineHost), while the daemon they belong to still exists.
+  daemon_ = std::make_unique<engine::Daemon>(services, executor_options, options, std::move(log));
+  engine::Daemon& daemon = *daemon_;
+  std::optional<Result<void>> result;
+  std::exception_ptr crash;
+  boost::asio::steady_timer deadline(io_);
+  boost::asio::signal_set stop_signals(io_, SIGINT, SIGTERM);
+  boost::asio::signal_set hup(io_, SIGHUP);
+  // Handlers, not coroutines: each re-arms itself and captures only objects of this frame, which
+  // outlive io_.run() below.
+  std::function<void(const boost::system::error_code&, int)> on_stop = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    daemon.Stop();
+    deadline.expires_after(grace);
+    deadline.async_wait([&](const boost::system::error_code& e) {
+      if (!e) io_.stop();  // grace over: what is in flight stays resumable
+    });
+  };
+  stop_signals.async_wait(on_stop);
+  std::function<void(const boost::system::error_code&, int)> on_hup = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    daemon.Wake();
+    hup.async_wait(on_hup);
+  };
+  hup.async_wait(on_hup);
+  boost::asio::steady_timer tick(io_);
+  bool ready = false;
+  std::function<void(const boost::system::error_code&)> on_timer = [&](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (!ready && daemon.stats().last_pass_ms > 0) {
+      ready = true;
+      if (on_ready) on_ready();
+    }
+    if (on_tick) on_tick(daemon.stats(), daemon.stopping());
+    tick.expires_after(std::chrono::milliseconds(ready ? 1000 : 20));
+    tick.async_wait(on_timer);
+  };
+  tick.expires_after(std::chrono::milliseconds(0));
+  tick.async_wait(on_timer);
+  boost::asio::co_spawn(io_, daemon.Run(), [&](std::exception_ptr e, Result<void> r) {
+    crash = e;
+    result = std::move(r);
+    io_.stop();
+  });
+  io_.restart();
+  io_.run();
+  if (on_tick) on_tick(daemon.stats(), true);
+  journal_->WaitIdle();
+  if (crash) std::rethrow_exception(crash);
+  if (!result) return Result<void>();  // stopped after the grace period
+  return *result;
+}
+
 ExitCode ExitCodeFor(engine::RunStatus s) {
   switch (s) {
     case engine::RunStatus::kSucceeded: return ExitCode::kOk;
@@ -68,9 +188,11 @@ ExitCode ExitCodeFor(engine::RunStatus s) {
     case engine::RunStatus::kWaiting: return ExitCode::kWaiting;
     case engine::RunStatus::kCancelled: return ExitCode::kCancelled;
     case engine::RunStatus::kPending:
-    case engine::RunStatus::kRunning: return ExitCode::kOk;
+    case engine::RunStatus::kRunning: return ExitCode::kWaiting;  // not over: never "succeeded"
   }
   return ExitCode::kInternal;
 }
+
+ExitCode ExitCodeFor(const Error& e) { return e.Is(Errc::kIo) ? ExitCode::kInternal : ExitCode::kUsage; }
 
 }  // namespace tenure::cli

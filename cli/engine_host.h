@@ -4,13 +4,17 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "connectors/http/transport.h"
 #include "connectors/redactor.h"
 #include "connectors/registry.h"
 #include "engine/clock.h"
+#include "engine/daemon.h"
 #include "engine/executor.h"
 #include "engine/exit_code.h"
 #include "engine/journal.h"
@@ -37,6 +41,22 @@ class EngineHost {
   // `interrupted` is set when that happened.
   Result<engine::RunStatus> Execute(const std::string& id, engine::Reporter* reporter, bool* interrupted);
 
+  // Executes every run of `ids` at once on this thread (one Executor: shared limits and playbook
+  // cache), until all have stopped. `on_end(id, status)` is called as each run stops; `on_tick`
+  // about four times a second. SIGINT/SIGTERM: as Execute (then `*interrupted`).
+  std::map<std::string, Result<engine::RunStatus>> ExecuteAll(
+      const std::vector<std::string>& ids, std::function<void(const std::string&, const Result<engine::RunStatus>&)> on_end,
+      std::function<void()> on_tick, bool* interrupted);
+
+  // Runs the daemon on this thread until SIGTERM/SIGINT: then it stops firing and starting runs,
+  // lets what is in flight finish for up to `grace`, and returns (what is still in flight stays
+  // resumable). SIGHUP starts a pass at once. `on_tick` is called about once a second with the
+  // daemon's stats (the status file), `on_ready` once after the first pass (systemd readiness).
+  Result<void> RunDaemon(const engine::DaemonOptions& options, std::chrono::milliseconds grace,
+                         std::function<void(const engine::DaemonEvent&)> log,
+                         std::function<void(const engine::DaemonStats&, bool stopping)> on_tick,
+                         std::function<void()> on_ready);
+
  private:
   EngineHost() = default;
 
@@ -52,9 +72,14 @@ class EngineHost {
   std::unique_ptr<connectors::ConnectorFactory> factory_;
   workflows::ConnectorCatalog catalog_{{}};
   connectors::Redactor redactor_;
+  std::unique_ptr<engine::Daemon> daemon_;            // RunDaemon
+  std::unique_ptr<engine::Executor> batch_executor_;  // ExecuteAll (outlives interrupted runs, as daemon_)
 };
 
-// The exit code for a run that stopped in `s`.
+// The exit code for a run that stopped in `s` (pending and running: 3, the run goes on elsewhere).
 ExitCode ExitCodeFor(engine::RunStatus s);
+// The exit code for an error: 70 for a failing environment (kIo: the database, the disk), 2 for
+// everything a user can act on (unknown run, wrong state, denied, conflict, bad value).
+ExitCode ExitCodeFor(const Error& e);
 
 }  // namespace tenure::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   ExitCode exit_code = ExitCode::kOk;
   tenure::cli::RegisterPlaybookCommands(app, &exit_code);
   tenure::cli::RegisterRunCommands(app, &exit_code);
+  tenure::cli::RegisterScheduleCommands(app, &exit_code);
   tenure::cli::RegisterSandboxCommand(app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -3,10 +3,13 @@
 #include <spawn.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
+#include <thread>
 
+#include "cli/batch.h"
 #include "cli/commands.h"
 #include "cli/engine_host.h"
 #include "cli/load.h"
@@ -30,10 +33,16 @@ struct RunOptions {
   std::string db;
   bool json = false;
   bool detach = false;
+  std::string batch;       // --inputs FILE: one run per row
+  std::string key_column;  // --key-column C
 };
 
-// Executes `id` with live progress and prints the summary; the exit code follows the run.
-ExitCode ExecuteWithProgress(EngineHost& host, const std::string& id, bool json, std::vector<std::string> tasks) {
+ExitCode FollowOther(EngineHost& host, const std::string& id, bool json);
+
+// Executes `id` with live progress and prints the summary; the exit code follows the run. With
+// `follow_other`, a run that another live process executes is followed until it stops instead.
+ExitCode ExecuteWithProgress(EngineHost& host, const std::string& id, bool json, std::vector<std::string> tasks,
+                             bool follow_other = false) {
   std::map<std::string, std::string> earlier;  // resume, retry: what finished before this process
   if (tasks.empty()) {
     if (auto rows = host.store().GetTasks(id)) {
@@ -51,9 +60,10 @@ ExitCode ExecuteWithProgress(EngineHost& host, const std::string& id, bool json,
     std::cerr << "interrupted: run " << id << " stays resumable: tenure resume " << id << "\n";
     return ExitCode::kInterrupted;
   }
+  if (!status && follow_other && status.error().Is(Errc::kConflict)) return FollowOther(host, id, json);
   if (!status) {
     std::cerr << "tenure: " << status.error().message << "\n";
-    return status.error().Is(Errc::kIo) ? ExitCode::kInternal : ExitCode::kUsage;
+    return ExitCodeFor(status.error());
   }
   if (json) {
     auto run = host.store().GetRun(id);
@@ -63,6 +73,63 @@ ExitCode ExecuteWithProgress(EngineHost& host, const std::string& id, bool json,
     PrintSummary(host.store(), id, std::cout);
   }
   return ExitCodeFor(*status);
+}
+
+// Prints where run `id` stopped, as ExecuteWithProgress does, and returns its exit code.
+ExitCode Report(EngineHost& host, const std::string& id, bool json) {
+  auto run = host.store().GetRun(id);
+  if (!run) {
+    std::cerr << "tenure: " << run.error().message << "\n";
+    return ExitCodeFor(run.error());
+  }
+  if (json) {
+    std::cout << "{\"run\":\"" << id << "\",\"status\":\"" << engine::RunStatusName(run->status)
+              << "\",\"error\":" << Value(run->error).ToJson() << "}\n";
+  } else {
+    PrintSummary(host.store(), id, std::cout);
+  }
+  return ExitCodeFor(run->status);
+}
+
+// Waits while another live process executes run `id` (polling the store), then reports where it
+// stopped. If that process dies first, the run is continued here.
+ExitCode FollowOther(EngineHost& host, const std::string& id, bool json) {
+  bool told = false;
+  for (;;) {
+    auto run = host.store().GetRun(id);
+    if (!run) {
+      std::cerr << "tenure: " << run.error().message << "\n";
+      return ExitCodeFor(run.error());
+    }
+    const bool active = run->status == RunStatus::kPending || run->status == RunStatus::kRunning;
+    if (!active) return Report(host, id, json);
+    if (run->owner.empty() || engine::OwnerGone(run->owner)) {
+      return ExecuteWithProgress(host, id, json, {}, /*follow_other=*/true);
+    }
+    if (!told && !json) {
+      std::cerr << "run " << id << " is being executed by " << run->owner << "; following it until it stops\n";
+      told = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+// A trigger whose key an earlier run has: never a second run. A finished or waiting run is
+// reported with its exit code; one that is still pending or running is followed to its end (or
+// continued here when nobody executes it), so a second trigger never exits 0 before the first
+// run has succeeded.
+ExitCode FollowExisting(EngineHost& host, const std::string& id, const RunOptions& o) {
+  auto existing = host.store().GetRun(id);
+  if (!existing) {
+    std::cerr << "tenure: " << existing.error().message << "\n";
+    return ExitCodeFor(existing.error());
+  }
+  std::cout << "run " << id << " already exists for key " << o.key << " (" << engine::RunStatusName(existing->status)
+            << "); not starting another\n";
+  const bool active = existing->status == RunStatus::kPending || existing->status == RunStatus::kRunning;
+  if (!active || o.detach) return ExitCodeFor(existing->status);  // pending/running: 3, not over yet
+  std::cout << std::flush;
+  return FollowOther(host, id, o.json);
 }
 
 // Starts `tenure resume ID --db DB` as a detached process (own session, no terminal).
@@ -129,18 +196,13 @@ ExitCode Run(const RunOptions& o) {
     std::cerr << "tenure: " << created.error().message << "\n";
     return ExitCode::kInternal;
   }
-  if (!created->created) {
-    auto existing = (*host)->store().GetRun(created->id);
-    const RunStatus s = existing ? existing->status : RunStatus::kPending;
-    std::cout << "run " << created->id << " already exists for key " << o.key << " (" << engine::RunStatusName(s)
-              << "); not starting another\n";
-    return ExitCodeFor(s);
-  }
+  if (!created->created) return FollowExisting(**host, created->id, o);
   if (o.detach) return Detach(created->id, o.db);
   if (!o.json) std::cerr << "run " << created->id << ": playbook " << lp.pb.name << "\n";
   std::vector<std::string> tasks;
   for (const auto& t : lp.pb.tasks) tasks.push_back(t.id);
-  return ExecuteWithProgress(**host, created->id, o.json, std::move(tasks));
+  const ExitCode c = ExecuteWithProgress(**host, created->id, o.json, std::move(tasks), /*follow_other=*/true);
+  return c;
 }
 
 struct ResumeOptions {
@@ -151,14 +213,16 @@ struct ResumeOptions {
   std::string task;  // retry only
 };
 
-// Whether resuming a waiting run can change anything: a decision recorded since it parked, or a
-// timer that is due. (`resume --all` from cron must not add two log lines per parked run a minute.)
+// Whether resuming a waiting run can change anything: a decision or retry recorded since an
+// executor last read its tasks (counted, not compared by time: a decision recorded while the run
+// was still executing counts too), or a timer that is due. (`resume --all` from cron must not add
+// two log lines per parked run a minute.)
 bool CanProgress(engine::StateStore& store, const engine::RunRecord& run, std::int64_t now_ms) {
   if (run.status != RunStatus::kWaiting) return true;
+  if (run.wakeups > run.wakeups_seen) return true;
   auto rows = store.GetTasks(run.id);
   if (!rows) return true;  // let Execute report the problem
   for (const engine::TaskRecord& t : *rows) {
-    if (t.updated_ms > run.updated_ms) return true;
     if (t.status == engine::TaskStatus::kWaiting && t.due_ms != 0 && t.due_ms <= now_ms) return true;
   }
   return false;
@@ -210,7 +274,7 @@ ExitCode RetryCommand(const ResumeOptions& o) {
   auto reset = engine::Retry((*host)->store(), o.run, o.task, (*host)->clock().Now());
   if (!reset) {
     std::cerr << "tenure: " << reset.error().message << "\n";
-    return ExitCode::kUsage;
+    return ExitCodeFor(reset.error());
   }
   if (!o.json) std::cerr << "run " << o.run << ": " << *reset << " task rows to run again\n";
   return ExecuteWithProgress(**host, o.run, o.json, {});
@@ -233,7 +297,7 @@ ExitCode DecideCommand(const DecideOptions& o, bool approve) {
   auto r = engine::Decide(**store, o.run, o.task, approve, user, o.note, std::chrono::system_clock::now());
   if (!r) {
     std::cerr << "tenure: " << r.error().message << "\n";
-    return r.error().Is(Errc::kIo) ? ExitCode::kInternal : ExitCode::kUsage;
+    return ExitCodeFor(r.error());
   }
   std::cout << "task " << o.task << " of run " << o.run << (approve ? " approved" : " rejected") << " by " << user
             << "; continue with: tenure resume " << o.run << "\n";
@@ -249,7 +313,7 @@ ExitCode CancelCommand(const std::string& run, const std::string& db) {
   auto r = engine::Cancel(**store, run, std::chrono::system_clock::now());
   if (!r) {
     std::cerr << "tenure: " << r.error().message << "\n";
-    return r.error().Is(Errc::kIo) ? ExitCode::kInternal : ExitCode::kUsage;
+    return ExitCodeFor(r.error());
   }
   if (*r) {
     std::cout << "run " << run << " cancelled\n";
@@ -271,9 +335,14 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
   r->add_option("file", run->file, "Playbook file")->required();
   r->add_option("--input", run->inputs, "YAML/JSON file of input values (repeatable)");
   r->add_option("--set", run->sets, "One input value: name=value (repeatable)");
-  r->add_option("--key", run->key, "Trigger key: a second run with the same key returns the first one");
+  r->add_option("--key", run->key,
+                "Trigger key: a second trigger with the same key starts nothing; it follows the first run to "
+                "its end and exits with its outcome");
   r->add_flag("--json", run->json, "Print one JSON event per line instead of a progress display");
   r->add_flag("--detach", run->detach, "Start the run in the background and print its id");
+  r->add_option("--inputs", run->batch, "A batch: one run per row of a .csv (header = input names), .jsonl or .yaml");
+  r->add_option("--key-column", run->key_column,
+                "With --inputs: the column that keys each row (submitting the batch again starts nothing twice)");
   AddDb(r, &run->db);
   r->footer(
       "Examples:\n"
@@ -281,7 +350,26 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
       "  tenure run offboarding.yaml --set email=bob@example.com --set last_day=2026-03-31 --key hr-4711\n"
       "  tenure run onboarding.yaml --input ada.yaml --json | jq .kind\n"
       "Exit codes: 0 succeeded, 1 failed, 2 usage or validation error, 3 waiting, 4 cancelled.");
-  r->callback([run, exit_code] { *exit_code = Run(*run); });
+  r->callback([run, exit_code] {
+    if (run->batch.empty()) {
+      *exit_code = Run(*run);
+      return;
+    }
+    if (!run->inputs.empty() || !run->key.empty() || run->detach) {
+      std::cerr << "tenure run: --inputs (a batch) does not combine with --input, --key or --detach; use --set for "
+                   "values common to every row and --key-column for keys\n";
+      *exit_code = ExitCode::kUsage;
+      return;
+    }
+    BatchOptions b;
+    b.playbook = run->file;
+    b.inputs = run->batch;
+    b.key_column = run->key_column;
+    b.sets = run->sets;
+    b.db = run->db;
+    b.json = run->json;
+    *exit_code = RunBatch(b);
+  });
 
   auto resume = std::make_shared<ResumeOptions>();
   CLI::App* rs = app.add_subcommand("resume", "Continue a run (after a crash, an approval or a timer)");
@@ -305,7 +393,12 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
   rt->add_option("--task", retry->task, "Only this failed task");
   rt->add_flag("--json", retry->json, "JSON events");
   AddDb(rt, &retry->db);
-  rt->footer("Example:\n  tenure retry r20261123-074512-3fa9c1 --task grant_github");
+  rt->footer(
+      "Works on a failed or cancelled run, and on a run that still waits (for a timer or a person): its\n"
+      "failed tasks run again while it goes on waiting. A whole-run retry leaves rejections decided;\n"
+      "--task T asks the person again.\n"
+      "Example:\n  tenure retry r20261123-074512-3fa9c1 --task grant_github\n"
+      "Exit codes: 0 succeeded, 1 failed, 2 nothing to retry or usage error, 3 waiting, 4 cancelled.");
   rt->callback([retry, exit_code] { *exit_code = RetryCommand(*retry); });
 
   auto cancel = std::make_shared<DecideOptions>();

@@ -38,17 +38,27 @@ awaitable<Result<RunStatus>> Executor::Execute(std::string run_id) {
     case RunStatus::kSucceeded:
     case RunStatus::kFailed:
     case RunStatus::kCancelled:
-      co_return Error::InvalidArgument("run " + run_id + " already " + RunStatusName(run->status));
+      co_return Error::FailedPrecondition("run " + run_id + " already " + RunStatusName(run->status));
     default: break;
   }
-  auto owner = services_.store.ClaimRun(run_id, options_.owner, &OwnerGone);
-  if (!owner) co_return owner.error();
-  if (*owner != options_.owner) {
-    co_return Error::InvalidArgument("run " + run_id + " is being executed by " + *owner);
+  // Claimed already (the daemon claims the runs of a pass in one transaction): no write here.
+  if (run->owner != options_.owner) {
+    auto owner = services_.store.ClaimRun(run_id, options_.owner, &OwnerGone);
+    if (!owner) co_return owner.error();
+    if (*owner != options_.owner) {
+      co_return Error::Conflict("run " + run_id + " is being executed by " + *owner);
+    }
   }
-  RunExecution execution(services_, options_, playbooks_, cancel_watch_, std::move(*run));
-  auto status = co_await execution.Run();
-  (void)services_.store.ReleaseRun(run_id, options_.owner);
+  Result<RunStatus> status = Error::Io("not executed");
+  {
+    RunExecution execution(services_, options_, playbooks_, cancel_watch_, std::move(*run));
+    status = co_await execution.Run();
+  }
+  // Released through the journal: with many runs ending at once, the releases share transactions.
+  Transition release;
+  release.run_id = run_id;
+  release.release_owner = options_.owner;
+  (void)co_await services_.journal.Commit(std::move(release));
   co_return status;
 }
 
@@ -150,7 +160,9 @@ awaitable<std::optional<Result<RunStatus>>> RunExecution::Start() {
   const bool resumed = run_.status != RunStatus::kPending;
   events.push_back(Event("", -1, 0, resumed ? "run_resumed" : "run_started",
                          "playbook " + run_.playbook + " by " + options_.owner));
-  if (!co_await Commit(std::move(fresh), std::move(events), RunStatus::kRunning, std::string())) {
+  // The wake-ups read with the run (before its tasks): a decision recorded after that read is
+  // news for the next executor, whenever it arrives.
+  if (!co_await Commit(std::move(fresh), std::move(events), RunStatus::kRunning, std::string(), run_.wakeups)) {
     co_return Result<RunStatus>(*halted_);
   }
   if (auto r = CreateConnectors(); !r) co_return co_await FailStart(r.error().message);
@@ -258,30 +270,30 @@ awaitable<TaskStatus> RunExecution::RunTask(TaskId t) {
   co_return co_await RunItems(t, items);
 }
 
+awaitable<void> RunExecution::RunOneItem(TaskId t, int item, const Value* item_value, std::shared_ptr<ItemJoin> join) {
+  // A named member coroutine, not a capturing lambda: everything it reads after a suspension is a
+  // parameter in its own frame (CP.51). `item_value` points into the caller's list, which outlives
+  // every item (RunItems waits for all of them).
+  TaskStatus s = TaskStatus::kFailed;
+  try {
+    s = co_await RunItem(t, item, item_value);
+  } catch (const std::exception&) {
+    s = TaskStatus::kFailed;
+  }
+  join->status[static_cast<std::size_t>(item)] = s;
+  if (--join->remaining == 0) join->joined.NotifyAll();
+}
+
 awaitable<TaskStatus> RunExecution::RunItems(TaskId t, const List& items) {
   const workflows::TaskSpec& spec = pb_->tasks[Index(t)];
-  struct Join {
-    int remaining = 0;
-    std::vector<TaskStatus> status;
-  };
-  auto join = std::make_shared<Join>();
+  auto join = std::make_shared<ItemJoin>(co_await boost::asio::this_coro::executor);
   join->remaining = static_cast<int>(items.size());
   join->status.resize(items.size(), TaskStatus::kPending);
-  WaitQueue joined(co_await boost::asio::this_coro::executor);
   for (std::size_t i = 0; i < items.size(); ++i) {
-    auto item_run = [this, t, i, &items, join, &joined]() -> awaitable<void> {
-      TaskStatus s = TaskStatus::kFailed;
-      try {
-        s = co_await RunItem(t, static_cast<int>(i), &items[i]);
-      } catch (const std::exception&) {
-        s = TaskStatus::kFailed;
-      }
-      join->status[i] = s;
-      if (--join->remaining == 0) joined.NotifyAll();
-    };
-    boost::asio::co_spawn(co_await boost::asio::this_coro::executor, item_run(), RethrowIfFailed);
+    boost::asio::co_spawn(co_await boost::asio::this_coro::executor,
+                          RunOneItem(t, static_cast<int>(i), &items[i], join), RethrowIfFailed);
   }
-  while (join->remaining > 0) co_await joined.Wait();
+  while (join->remaining > 0) co_await join->joined.Wait();
 
   List results;
   int failed = 0, waiting = 0, cancelled = 0;
@@ -359,6 +371,22 @@ awaitable<RunStatus> RunExecution::Finish() {
     }
   }
   std::string detail = error.empty() ? "every task succeeded or was skipped" : error;
+  if (status == RunStatus::kSucceeded) {
+    // Never "every task succeeded" beside a failure the playbook let pass (`on_failure: continue`).
+    std::string tolerated;
+    int count = 0;
+    for (TaskId t : graph_->TopologicalOrder()) {
+      const TaskRecord& row = Row(pb_->tasks[Index(t)].id, -1);
+      if (row.status != TaskStatus::kFailed) continue;
+      if (count++ < 3) tolerated += (tolerated.empty() ? "" : "; ") + row.task + ": " + row.error;
+    }
+    if (count > 0) {
+      detail = std::to_string(count) + (count == 1 ? " task" : " tasks") +
+               " failed and the playbook continued past (on_failure: continue): " + tolerated +
+               (count > 3 ? "; ..." : "");
+      error = detail;
+    }
+  }
   if (status == RunStatus::kWaiting) {
     std::string names;
     for (const auto& entry : rows_) {

@@ -78,9 +78,9 @@ class Executor {
 
   // Executes run `run_id` until it succeeds, fails (after compensation when the playbook asks
   // for it), waits (approval or timer) or is cancelled, and returns that status. Errors:
-  // kNotFound for an unknown run; kInvalidArgument when the run is finished ("run R already
-  // succeeded") or executed by another live process ("run R is being executed by host:pid");
-  // kIo when the store fails (the run halts where it was; resume continues it).
+  // kNotFound for an unknown run; kFailedPrecondition when the run is finished ("run R already
+  // succeeded"); kConflict when another live process executes it ("run R is being executed by
+  // host:pid"); kIo when the store fails (the run halts where it was; resume continues it).
   boost::asio::awaitable<Result<RunStatus>> Execute(std::string run_id);
 
   const PlaybookCache& playbooks() const { return playbooks_; }

@@ -92,7 +92,9 @@ void Journal::WriterLoop() {
       ++transactions_;
       transitions_ += batch.size();
     }
-    if (!r && !failed_) failed_ = r.error();
+    // Only a database failure is sticky: afterwards the store's state is unknown. A refused
+    // transition (a conflict, a run that does not exist) fails its batch and nothing else.
+    if (!r && !failed_ && r.error().Is(Errc::kIo)) failed_ = r.error();
     busy_ = false;
     cv_.notify_all();
   }

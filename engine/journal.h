@@ -7,8 +7,9 @@
 // under load, many tasks share each fsync, and a task's intent is still durable before its
 // connector is called (the caller awaits Commit before invoking).
 //
-// Failure is sticky: after the first failed Apply, that batch and every later Commit complete
-// with the same error, and Failed() reports it; the executor then starts no new side effects.
+// A database failure (kIo) is sticky: after it, that batch and every later Commit complete with
+// the same error, and Failed() reports it; the executor then starts no new side effects. A
+// transition the store refuses without failing (kConflict, kNotFound) fails its own batch only.
 //
 // Threading: Commit, Failed: io thread. The destructor drains the queue and joins the writer.
 #pragma once

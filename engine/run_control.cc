@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <random>
 
+#include "engine/scheduler.h"
+
 namespace tenure::engine {
 namespace {
 
@@ -82,6 +84,36 @@ std::string NewRunId(SystemTime now) {
   return out;
 }
 
+std::string NewScheduleId(SystemTime now) { return "s" + NewRunId(now).substr(1); }
+
+Result<AddedSchedule> AddSchedule(StateStore& store, const NewSchedule& s, SystemTime now) {
+  auto first = FirstFire(s.cron, s.at, s.time_zone, now);
+  if (!first) return first.error();
+  ScheduleRecord r;
+  r.key = s.key;
+  r.playbook = s.playbook->name;
+  for (const workflows::SourceFile& f : s.playbook->sources) r.sources.push_back({f.path, f.text, Sha256Hex(f.text)});
+  r.inputs = Value(s.inputs);
+  r.cron = s.cron;
+  r.at = s.cron.empty() ? s.at : "";
+  r.time_zone = s.time_zone;
+  r.catch_up = s.catch_up;
+  r.next_ms = *first;
+  r.created_by = s.created_by;
+  r.created_ms = ToUnixMillis(now);
+  Result<ScheduleWrite> put = Error::Io("could not draw an unused schedule id");
+  for (int draw = 0; draw < 16; ++draw) {
+    r.id = s.new_id(now);
+    if (auto taken = store.GetSchedule(r.id); taken) continue;
+    put = store.PutSchedule(r);
+    break;
+  }
+  if (!put) return put.error();
+  r.id = put->id;
+  r.sources.clear();
+  return AddedSchedule{std::move(r), put->replaced, put->previous_next_ms};
+}
+
 Result<CreatedRun> CreateRun(StateStore& store, const NewRun& run, SystemTime now) {
   RunRecord r;
   r.playbook = run.playbook->name;
@@ -95,13 +127,13 @@ Result<CreatedRun> CreateRun(StateStore& store, const NewRun& run, SystemTime no
     return store.CreateRun(r);
   }
   // A generated id has 24 random bits per second: a batch of thousands started within one second
-  // meets a taken id now and then. The store refuses a taken id in its transaction (its only
-  // kInvalidArgument), so draw again.
+  // meets a taken id now and then. The store refuses a taken id in its transaction
+  // (kAlreadyExists), so draw again.
   Result<CreatedRun> created = Error::Io("could not draw an unused run id");
   for (int draw = 0; draw < 16; ++draw) {
     r.id = run.new_id(now);
     created = store.CreateRun(r);
-    if (created || !created.error().Is(Errc::kInvalidArgument)) return created;
+    if (created || !created.error().Is(Errc::kAlreadyExists)) return created;
   }
   return created;
 }
@@ -143,16 +175,19 @@ Result<void> Decide(StateStore& store, const std::string& run_id, const std::str
   }
   if (!found) return Error::NotFound("run " + run_id + " has no task '" + task + "'");
   if (t.tasks.empty()) {
-    return Error::InvalidArgument("task " + task + " of run " + run_id + " is not waiting for a decision (it is " +
-                                  status + ")");
+    return Error::FailedPrecondition("task " + task + " of run " + run_id +
+                                     " is not waiting for a decision (it is " + status + ")");
   }
+  t.wake = true;  // news for `resume --all` and the daemon, even if the run is still executing
   return store.Apply({&t, 1});
 }
 
 Result<bool> Cancel(StateStore& store, const std::string& run_id, SystemTime now) {
   auto run = store.GetRun(run_id);
   if (!run) return run.error();
-  if (Finished(run->status)) return Error::InvalidArgument("run " + run_id + " already " + RunStatusName(run->status));
+  if (Finished(run->status)) {
+    return Error::FailedPrecondition("run " + run_id + " already " + RunStatusName(run->status));
+  }
   if (auto r = store.RequestCancel(run_id); !r) return r.error();
   auto owner = store.ClaimRun(run_id, CurrentOwner(), &OwnerGone);
   if (!owner) return owner.error();
@@ -181,9 +216,15 @@ Result<bool> Cancel(StateStore& store, const std::string& run_id, SystemTime now
 Result<int> Retry(StateStore& store, const std::string& run_id, const std::string& task, SystemTime now) {
   auto run = store.GetRun(run_id);
   if (!run) return run.error();
-  if (run->status != RunStatus::kFailed && run->status != RunStatus::kCancelled) {
-    return Error::InvalidArgument("run " + run_id + " is " + RunStatusName(run->status) +
-                                  "; only failed or cancelled runs can be retried");
+  // A waiting run (a timer 90 days away, an approval) may have failed tasks too, under
+  // `on_failure: continue`: they can be retried without waiting for the rest.
+  if (run->status != RunStatus::kFailed && run->status != RunStatus::kCancelled &&
+      run->status != RunStatus::kWaiting) {
+    return Error::FailedPrecondition("run " + run_id + " is " + RunStatusName(run->status) +
+                                     "; only failed, cancelled or waiting runs can be retried");
+  }
+  if (!run->owner.empty() && run->owner != CurrentOwner() && !OwnerGone(run->owner)) {
+    return Error::Conflict("run " + run_id + " is being executed by " + run->owner + "; retry it when that stops");
   }
   auto rows = store.GetTasks(run_id);
   if (!rows) return rows.error();
@@ -193,11 +234,16 @@ Result<int> Retry(StateStore& store, const std::string& run_id, const std::strin
   t.run_status = RunStatus::kPending;
   t.run_error = "";
   t.clear_cancel_request = true;
+  t.wake = true;
   bool chosen_found = false;
+  std::string rejected;  // decided approvals a whole-run retry leaves alone
   for (TaskRecord& r : *rows) {
     const bool compensation = r.task.find(':') != std::string::npos;
-    const bool chosen = (task.empty() || r.task == task) && !compensation &&
-                        (r.status == TaskStatus::kFailed || r.status == TaskStatus::kCancelled);
+    const bool broken = !compensation && (r.status == TaskStatus::kFailed || r.status == TaskStatus::kCancelled);
+    // A person's rejection is a decision, not a fault: only naming the task asks again.
+    const bool decided = !r.decided_by.empty();
+    if (broken && decided && task.empty() && r.item < 0) rejected += (rejected.empty() ? "" : ", ") + r.task;
+    const bool chosen = broken && (task.empty() ? !decided : r.task == task);
     chosen_found = chosen_found || chosen;
     // Upstream skips are derived again by the Plan: if another failure still blocks a task,
     // the resumed run skips it again.
@@ -207,12 +253,24 @@ Result<int> Retry(StateStore& store, const std::string& run_id, const std::strin
     r.error.clear();
     r.finished_ms = 0;
     r.attempts = 0;  // a fresh retry budget; the key stays the same
+    if (chosen) {
+      r.decided_by.clear();
+      r.note.clear();
+    }
     if (r.item < 0 && r.result.IsList()) r.result = Value();
     t.tasks.push_back(r);
   }
   if (!task.empty() && !chosen_found) {
-    return Error::InvalidArgument("task " + task + " of run " + run_id + " did not fail or get cancelled");
+    return Error::FailedPrecondition("task " + task + " of run " + run_id + " did not fail or get cancelled");
   }
+  if (!chosen_found && run->status != RunStatus::kCancelled) {  // a cancelled run goes on anyway
+    return Error::FailedPrecondition(
+        "run " + run_id + " has no failed task to retry" +
+        (rejected.empty() ? std::string()
+                          : "; rejected by a person: " + rejected + " (ask again with: tenure retry " + run_id +
+                                " --task " + rejected.substr(0, rejected.find(',')) + ")"));
+  }
+  if (run->status == RunStatus::kWaiting) t.run_status = RunStatus::kWaiting;  // Execute continues it
   t.events.push_back(Ev(run_id, task, -1, "retry_requested",
                         "by " + CurrentUser() + ": " + std::to_string(t.tasks.size()) + " task rows reset", t.at_ms));
   if (auto r = store.Apply({&t, 1}); !r) return r.error();

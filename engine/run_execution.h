@@ -79,6 +79,15 @@ class RunExecution {
   boost::asio::awaitable<void> RunTaskGuarded(workflows::TaskId t);
   boost::asio::awaitable<TaskStatus> RunTask(workflows::TaskId t);
   boost::asio::awaitable<TaskStatus> RunItems(workflows::TaskId t, const List& items);
+  // The items of one for_each task still running, and their statuses by index.
+  struct ItemJoin {
+    explicit ItemJoin(boost::asio::any_io_executor ex) : joined(std::move(ex)) {}
+    int remaining = 0;
+    std::vector<TaskStatus> status;
+    WaitQueue joined;
+  };
+  boost::asio::awaitable<void> RunOneItem(workflows::TaskId t, int item, const Value* item_value,
+                                          std::shared_ptr<ItemJoin> join);
   boost::asio::awaitable<TaskStatus> RunItem(workflows::TaskId t, int item, const Value* item_value);
   boost::asio::awaitable<TaskStatus> RunStep(Step step);
   boost::asio::awaitable<TaskStatus> RunManual(Step& step);
@@ -94,7 +103,8 @@ class RunExecution {
   // Commits the rows (copied into rows_ first) and events; reports the events on success.
   boost::asio::awaitable<bool> Commit(std::vector<TaskRecord> rows, std::vector<EventRecord> events,
                                       std::optional<RunStatus> status = std::nullopt,
-                                      std::optional<std::string> run_error = std::nullopt);
+                                      std::optional<std::string> run_error = std::nullopt,
+                                      std::optional<std::int64_t> wakeups_seen = std::nullopt);
   // The same for one row and at most one event, and for one run-level event. (GCC 12 cannot
   // compile braced lists inside co_await expressions: "array used as initializer".)
   // `row` is copied before the first suspension (pass rows_ entries: no copy in the caller's frame).

@@ -234,11 +234,21 @@ awaitable<void> RunExecution::Compensate() {
   for (auto it = order.rbegin(); it != order.rend() && !halted_ && !cancelled_; ++it) {
     const workflows::TaskSpec& spec = pb_->tasks[Index(*it)];
     const TaskRecord& row = Row(spec.id, -1);
-    if (!spec.compensate || row.status != TaskStatus::kSucceeded) continue;
+    if (!spec.compensate) continue;
+    // A task is undone when it succeeded; a fan-out also when it failed or was cancelled part way:
+    // every item that succeeded is undone (in reverse item order), or the person keeps what the
+    // succeeded items granted.
+    const bool fan_out = row.items.IsList();
+    if (row.status != TaskStatus::kSucceeded && !(fan_out && (row.status == TaskStatus::kFailed ||
+                                                              row.status == TaskStatus::kCancelled))) {
+      continue;
+    }
     std::vector<int> items{-1};
-    if (row.items.IsList()) {
+    if (fan_out) {
       items.clear();
-      for (int i = static_cast<int>(row.items.AsList().size()) - 1; i >= 0; --i) items.push_back(i);
+      for (int i = static_cast<int>(row.items.AsList().size()) - 1; i >= 0; --i) {
+        if (Row(spec.id, i).status == TaskStatus::kSucceeded) items.push_back(i);
+      }
     }
     for (int item : items) {
       const std::string name = spec.id + ":compensate";
@@ -279,11 +289,13 @@ Transition MakeTransition(const std::string& run_id, std::int64_t at_ms, const c
 }  // namespace
 
 awaitable<bool> RunExecution::Commit(std::vector<TaskRecord> rows, std::vector<EventRecord> events,
-                                     std::optional<RunStatus> status, std::optional<std::string> run_error) {
+                                     std::optional<RunStatus> status, std::optional<std::string> run_error,
+                                     std::optional<std::int64_t> wakeups_seen) {
   if (halted_) co_return false;
   Transition t = MakeTransition(run_.id, ToUnixMillis(services_.clock.Now()), services_.redactor, std::move(rows),
                                 events, rows_);
   t.run_status = status;
+  t.wakeups_seen = wakeups_seen;
   if (run_error) t.run_error = services_.redactor.Redact(*run_error);
   auto r = co_await services_.journal.Commit(std::move(t));
   if (!r) {

@@ -10,15 +10,24 @@
 // upgrade to a writer mid-transaction (the upgrade is what fails with SQLITE_BUSY despite the
 // timeout).
 //
-// Schema (PRAGMA user_version = 2; 2 adds the partial index runs_cancel_requested):
+// Schema (PRAGMA user_version = 3; 2 adds the partial index runs_cancel_requested, 3 the wake-up
+// counters):
 //   runs(id, playbook, inputs_json, status, trigger, trigger_key UNIQUE (NULL = none), error,
-//        owner "host:pid" of the executing process, cancel_requested, *_ms times in Unix ms)
+//        owner "host:pid" of the executing process, cancel_requested, *_ms times in Unix ms,
+//        wakeups (decisions and retries recorded), wakeups_seen (the count an executor last read))
 //   run_sources(run_id, position (0 = main file), path, text, sha256)
 //   tasks(run_id, task, item (-1 = the task itself, else the for_each item), status, attempts,
 //         idempotency_key, result_json, error, due_ms (timers), items_json (for_each list),
 //         decided_by, note, started_ms, finished_ms, updated_ms, seq (first-write order))
 //   events(seq AUTOINCREMENT, at_ms, run_id, task, item, attempt, kind, detail): append-only.
+//          A schedule's events use its id (s...) as run_id.
+//   schedules(id, key (unique among those not removed), playbook, inputs_json, cron ('' = one-shot),
+//          at (one-shot local date-time as given), time_zone, catch_up, status, next_ms (UTC, 0 =
+//          never again), last_run, fires, created_by, created_ms, updated_ms)  (schema 4)
+//   schedule_sources(schedule_id, position, path, text, sha256): the snapshot a fire runs.
 #include "engine/state_store.h"
+
+#include "engine/clock.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
@@ -26,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cerrno>
 #include <cstdlib>
@@ -38,7 +48,7 @@
 namespace tenure::engine {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 4;
 
 const char* const kMigrations[] = {
     // 0 -> 1
@@ -101,6 +111,45 @@ CREATE INDEX events_by_run ON events(run_id, seq);
     // 1 -> 2: the cancellation poll (CancelRequests) reads only runs with a pending request.
     R"sql(
 CREATE INDEX runs_cancel_requested ON runs(owner) WHERE cancel_requested = 1;
+)sql",
+    // 2 -> 3: wake-ups. A decision (or a retry) recorded at any moment counts one in `wakeups`; an
+    // executor records in `wakeups_seen` the count it read before it read the run's tasks. A run
+    // with wakeups > wakeups_seen has news no executor has looked at (`resume --all`, the daemon).
+    R"sql(
+ALTER TABLE runs ADD COLUMN wakeups INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN wakeups_seen INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX runs_woken ON runs(id) WHERE wakeups > wakeups_seen;
+)sql",
+    // 3 -> 4: schedules (the daemon fires them), and an index for the timers that are due.
+    R"sql(
+CREATE TABLE schedules (
+  id TEXT PRIMARY KEY,
+  key TEXT,
+  playbook TEXT NOT NULL,
+  inputs_json TEXT NOT NULL,
+  cron TEXT NOT NULL DEFAULT '',
+  at TEXT NOT NULL DEFAULT '',
+  time_zone TEXT NOT NULL,
+  catch_up TEXT NOT NULL,
+  status TEXT NOT NULL,
+  next_ms INTEGER NOT NULL,
+  last_run TEXT NOT NULL DEFAULT '',
+  fires INTEGER NOT NULL DEFAULT 0,
+  created_by TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX schedules_by_key ON schedules(key) WHERE key IS NOT NULL AND status != 'removed';
+CREATE INDEX schedules_due ON schedules(next_ms) WHERE status = 'pending';
+CREATE TABLE schedule_sources (
+  schedule_id TEXT NOT NULL REFERENCES schedules(id),
+  position INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  text TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY (schedule_id, position)
+);
+CREATE INDEX tasks_due ON tasks(due_ms) WHERE status = 'waiting' AND due_ms > 0;
 )sql",
 };
 
@@ -177,7 +226,7 @@ class SqliteStateStore final : public StateStore {
       // Checked, not left to the primary key: a constraint failure would make the store sticky-failed.
       SQLite::Statement taken(db_, "SELECT 1 FROM runs WHERE id = ?");
       taken.bind(1, run.id);
-      if (taken.executeStep()) return Error::InvalidArgument("a run with id " + run.id + " already exists");
+      if (taken.executeStep()) return Error::AlreadyExists("a run with id " + run.id + " already exists");
       SQLite::Statement ins(db_,
                             "INSERT INTO runs (id, playbook, inputs_json, status, trigger, trigger_key, "
                             "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -337,6 +386,34 @@ class SqliteStateStore final : public StateStore {
     }
   }
 
+  Result<std::vector<std::string>> ClaimRuns(const std::vector<std::string>& run_ids, const std::string& owner,
+                                             bool (*owner_dead)(const std::string&)) override {
+    std::lock_guard lock(mu_);
+    if (write_error_) return *write_error_;
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      std::vector<std::string> claimed;
+      SQLite::Statement q(db_, "SELECT owner FROM runs WHERE id = ?");
+      SQLite::Statement u(db_, "UPDATE runs SET owner = ? WHERE id = ?");
+      for (const std::string& id : run_ids) {
+        q.reset();
+        q.bind(1, id);
+        if (!q.executeStep()) continue;
+        const std::string current = q.getColumn(0).getString();
+        if (!current.empty() && current != owner && !owner_dead(current)) continue;
+        u.reset();
+        u.bind(1, owner);
+        u.bind(2, id);
+        u.exec();
+        claimed.push_back(id);
+      }
+      txn.commit();
+      return claimed;
+    } catch (const std::exception& e) {
+      return Fail(e);
+    }
+  }
+
   Result<void> ReleaseRun(const std::string& run_id, const std::string& owner) override {
     auto changed = Exec("UPDATE runs SET owner = '' WHERE id = ?1 AND owner = ?2", {run_id, owner});
     if (!changed) return changed.error();
@@ -363,15 +440,346 @@ class SqliteStateStore final : public StateStore {
     }
   }
 
+
+  Result<std::vector<RunRecord>> RunnableRuns(std::int64_t now_ms, const std::string& self) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, std::string(kRunColumns) +
+                                   " WHERE status = 'pending' OR (status = 'waiting' AND wakeups > wakeups_seen) "
+                                   "OR (status = 'running' AND owner != ?1) "
+                                   "OR (status = 'waiting' AND id IN (SELECT run_id FROM tasks WHERE status = "
+                                   "'waiting' AND due_ms > 0 AND due_ms <= ?2)) ORDER BY created_ms, id");
+      q.bind(1, self);
+      q.bind(2, static_cast<int64_t>(now_ms));
+      std::vector<RunRecord> out;
+      while (q.executeStep()) out.push_back(ReadRun(q));
+      return out;
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("listing runnable runs: ") + e.what());
+    }
+  }
+
+  Result<std::int64_t> NextTimerDue(std::int64_t now_ms) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "SELECT COALESCE(MIN(due_ms), 0) FROM tasks WHERE status = 'waiting' AND due_ms > ?");
+      q.bind(1, static_cast<int64_t>(now_ms));
+      q.executeStep();
+      return static_cast<std::int64_t>(q.getColumn(0).getInt64());
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("reading timers: ") + e.what());
+    }
+  }
+
+  Result<ScheduleWrite> PutSchedule(const ScheduleRecord& s) override {
+    std::lock_guard lock(mu_);
+    if (write_error_) return *write_error_;
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      ScheduleWrite out;
+      out.id = s.id;
+      std::string old_status;
+      if (!s.key.empty()) {
+        SQLite::Statement q(db_, "SELECT id, status, last_run, next_ms FROM schedules WHERE key = ? AND status != 'removed'");
+        q.bind(1, s.key);
+        if (q.executeStep()) {
+          out.id = q.getColumn(0).getString();
+          old_status = q.getColumn(1).getString();
+          const std::string last_run = q.getColumn(2).getString();
+          out.previous_next_ms = q.getColumn(3).getInt64();
+          if (old_status == "fired") {
+            return Error::FailedPrecondition("schedule " + s.key + " (" + out.id + ") already started run " + last_run +
+                                             "; look at it with: tenure status " + last_run);
+          }
+          out.replaced = true;
+        }
+      }
+      if (out.replaced) {
+        SQLite::Statement u(db_,
+                            "UPDATE schedules SET playbook = ?, inputs_json = ?, cron = ?, at = ?, time_zone = ?, "
+                            "catch_up = ?, status = ?, next_ms = ?, updated_ms = ? WHERE id = ?");
+        u.bind(1, s.playbook);
+        u.bind(2, ToJson(s.inputs));
+        u.bind(3, s.cron);
+        u.bind(4, s.at);
+        u.bind(5, s.time_zone);
+        u.bind(6, CatchUpName(s.catch_up));
+        // A correction keeps a pause; it revives a cancelled schedule (a termination reinstated).
+        u.bind(7, old_status == "paused" ? "paused" : "pending");
+        u.bind(8, static_cast<int64_t>(s.next_ms));
+        u.bind(9, static_cast<int64_t>(s.created_ms));
+        u.bind(10, out.id);
+        u.exec();
+        SQLite::Statement d(db_, "DELETE FROM schedule_sources WHERE schedule_id = ?");
+        d.bind(1, out.id);
+        d.exec();
+      } else {
+        SQLite::Statement ins(db_,
+                              "INSERT INTO schedules (id, key, playbook, inputs_json, cron, at, time_zone, catch_up, "
+                              "status, next_ms, created_by, created_ms, updated_ms) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)");
+        ins.bind(1, s.id);
+        if (s.key.empty()) {
+          ins.bind(2);
+        } else {
+          ins.bind(2, s.key);
+        }
+        ins.bind(3, s.playbook);
+        ins.bind(4, ToJson(s.inputs));
+        ins.bind(5, s.cron);
+        ins.bind(6, s.at);
+        ins.bind(7, s.time_zone);
+        ins.bind(8, CatchUpName(s.catch_up));
+        ins.bind(9, static_cast<int64_t>(s.next_ms));
+        ins.bind(10, s.created_by);
+        ins.bind(11, static_cast<int64_t>(s.created_ms));
+        ins.bind(12, static_cast<int64_t>(s.created_ms));
+        ins.exec();
+      }
+      int position = 0;
+      for (const SourceSnapshot& src : s.sources) {
+        SQLite::Statement i(db_, "INSERT INTO schedule_sources VALUES (?, ?, ?, ?, ?)");
+        i.bind(1, out.id);
+        i.bind(2, position++);
+        i.bind(3, src.path);
+        i.bind(4, src.text);
+        i.bind(5, src.sha256);
+        i.exec();
+      }
+      const std::string rule = s.cron.empty() ? "at " + s.at : "cron \"" + s.cron + "\"";
+      const std::string detail = "playbook " + s.playbook + ", " + rule + " " + s.time_zone + " by " + s.created_by;
+      if (out.replaced) {
+        InsertEvent(EventRecord{0, s.created_ms, out.id, "", -1, 0, "schedule_replaced",
+                                detail + "; was " + old_status + " with next fire at " +
+                                    (out.previous_next_ms > 0 ? FormatRfc3339(FromUnixMillis(out.previous_next_ms))
+                                                              : std::string("never"))});
+      } else {
+        InsertEvent(EventRecord{0, s.created_ms, out.id, "", -1, 0, "schedule_created", detail});
+      }
+      txn.commit();
+      return out;
+    } catch (const std::exception& e) {
+      return Fail(e);
+    }
+  }
+
+  Result<ScheduleRecord> GetSchedule(const std::string& id_or_key) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, std::string(kScheduleColumns) +
+                                   " WHERE id = ?1 OR (key = ?1 AND status != 'removed') ORDER BY id = ?1 DESC LIMIT 1");
+      q.bind(1, id_or_key);
+      if (!q.executeStep()) return Error::NotFound("no schedule '" + id_or_key + "'");
+      ScheduleRecord r = ReadSchedule(q);
+      SQLite::Statement s(db_, "SELECT path, text, sha256 FROM schedule_sources WHERE schedule_id = ? ORDER BY position");
+      s.bind(1, r.id);
+      while (s.executeStep()) {
+        r.sources.push_back({s.getColumn(0).getString(), s.getColumn(1).getString(), s.getColumn(2).getString()});
+      }
+      return r;
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("reading schedule ") + id_or_key + ": " + e.what());
+    }
+  }
+
+  Result<std::vector<ScheduleRecord>> ListSchedules(bool removed) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, std::string(kScheduleColumns) +
+                                   " WHERE ?1 OR status != 'removed' ORDER BY next_ms = 0, next_ms, created_ms, id");
+      q.bind(1, removed ? 1 : 0);
+      std::vector<ScheduleRecord> out;
+      while (q.executeStep()) out.push_back(ReadSchedule(q));
+      return out;
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("listing schedules: ") + e.what());
+    }
+  }
+
+  Result<ScheduleRecord> SetScheduleStatus(const std::string& id_or_key, const std::vector<ScheduleStatus>& from,
+                                           ScheduleStatus to, const std::string& kind, const std::string& detail,
+                                           std::int64_t at_ms) override {
+    std::lock_guard lock(mu_);
+    if (write_error_) return *write_error_;
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      SQLite::Statement q(db_, std::string(kScheduleColumns) +
+                                   " WHERE id = ?1 OR (key = ?1 AND status != 'removed') ORDER BY id = ?1 DESC LIMIT 1");
+      q.bind(1, id_or_key);
+      if (!q.executeStep()) return Error::NotFound("no schedule '" + id_or_key + "'");
+      ScheduleRecord r = ReadSchedule(q);
+      q.reset();
+      if (std::find(from.begin(), from.end(), r.status) == from.end()) {
+        std::string allowed;
+        for (ScheduleStatus f : from) allowed += std::string(allowed.empty() ? "" : " or ") + ScheduleStatusName(f);
+        return Error::FailedPrecondition("schedule " + r.id + (r.key.empty() ? "" : " (" + r.key + ")") + " is " +
+                                         ScheduleStatusName(r.status) + ", not " + allowed +
+                                         (r.last_run.empty() ? "" : "; its run: tenure status " + r.last_run));
+      }
+      SQLite::Statement u(db_, "UPDATE schedules SET status = ?, updated_ms = ? WHERE id = ?");
+      u.bind(1, ScheduleStatusName(to));
+      u.bind(2, static_cast<int64_t>(at_ms));
+      u.bind(3, r.id);
+      u.exec();
+      InsertEvent(EventRecord{0, at_ms, r.id, "", -1, 0, kind, detail});
+      txn.commit();
+      r.status = to;
+      r.updated_ms = at_ms;
+      return r;
+    } catch (const std::exception& e) {
+      return Fail(e);
+    }
+  }
+
+  Result<std::vector<ScheduleRecord>> DueSchedules(std::int64_t now_ms, int limit) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, std::string(kScheduleColumns) +
+                                   " WHERE status = 'pending' AND next_ms > 0 AND next_ms <= ? ORDER BY next_ms, id LIMIT ?");
+      q.bind(1, static_cast<int64_t>(now_ms));
+      q.bind(2, limit);
+      std::vector<ScheduleRecord> out;
+      while (q.executeStep()) out.push_back(ReadSchedule(q));
+      return out;
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("listing due schedules: ") + e.what());
+    }
+  }
+
+  Result<std::int64_t> NextScheduleDue() override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "SELECT COALESCE(MIN(next_ms), 0) FROM schedules WHERE status = 'pending' AND next_ms > 0");
+      q.executeStep();
+      return static_cast<std::int64_t>(q.getColumn(0).getInt64());
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("reading schedules: ") + e.what());
+    }
+  }
+
+  Result<void> FireSchedule(const ScheduleFire& f) override {
+    auto all = FireSchedules({&f, 1});
+    if (!all) return all.error();
+    return (*all)[0];
+  }
+
+  Result<std::vector<Result<void>>> FireSchedules(std::span<const ScheduleFire> fires) override {
+    std::lock_guard lock(mu_);
+    if (write_error_) return *write_error_;
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      std::vector<Result<void>> out;
+      out.reserve(fires.size());
+      for (const ScheduleFire& f : fires) out.push_back(FireOne(f));
+      txn.commit();
+      return out;
+    } catch (const std::exception& e) {
+      return Fail(e);
+    }
+  }
+
+  Result<std::vector<EventRecord>> GetScheduleEvents(const std::string& id) override { return GetEvents(id); }
+
   std::optional<Error> WriteError() const override {
     std::lock_guard lock(mu_);
     return write_error_;
   }
 
  private:
+  // One fire inside the caller's transaction; refusals write nothing.
+  Result<void> FireOne(const ScheduleFire& f) {
+    SQLite::Statement q(db_, "SELECT status, next_ms, playbook, inputs_json, key FROM schedules WHERE id = ?");
+    q.bind(1, f.schedule_id);
+    if (!q.executeStep()) return Error::NotFound("no schedule '" + f.schedule_id + "'");
+    const std::string status = q.getColumn(0).getString();
+    const std::int64_t next = q.getColumn(1).getInt64();
+    const std::string playbook = q.getColumn(2).getString();
+    const std::string inputs = q.getColumn(3).getString();
+    q.reset();
+    if (status != "pending" || next != f.fire_ms) {
+      return Error::Conflict("schedule " + f.schedule_id + " is no longer due at " +
+                             FormatRfc3339(FromUnixMillis(f.fire_ms)) + " (it is " + status + ")");
+    }
+    if (f.run_id.empty()) {  // skipped (catch_up: skip): the schedule moves on without a run
+      SQLite::Statement u(db_, "UPDATE schedules SET next_ms = ?, status = ?, updated_ms = ? WHERE id = ?");
+      u.bind(1, static_cast<int64_t>(f.next_ms));
+      u.bind(2, f.next_ms == 0 ? "cancelled" : "pending");
+      u.bind(3, static_cast<int64_t>(f.at_ms));
+      u.bind(4, f.schedule_id);
+      u.exec();
+      InsertEvent(EventRecord{0, f.at_ms, f.schedule_id, "", -1, 0, "schedule_skipped", f.detail});
+      return {};
+    }
+    SQLite::Statement taken(db_, "SELECT 1 FROM runs WHERE id = ?");
+    taken.bind(1, f.run_id);
+    if (taken.executeStep()) return Error::AlreadyExists("a run with id " + f.run_id + " already exists");
+    const std::string key = "schedule:" + f.schedule_id + "@" + std::to_string(f.fire_ms);
+    SQLite::Statement dup(db_, "SELECT id FROM runs WHERE trigger_key = ?");
+    dup.bind(1, key);
+    if (dup.executeStep()) {
+      return Error::Conflict("schedule " + f.schedule_id + " already fired at " +
+                             FormatRfc3339(FromUnixMillis(f.fire_ms)) + ": run " + dup.getColumn(0).getString());
+    }
+    SQLite::Statement ins(db_,
+                          "INSERT INTO runs (id, playbook, inputs_json, status, trigger, trigger_key, created_ms, "
+                          "updated_ms) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)");
+    ins.bind(1, f.run_id);
+    ins.bind(2, playbook);
+    ins.bind(3, inputs);
+    ins.bind(4, f.trigger);
+    ins.bind(5, key);
+    ins.bind(6, static_cast<int64_t>(f.at_ms));
+    ins.bind(7, static_cast<int64_t>(f.at_ms));
+    ins.exec();
+    SQLite::Statement src(db_,
+                          "INSERT INTO run_sources (run_id, position, path, text, sha256) SELECT ?, position, path, "
+                          "text, sha256 FROM schedule_sources WHERE schedule_id = ?");
+    src.bind(1, f.run_id);
+    src.bind(2, f.schedule_id);
+    src.exec();
+    SQLite::Statement u(db_,
+                        "UPDATE schedules SET last_run = ?, fires = fires + 1, next_ms = ?, status = ?, "
+                        "updated_ms = ? WHERE id = ?");
+    u.bind(1, f.run_id);
+    u.bind(2, static_cast<int64_t>(f.next_ms));
+    u.bind(3, f.next_ms == 0 ? "fired" : "pending");
+    u.bind(4, static_cast<int64_t>(f.at_ms));
+    u.bind(5, f.schedule_id);
+    u.exec();
+    InsertEvent(EventRecord{0, f.at_ms, f.run_id, "", -1, 0, "run_created",
+                            "playbook " + playbook + " (trigger " + f.trigger + "; " + f.detail + ")"});
+    InsertEvent(EventRecord{0, f.at_ms, f.schedule_id, "", -1, 0, "schedule_fired",
+                            "run " + f.run_id + "; " + f.detail});
+    return {};
+  }
+
+  static constexpr const char* kScheduleColumns =
+      "SELECT id, COALESCE(key, ''), playbook, inputs_json, cron, at, time_zone, catch_up, status, next_ms, "
+      "last_run, fires, created_by, created_ms, updated_ms FROM schedules";
+
+  static ScheduleRecord ReadSchedule(SQLite::Statement& q) {
+    ScheduleRecord r;
+    r.id = q.getColumn(0).getString();
+    r.key = q.getColumn(1).getString();
+    r.playbook = q.getColumn(2).getString();
+    r.inputs = FromJson(q.getColumn(3).getString());
+    r.cron = q.getColumn(4).getString();
+    r.at = q.getColumn(5).getString();
+    r.time_zone = q.getColumn(6).getString();
+    r.catch_up = ParseCatchUp(q.getColumn(7).getString()).value_or(CatchUp::kFireOnce);
+    r.status = ParseScheduleStatus(q.getColumn(8).getString()).value_or(ScheduleStatus::kPending);
+    r.next_ms = q.getColumn(9).getInt64();
+    r.last_run = q.getColumn(10).getString();
+    r.fires = q.getColumn(11).getInt64();
+    r.created_by = q.getColumn(12).getString();
+    r.created_ms = q.getColumn(13).getInt64();
+    r.updated_ms = q.getColumn(14).getInt64();
+    return r;
+  }
+
   static constexpr const char* kRunColumns =
       "SELECT id, playbook, inputs_json, status, trigger, COALESCE(trigger_key, ''), error, owner, "
-      "cancel_requested, created_ms, updated_ms, finished_ms FROM runs";
+      "cancel_requested, created_ms, updated_ms, finished_ms, wakeups, wakeups_seen FROM runs";
 
   static RunRecord ReadRun(SQLite::Statement& q) {
     RunRecord r;
@@ -387,6 +795,8 @@ class SqliteStateStore final : public StateStore {
     r.created_ms = q.getColumn(9).getInt64();
     r.updated_ms = q.getColumn(10).getInt64();
     r.finished_ms = q.getColumn(11).getInt64();
+    r.wakeups = q.getColumn(12).getInt64();
+    r.wakeups_seen = q.getColumn(13).getInt64();
     return r;
   }
 
@@ -430,6 +840,23 @@ class SqliteStateStore final : public StateStore {
       u.bind(5, t.run_id);
       if (u.exec() == 0) return Error::NotFound("no run '" + t.run_id + "'");
     }
+    if (t.release_owner) {
+      SQLite::Statement r(db_, "UPDATE runs SET owner = '' WHERE id = ? AND owner = ?");
+      r.bind(1, t.run_id);
+      r.bind(2, *t.release_owner);
+      r.exec();
+    }
+    if (t.wake) {
+      SQLite::Statement w(db_, "UPDATE runs SET wakeups = wakeups + 1 WHERE id = ?");
+      w.bind(1, t.run_id);
+      w.exec();
+    }
+    if (t.wakeups_seen) {
+      SQLite::Statement w(db_, "UPDATE runs SET wakeups_seen = ? WHERE id = ?");
+      w.bind(1, static_cast<int64_t>(*t.wakeups_seen));
+      w.bind(2, t.run_id);
+      w.exec();
+    }
     if (t.clear_cancel_request) {
       SQLite::Statement c(db_, "UPDATE runs SET cancel_requested = 0 WHERE id = ?");
       c.bind(1, t.run_id);
@@ -447,8 +874,8 @@ class SqliteStateStore final : public StateStore {
       q.bind(3, t.item);
       const std::string now = q.executeStep() ? q.getColumn(0).getString() : "absent";
       if (now != TaskStatusName(*t.expect)) {
-        return Error::InvalidArgument("task " + t.task + " of run " + run_id + " is " + now + ", not " +
-                                      TaskStatusName(*t.expect));
+        return Error::Conflict("task " + t.task + " of run " + run_id + " is " + now + ", not " +
+                               TaskStatusName(*t.expect));
       }
     }
     SQLite::Statement& u =
@@ -516,6 +943,41 @@ class SqliteStateStore final : public StateStore {
 };
 
 }  // namespace
+
+const char* ScheduleStatusName(ScheduleStatus s) {
+  switch (s) {
+    case ScheduleStatus::kPending: return "pending";
+    case ScheduleStatus::kPaused: return "paused";
+    case ScheduleStatus::kFired: return "fired";
+    case ScheduleStatus::kCancelled: return "cancelled";
+    case ScheduleStatus::kRemoved: return "removed";
+  }
+  return "?";
+}
+
+std::optional<ScheduleStatus> ParseScheduleStatus(std::string_view s) {
+  for (ScheduleStatus v : {ScheduleStatus::kPending, ScheduleStatus::kPaused, ScheduleStatus::kFired,
+                           ScheduleStatus::kCancelled, ScheduleStatus::kRemoved}) {
+    if (s == ScheduleStatusName(v)) return v;
+  }
+  return std::nullopt;
+}
+
+const char* CatchUpName(CatchUp c) {
+  switch (c) {
+    case CatchUp::kFireOnce: return "fire_once";
+    case CatchUp::kSkip: return "skip";
+    case CatchUp::kFireAll: return "fire_all";
+  }
+  return "?";
+}
+
+std::optional<CatchUp> ParseCatchUp(std::string_view s) {
+  for (CatchUp v : {CatchUp::kFireOnce, CatchUp::kSkip, CatchUp::kFireAll}) {
+    if (s == CatchUpName(v)) return v;
+  }
+  return std::nullopt;
+}
 
 const char* RunStatusName(RunStatus s) {
   switch (s) {

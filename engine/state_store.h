@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -62,6 +63,11 @@ struct RunRecord {
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
   std::int64_t finished_ms = 0;  // 0 = not finished
+  // Decisions and retries recorded for this run, and how many of them the last executor had seen
+  // when it read the run's tasks: wakeups > wakeups_seen means news that no executor has looked at,
+  // whenever it was recorded (even while the run was still executing).
+  std::int64_t wakeups = 0;
+  std::int64_t wakeups_seen = 0;
 };
 
 // One task, or one for_each item of a task (item >= 0; the task itself has item -1).
@@ -103,6 +109,9 @@ struct Transition {
   std::optional<RunStatus> run_status;
   std::optional<std::string> run_error;
   bool clear_cancel_request = false;  // `tenure retry` of a cancelled run
+  bool wake = false;                  // a decision or retry: wakeups + 1
+  std::optional<std::string> release_owner;  // clears the run's owner if it is this one
+  std::optional<std::int64_t> wakeups_seen;  // an executor read this many wake-ups before the tasks
   std::int64_t at_ms = 0;
   std::vector<TaskRecord> tasks;  // upserts by (run, task, item)
   std::vector<EventRecord> events;
@@ -112,6 +121,55 @@ struct RunFilter {
   std::optional<RunStatus> status;
   std::string playbook;        // "" = any
   std::int64_t since_ms = 0;   // created at or after
+};
+
+// Schedules: a playbook (snapshot) with inputs, fired once at an instant or on a cron rule by the
+// daemon. pending -> fired (one-shot, with its run) | pending (cron, next instant); pending <->
+// paused; pending/paused -> cancelled (a reversed termination) or removed (hidden from lists).
+enum class ScheduleStatus { kPending, kPaused, kFired, kCancelled, kRemoved };
+const char* ScheduleStatusName(ScheduleStatus s);
+std::optional<ScheduleStatus> ParseScheduleStatus(std::string_view s);
+
+// What the daemon does with fires missed while it was down (see docs/schedules.md).
+enum class CatchUp { kFireOnce, kSkip, kFireAll };
+const char* CatchUpName(CatchUp c);
+std::optional<CatchUp> ParseCatchUp(std::string_view s);
+
+struct ScheduleRecord {
+  std::string id;                       // "s" + UTC date-time + 6 hex digits
+  std::string key;                      // "" = none; unique among schedules that are not removed
+  std::string playbook;                 // the playbook's name
+  std::vector<SourceSnapshot> sources;  // main file first; empty in ListSchedules results
+  Value inputs;                         // a map, redacted
+  std::string cron;                     // "" = one-shot
+  std::string at;                       // one-shot: the local date-time as given ("2026-12-18T16:00")
+  std::string time_zone;                // IANA name
+  CatchUp catch_up = CatchUp::kFireOnce;
+  ScheduleStatus status = ScheduleStatus::kPending;
+  std::int64_t next_ms = 0;             // the next instant it fires (UTC); 0 = never again
+  std::string last_run;                 // the run its last fire started ("" = none yet)
+  std::int64_t fires = 0;               // runs started so far
+  std::string created_by;               // "cli:alice", "batch:leavers.csv:12"
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+};
+
+struct ScheduleWrite {
+  std::string id;        // the schedule written (the replaced one's id when replaced)
+  bool replaced = false;  // a pending, paused or cancelled schedule with the same key was replaced
+  std::int64_t previous_next_ms = 0;
+};
+
+// One fire of a schedule: the run it creates (from the schedule's snapshot and inputs) and the
+// schedule's next instant (0: a one-shot is then fired).
+struct ScheduleFire {
+  std::string schedule_id;
+  std::int64_t fire_ms = 0;  // the instant it was due (must still be the schedule's next_ms)
+  std::int64_t at_ms = 0;    // when it fired
+  std::string run_id;        // the new run's id
+  std::string trigger;       // e.g. "schedule:s2026...:leaver-4711"
+  std::int64_t next_ms = 0;
+  std::string detail;        // for the audit events (e.g. how late)
 };
 
 struct CreatedRun {
@@ -125,9 +183,8 @@ class StateStore {
 
   // Inserts `run` (status pending) with its sources and a run_created event. When
   // run.trigger_key is set and a run already has it, nothing is written and that run's id is
-  // returned with created=false. Errors: kInvalidArgument "a run with id R already exists" (nothing
-  // written, not sticky; the only kInvalidArgument, so a caller may draw another id); kIo when the
-  // database fails.
+  // returned with created=false. Errors: kAlreadyExists "a run with id R already exists" (nothing
+  // written, not sticky, so a caller may draw another id); kIo when the database fails.
   virtual Result<CreatedRun> CreateRun(const RunRecord& run) = 0;
   // Errors: kNotFound "no run 'ID'".
   virtual Result<RunRecord> GetRun(const std::string& id) = 0;
@@ -136,15 +193,20 @@ class StateStore {
   virtual Result<std::vector<TaskRecord>> GetTasks(const std::string& run_id) = 0;
   virtual Result<std::vector<EventRecord>> GetEvents(const std::string& run_id) = 0;
 
-  // Applies every transition in one transaction. Errors: kInvalidArgument "task T of run R is S,
-  // not E" when an `expect` does not hold (nothing written, not sticky); kIo when the database
-  // fails (then sticky: WriteError() keeps it and every later write returns it).
+  // Applies every transition in one transaction. Errors: kConflict "task T of run R is S, not E"
+  // when an `expect` does not hold (nothing written, not sticky); kNotFound "no run 'R'" (nothing
+  // written, not sticky); kIo when the database fails (then sticky: WriteError() keeps it and every
+  // later write returns it).
   virtual Result<void> Apply(std::span<const Transition> batch) = 0;
 
   // Makes `owner` the run's executor when it has none or `owner_dead(current)` says the current
   // owner is gone. Returns the owner in charge afterwards (== owner on success).
   virtual Result<std::string> ClaimRun(const std::string& run_id, const std::string& owner,
                                        bool (*owner_dead)(const std::string&)) = 0;
+  // ClaimRun for many runs in ONE transaction (one fsync): returns those `owner` now executes.
+  virtual Result<std::vector<std::string>> ClaimRuns(const std::vector<std::string>& run_ids,
+                                                     const std::string& owner,
+                                                     bool (*owner_dead)(const std::string&)) = 0;
   // Clears the owner if it is `owner`.
   virtual Result<void> ReleaseRun(const std::string& run_id, const std::string& owner) = 0;
   // Sets cancel_requested; the executing process notices it within its poll interval.
@@ -152,6 +214,47 @@ class StateStore {
   // Ids of the runs `owner` executes whose cancellation was requested: one indexed query a poll
   // for every run of a process (CancelWatch).
   virtual Result<std::vector<std::string>> CancelRequests(const std::string& owner) = 0;
+  // Runs a process should execute now (the daemon, `resume --all`): pending; waiting with news
+  // (wakeups > wakeups_seen) or a timer due at `now_ms`; running with an owner other than `self`
+  // (the caller checks that owner is gone). Ordered by creation.
+  virtual Result<std::vector<RunRecord>> RunnableRuns(std::int64_t now_ms, const std::string& self) = 0;
+  // The earliest due time of a waiting timer after `now_ms`, 0 = none.
+  virtual Result<std::int64_t> NextTimerDue(std::int64_t now_ms) = 0;
+
+  // Adds `s` (pending), or, when `s.key` is set and a pending, paused or cancelled schedule has that
+  // key, replaces its instant, rule, inputs and snapshot in place (same id; the audit log keeps the
+  // old and the new instant). Errors: kFailedPrecondition "schedule K (ID) already started run R;
+  // look at it with: tenure status R" when the schedule with that key has fired (one-shot).
+  virtual Result<ScheduleWrite> PutSchedule(const ScheduleRecord& s) = 0;
+  // By id, else by key. Errors: kNotFound "no schedule 'X'".
+  virtual Result<ScheduleRecord> GetSchedule(const std::string& id_or_key) = 0;
+  // Every schedule that is not removed (with `removed`, those too), by next instant.
+  virtual Result<std::vector<ScheduleRecord>> ListSchedules(bool removed) = 0;
+  // Moves a schedule from one of `from` to `to`, with an audit event `kind: detail`. Errors:
+  // kNotFound; kFailedPrecondition "schedule ID is fired, not pending or paused".
+  virtual Result<ScheduleRecord> SetScheduleStatus(const std::string& id_or_key,
+                                                   const std::vector<ScheduleStatus>& from, ScheduleStatus to,
+                                                   const std::string& kind, const std::string& detail,
+                                                   std::int64_t at_ms) = 0;
+  // Pending schedules due at `now_ms` (next_ms <= now_ms), oldest first, at most `limit`.
+  virtual Result<std::vector<ScheduleRecord>> DueSchedules(std::int64_t now_ms, int limit) = 0;
+  // The earliest next instant of a pending schedule, 0 = none.
+  virtual Result<std::int64_t> NextScheduleDue() = 0;
+  // Fires a schedule in ONE transaction: checks it is still pending with next_ms == fire_ms, creates
+  // the pending run (the schedule's snapshot and inputs, trigger key "schedule:ID@FIRE_MS") and
+  // moves the schedule on (last run, fires + 1, next_ms; fired when 0), with a `schedule_fired`
+  // event. So a fire happens exactly once, and a schedule moved or cancelled meanwhile is never
+  // fired at its old instant. Errors: kConflict when it is no longer due at `fire_ms` (nothing
+  // written); kAlreadyExists when `run_id` is taken (draw another); kIo. With an empty `run_id`
+  // the instant is skipped instead (catch_up: skip): no run, a `schedule_skipped` event, and a
+  // one-shot becomes cancelled.
+  virtual Result<void> FireSchedule(const ScheduleFire& fire) = 0;
+  // FireSchedule for many fires in ONE transaction (one fsync); one result per fire, in order.
+  // Errors (the whole batch): kIo.
+  virtual Result<std::vector<Result<void>>> FireSchedules(std::span<const ScheduleFire> fires) = 0;
+  // The audit events of a schedule (the events table, run_id = schedule id).
+  virtual Result<std::vector<EventRecord>> GetScheduleEvents(const std::string& id) = 0;
+
   // The first write error, sticky; nullopt while healthy.
   virtual std::optional<Error> WriteError() const = 0;
 };

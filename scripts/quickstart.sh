@@ -12,7 +12,9 @@ tenure="$PWD/build/cli/tenure"
 work="$(mktemp -d "${TMPDIR:-/tmp}/tenure-quickstart.XXXXXX")"
 export TENURE_DB="$work/tenure.db"   # keep the quick start's runs apart from yours
 sandbox_pid=""
+daemon_pid=""
 cleanup() {
+  if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
   if [ -n "$sandbox_pid" ]; then kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
@@ -56,8 +58,33 @@ else
   exit 1
 fi
 
-say "tenure run examples/offboarding.yaml --input examples/inputs/jane-leaves.yaml"
-"$tenure" run examples/offboarding.yaml --input examples/inputs/jane-leaves.yaml
+say "tenure daemon   (fires schedules exactly once, wakes timers, continues runs; here in the background)"
+"$tenure" daemon > "$work/daemon.log" 2>&1 &
+daemon_pid=$!
+sleep 1
+"$tenure" daemon status
+
+# Jane's offboarding at her last day, 16:00 in Berlin; here a few seconds from now.
+at="$(TZ=Europe/Berlin date -d '+6 seconds' +%Y-%m-%dT%H:%M:%S)"
+say "tenure schedule add examples/offboarding.yaml --input examples/inputs/jane-leaves.yaml --at $at --tz Europe/Berlin --key jane-doe"
+"$tenure" schedule add examples/offboarding.yaml --input examples/inputs/jane-leaves.yaml --at "$at" --tz Europe/Berlin --key jane-doe
+
+moved="$(TZ=Europe/Berlin date -d '+8 seconds' +%Y-%m-%dT%H:%M:%S)"
+say "HR moves the last day: the same key again moves the schedule (the audit log keeps both)"
+"$tenure" schedule add examples/offboarding.yaml --input examples/inputs/jane-leaves.yaml --at "$moved" --tz Europe/Berlin --key jane-doe
+"$tenure" schedule list
+
+say "the daemon fires it at $moved Europe/Berlin and runs the offboarding"
+offboarding_run=""
+for _ in $(seq 1 300); do
+  offboarding_run="$("$tenure" schedule show jane-doe --json | sed -n 's/.*"last_run":"\([^"]*\)".*/\1/p')"
+  if [ -n "$offboarding_run" ] && "$tenure" runs --status succeeded | grep -q "^$offboarding_run "; then break; fi
+  sleep 0.2
+done
+"$tenure" schedule show jane-doe
+grep -E 'schedule_fired|run_ended' "$work/daemon.log"
+kill -TERM "$daemon_pid"; wait "$daemon_pid" || true; daemon_pid=""
+"$tenure" runs --status succeeded | grep -q "^$offboarding_run " || { echo "the scheduled offboarding did not succeed" >&2; exit 1; }
 
 say "tenure sandbox show   (deactivated, no group left)"
 "$tenure" sandbox show

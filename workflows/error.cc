@@ -18,6 +18,9 @@ class Category final : public std::error_category {
       case Errc::kType: return "type error";
       case Errc::kUnresolved: return "unresolved until run time";
       case Errc::kDenied: return "permission denied";
+      case Errc::kAlreadyExists: return "already exists";
+      case Errc::kConflict: return "conflict";
+      case Errc::kFailedPrecondition: return "failed precondition";
     }
     return "unknown error";
   }

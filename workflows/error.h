@@ -21,6 +21,9 @@ enum class Errc {
   kType = 5,             // an expression met a value of the wrong type
   kUnresolved = 6,       // a template needs a value that exists only at run time
   kDenied = 7,           // the user may not do this (e.g. not among a task's approvers)
+  kAlreadyExists = 8,    // the thing to create exists already (a run id that is taken)
+  kConflict = 9,         // a compare-and-set lost: the state changed since it was read
+  kFailedPrecondition = 10,  // the thing is not in a state that allows this (a finished run)
 };
 
 const std::error_category& TenureCategory();
@@ -42,6 +45,11 @@ struct Error {
   static Error Type(std::string msg) { return {make_error_code(Errc::kType), std::move(msg)}; }
   static Error Unresolved(std::string msg) { return {make_error_code(Errc::kUnresolved), std::move(msg)}; }
   static Error Denied(std::string msg) { return {make_error_code(Errc::kDenied), std::move(msg)}; }
+  static Error AlreadyExists(std::string msg) { return {make_error_code(Errc::kAlreadyExists), std::move(msg)}; }
+  static Error Conflict(std::string msg) { return {make_error_code(Errc::kConflict), std::move(msg)}; }
+  static Error FailedPrecondition(std::string msg) {
+    return {make_error_code(Errc::kFailedPrecondition), std::move(msg)};
+  }
 
   bool Is(Errc e) const { return code == make_error_code(e); }
 };

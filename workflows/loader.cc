@@ -13,8 +13,8 @@
 namespace tenure::workflows {
 namespace {
 
-constexpr std::string_view kTopKeys[] = {"playbook", "description", "inputs", "vars",    "connections",
-                                         "defaults", "on_failure",  "include", "tasks"};
+constexpr std::string_view kTopKeys[] = {"playbook",   "description", "inputs",   "vars",      "connections", "defaults",
+                                         "on_failure", "include",     "tasks",    "start_at",  "time_zone"};
 constexpr std::string_view kInputKeys[] = {"type", "required", "default", "values", "pattern", "description"};
 constexpr std::string_view kConnectionKeys[] = {"connector", "rate", "max_in_flight", "description"};
 constexpr std::string_view kDefaultsKeys[] = {"retry", "timeout"};
@@ -176,9 +176,25 @@ class Loader {
     if (const YamlNode* n = root.Find("connections")) LoadConnections(*n);
     if (const YamlNode* n = root.Find("defaults")) LoadDefaults(*n);
     if (const YamlNode* n = root.Find("on_failure")) LoadRunFailure(*n);
+    if (const YamlNode* n = root.Find("start_at")) LoadScalarTemplate(*n, "start_at", pb_.start_at);
+    if (const YamlNode* n = root.Find("time_zone")) LoadScalarTemplate(*n, "time_zone", pb_.time_zone);
+    if (pb_.start_at.has_value() != pb_.time_zone.has_value()) {
+      const YamlNode* n = root.Find(pb_.start_at ? "start_at" : "time_zone");
+      Error(n->where, pb_.start_at ? "start_at" : "time_zone",
+            "'start_at' and 'time_zone' go together: a local date-time needs its IANA time zone");
+    }
     AddBuiltinConnections();
     LoadBody(root, -1, path, {path});
     if (root.Find("tasks") == nullptr) Error(root.where, "tasks", "missing key 'tasks': a playbook needs at least one task");
+  }
+
+  // A top-level text that may be a template (start_at, time_zone): rendered when a schedule is added.
+  void LoadScalarTemplate(const YamlNode& n, const std::string& path, std::optional<YamlNode>& out) {
+    if (!n.IsScalar() || n.scalar.empty()) {
+      Error(n.where, path, "'" + path + "' must be text (a template is allowed), got " + std::string(n.Describe()));
+      return;
+    }
+    out = n;
   }
 
   // `include:` then `tasks:` of a playbook or a library file.

@@ -114,6 +114,10 @@ struct Playbook {
   RetrySpec default_retry;
   Duration default_timeout = std::chrono::seconds(30);
   RunFailurePolicy on_failure = RunFailurePolicy::kFail;
+  // When `tenure schedule add` starts it without --at: a local "YYYY-MM-DDTHH:MM" and an IANA zone,
+  // both templates over inputs and vars (e.g. "{{ inputs.last_day }}T16:00").
+  std::optional<YamlNode> start_at;
+  std::optional<YamlNode> time_zone;
   std::vector<IncludeSpec> includes;
   std::vector<TaskSpec> tasks;     // document order, included tasks where the include stands
   std::vector<SourceFile> sources;  // every file read, the main file first

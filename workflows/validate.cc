@@ -37,6 +37,10 @@ class Validator {
       Context ctx{Join("vars", pb_.vars[i].name), -1, nullptr, false, false, false, static_cast<int>(i)};
       CheckTemplates(pb_.vars[i].value, ctx);
     }
+    // start_at / time_zone read inputs and vars only (rendered when a schedule is added).
+    const int all_vars = static_cast<int>(pb_.vars.size());
+    if (pb_.start_at) CheckTemplates(*pb_.start_at, Context{"start_at", -1, nullptr, false, false, false, all_vars});
+    if (pb_.time_zone) CheckTemplates(*pb_.time_zone, Context{"time_zone", -1, nullptr, false, false, false, all_vars});
     for (std::size_t i = 0; i < pb_.includes.size(); ++i) CheckInclude(static_cast<int>(i));
     for (const TaskSpec& t : pb_.tasks) CheckTask(t);
     AttachExcerpts();

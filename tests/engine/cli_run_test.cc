@@ -1,5 +1,6 @@
 // The run commands through the real binary: exit codes and the exact lines a user reads.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -157,6 +158,53 @@ tasks:
   CHECK(run.code == 2);
   CHECK(run.text == "tenure: connection 'idp', key 'token': environment variable TENURE_TEST_UNSET_TOKEN is not set\n");
   CHECK(Tenure("runs" + db).text.find("secrets-demo") == std::string::npos);
+}
+
+TEST_CASE("an approval given before the task parks is picked up by resume --all, and a second trigger follows the run", "[engine][cli][issue9]") {
+  if (!BinaryBuilt()) return;
+  testing::TempDir dir;
+  const std::string db = " --db " + dir.path() + "/t.db";
+  std::ofstream(dir.path() + "/p.yaml") << R"(playbook: race-demo
+connections:
+  sh: { connector: exec }
+tasks:
+  ask: { uses: manual.approve, with: { prompt: "Forward mail?" } }
+  slow:
+    uses: sh.run
+    with: { argv: [/bin/sh, -c, "sleep 2; echo {}"] }
+  after:
+    needs: ask
+    uses: sh.run
+    with: { argv: [/bin/echo, '{}'] }
+)";
+  const Output started = Tenure("run " + dir.path() + "/p.yaml --detach --key leaver-7" + db);
+  INFO(started.text);
+  REQUIRE(started.code == 0);
+  REQUIRE(started.text.rfind("run r", 0) == 0);
+  const std::string id = started.text.substr(4, started.text.find(' ', 4) - 4);
+  // Approve as soon as `ask` waits, while `slow` still runs: the run has not parked yet.
+  Output approve;
+  for (int i = 0; i < 100; ++i) {
+    approve = Tenure("approve " + id + " ask" + db);
+    if (approve.code == 0) break;
+    ::usleep(50000);
+  }
+  REQUIRE(approve.code == 0);
+  // A second trigger with the same key while the run executes: it follows the run to where it
+  // stops (waiting: this execution saw `ask` undecided) and never exits 0 before that.
+  const Output again = Tenure("run " + dir.path() + "/p.yaml --key leaver-7" + db);
+  INFO(again.text);
+  CHECK(again.code == 3);
+  CHECK(Contains(again.text, "run " + id + " already exists for key leaver-7 (running); not starting another\n"));
+  CHECK(Contains(again.text, "run " + id + " waiting after "));
+
+  const Output resume = Tenure("resume --all" + db);
+  INFO(resume.text);
+  CHECK(resume.code == 0);
+  CHECK(Contains(resume.text, "run " + id + " succeeded after "));
+  const Output quiet = Tenure("resume --all" + db);
+  CHECK(quiet.code == 0);
+  CHECK(quiet.text == "nothing to resume\n");
 }
 
 }  // namespace

@@ -67,14 +67,20 @@ TEST_CASE("the database file is created 0600 with WAL and the current schema", "
   CHECK((*again)->GetRun("r1")->playbook == "onboarding");
 }
 
-TEST_CASE("a version 1 database is migrated to 2 keeping its runs, a newer one is refused", "[store]") {
+TEST_CASE("a version 1 database is migrated to the current schema keeping its runs, a newer one is refused", "[store]") {
   TempDir dir;
   const std::string path = dir.path() + "/tenure.db";
   REQUIRE((*OpenSqliteStore(path))->CreateRun(SampleRun("r1")).has_value());
   {
-    // What the previous tenure left: schema 1, without the index of migration 2.
+    // What the first tenure left: schema 1, without what migrations 2 to 4 add.
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     db.exec("DROP INDEX runs_cancel_requested");
+    db.exec("DROP INDEX runs_woken");
+    db.exec("ALTER TABLE runs DROP COLUMN wakeups");
+    db.exec("ALTER TABLE runs DROP COLUMN wakeups_seen");
+    db.exec("DROP TABLE schedule_sources");
+    db.exec("DROP TABLE schedules");
+    db.exec("DROP INDEX tasks_due");
     db.exec("PRAGMA user_version=1");
   }
   auto migrated = OpenSqliteStore(path);
@@ -85,13 +91,13 @@ TEST_CASE("a version 1 database is migrated to 2 keeping its runs, a newer one i
   migrated->reset();
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 2);
+    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 4);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs_cancel_requested'").getInt() == 1);
     db.exec("PRAGMA user_version=9");
   }
   auto newer = OpenSqliteStore(path);
   REQUIRE(newer.has_error());
-  CHECK(newer.error().message == "state database " + path + " has schema version 9; this tenure understands up to 2");
+  CHECK(newer.error().message == "state database " + path + " has schema version 9; this tenure understands up to 4");
 }
 
 TEST_CASE("a database readable by others is refused", "[store]") {

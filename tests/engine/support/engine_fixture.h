@@ -52,12 +52,39 @@ class FaultyStore final : public StateStore {
                                bool (*dead)(const std::string&)) override {
     return base_.ClaimRun(id, owner, dead);
   }
+  Result<std::vector<std::string>> ClaimRuns(const std::vector<std::string>& ids, const std::string& owner,
+                                             bool (*dead)(const std::string&)) override {
+    return base_.ClaimRuns(ids, owner, dead);
+  }
   Result<void> ReleaseRun(const std::string& id, const std::string& owner) override {
     return base_.ReleaseRun(id, owner);
   }
   Result<void> RequestCancel(const std::string& id) override { return base_.RequestCancel(id); }
   Result<std::vector<std::string>> CancelRequests(const std::string& owner) override {
     return base_.CancelRequests(owner);
+  }
+  Result<std::vector<RunRecord>> RunnableRuns(std::int64_t now_ms, const std::string& self) override {
+    return base_.RunnableRuns(now_ms, self);
+  }
+  Result<std::int64_t> NextTimerDue(std::int64_t now_ms) override { return base_.NextTimerDue(now_ms); }
+  Result<ScheduleWrite> PutSchedule(const ScheduleRecord& s) override { return base_.PutSchedule(s); }
+  Result<ScheduleRecord> GetSchedule(const std::string& id) override { return base_.GetSchedule(id); }
+  Result<std::vector<ScheduleRecord>> ListSchedules(bool removed) override { return base_.ListSchedules(removed); }
+  Result<ScheduleRecord> SetScheduleStatus(const std::string& id, const std::vector<ScheduleStatus>& from,
+                                           ScheduleStatus to, const std::string& kind, const std::string& detail,
+                                           std::int64_t at_ms) override {
+    return base_.SetScheduleStatus(id, from, to, kind, detail, at_ms);
+  }
+  Result<std::vector<ScheduleRecord>> DueSchedules(std::int64_t now_ms, int limit) override {
+    return base_.DueSchedules(now_ms, limit);
+  }
+  Result<std::int64_t> NextScheduleDue() override { return base_.NextScheduleDue(); }
+  Result<void> FireSchedule(const ScheduleFire& f) override { return base_.FireSchedule(f); }
+  Result<std::vector<Result<void>>> FireSchedules(std::span<const ScheduleFire> f) override {
+    return base_.FireSchedules(f);
+  }
+  Result<std::vector<EventRecord>> GetScheduleEvents(const std::string& id) override {
+    return base_.GetScheduleEvents(id);
   }
   std::optional<Error> WriteError() const override { return base_.WriteError(); }
   int applies = 0;

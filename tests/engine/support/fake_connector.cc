@@ -40,8 +40,9 @@ std::vector<std::string> FakeService::CallTasks() const {
   return out;
 }
 
-Behavior FakeService::Next(const std::string& task, const std::string& uses, const std::string& action) {
-  for (const std::string& key : {task, uses, action}) {
+Behavior FakeService::Next(const std::string& idempotency_key, const std::string& task, const std::string& uses,
+                           const std::string& action) {
+  for (const std::string& key : {idempotency_key, task, uses, action}) {
     auto it = scripts_.find(key);
     if (it == scripts_.end() || it->second.empty()) continue;
     Behavior b = std::move(it->second.front());
@@ -56,7 +57,7 @@ boost::asio::awaitable<connectors::Outcome> FakeConnector::Invoke(const connecto
   service_.calls_.push_back({connection_, action.name, action.args, ctx.idempotency_key, ctx.task_id,
                              service_.clock().SteadyNow()});
   InFlight guard(service_.in_flight_, service_.peak_);
-  const Behavior b = service_.Next(ctx.task_id, connection_ + "." + action.name, action.name);
+  const Behavior b = service_.Next(ctx.idempotency_key, ctx.task_id, connection_ + "." + action.name, action.name);
   switch (b.kind) {
     case Behavior::Kind::kHang: {
       boost::asio::steady_timer forever(co_await boost::asio::this_coro::executor, SteadyTime::max());
@@ -64,7 +65,9 @@ boost::asio::awaitable<connectors::Outcome> FakeConnector::Invoke(const connecto
       co_return connectors::Unknown{"hang ended"};
     }
     case Behavior::Kind::kSlow: co_await service_.clock().SleepFor(b.delay); break;
-    case Behavior::Kind::kFail: co_return connectors::Failed{{b.cls, b.message, b.http_status, ""}};
+    case Behavior::Kind::kFail:
+      if (b.delay.count() > 0) co_await service_.clock().SleepFor(b.delay);
+      co_return connectors::Failed{{b.cls, b.message, b.http_status, ""}};
     case Behavior::Kind::kRetryLater:
       co_return connectors::RetryLater{b.delay, {b.cls, b.message, b.http_status, ""}};
     case Behavior::Kind::kUnknown: co_return connectors::Unknown{b.message};

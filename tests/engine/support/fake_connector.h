@@ -1,6 +1,7 @@
 // FakeConnector: a scriptable Connector for engine tests. Every call is recorded (action, args,
-// idempotency key, task, time); what each call does is scripted per task id, "connection.action"
-// or action, in that order of preference; unscripted calls succeed at once.
+// idempotency key, task, time); what each call does is scripted per idempotency key (one item of
+// a fan-out: IdempotencyKey(run, task, item)), task id, "connection.action" or action, in that order
+// of preference; unscripted calls succeed at once.
 #pragma once
 
 #include <deque>
@@ -25,6 +26,9 @@ struct Behavior {
   static Behavior Succeed() { return {}; }
   static Behavior Fail(std::string msg, int http = 0) {
     return {Kind::kFail, {}, connectors::FailureClass::kPermanent, std::move(msg), http};
+  }
+  static Behavior FailAfter(std::chrono::milliseconds d, std::string msg, int http = 0) {
+    return {Kind::kFail, d, connectors::FailureClass::kPermanent, std::move(msg), http};
   }
   static Behavior Transient(std::string msg, int http = 503) {
     return {Kind::kRetryLater, {}, connectors::FailureClass::kTransient, std::move(msg), http};
@@ -61,7 +65,8 @@ class FakeService {
 
  private:
   friend class FakeConnector;
-  Behavior Next(const std::string& task, const std::string& uses, const std::string& action);
+  Behavior Next(const std::string& idempotency_key, const std::string& task, const std::string& uses,
+                const std::string& action);
 
   Clock& clock_;
   std::map<std::string, std::deque<Behavior>> scripts_;

@@ -1,0 +1,35 @@
+// Batches from HR exports: `tenure run PLAYBOOK --inputs hires.csv` (one run per row) and
+// `tenure schedule add PLAYBOOK --inputs leavers.csv` (one schedule per row).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/exit_code.h"
+
+namespace tenure::cli {
+
+struct BatchOptions {
+  std::string playbook;
+  std::string inputs;      // the batch file (.csv, .jsonl, .yaml)
+  std::string key_column;  // "" = none (then a batch submitted twice starts everything twice)
+  std::vector<std::string> sets;  // values for every row (a row's own cell wins)
+  std::string db;
+  bool json = false;
+  // schedule add only
+  std::string at;
+  std::string cron;
+  std::string tz;
+  std::string catch_up = "fire_once";
+};
+
+// Validates every row (all problems, by row and column) before anything starts; then creates one
+// run per row (a row whose key already has a run starts nothing) and executes them all at once
+// with a live progress line and a summary table. Exit code: the worst row's.
+ExitCode RunBatch(const BatchOptions& o);
+
+// The same for schedules: one schedule per row, keyed by the key column, so a changed row (a moved
+// last day) replaces its pending schedule and an unchanged one changes nothing.
+ExitCode ScheduleBatch(const BatchOptions& o);
+
+}  // namespace tenure::cli
