@@ -184,12 +184,13 @@ ExitCode ListCommand(const ListOptions& o) {
     std::cout << "no schedules\n";
     return ExitCode::kOk;
   }
-  std::cout << std::left << std::setw(24) << "ID" << std::setw(18) << "KEY" << std::setw(20) << "PLAYBOOK"
+  std::cout << std::left << std::setw(24) << "ID" << std::setw(18) << "KEY" << std::setw(24) << "PLAYBOOK"
             << std::setw(10) << "STATUS" << std::setw(26) << "NEXT (UTC)" << std::setw(26) << "NEXT (LOCAL)"
             << "RULE\n";
   for (const ScheduleRecord& s : *list) {
     const std::string rule = s.cron.empty() ? "at " + s.at + " " + s.time_zone : "cron \"" + s.cron + "\" " + s.time_zone;
-    std::cout << std::setw(24) << s.id << std::setw(18) << (s.key.empty() ? "-" : s.key) << std::setw(20) << s.playbook
+    std::cout << std::setw(24) << s.id << std::setw(18) << (s.key.empty() ? "-" : s.key) << std::setw(24)
+              << (s.playbook.size() > 22 ? s.playbook.substr(0, 21) + "~" : s.playbook)
               << std::setw(10) << engine::ScheduleStatusName(s.status) << std::setw(26) << Utc(s.next_ms)
               << std::setw(26) << Local(s.next_ms, s.time_zone) << rule
               << (s.last_run.empty() ? "" : "  last run " + s.last_run) << "\n";

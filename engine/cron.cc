@@ -217,7 +217,8 @@ std::string FormatLocal(SystemTime t, std::string_view zone) {
   auto tz = Zone(zone);
   if (!tz) return FormatRfc3339(t);
   const auto zt = date::make_zoned(*tz, date::floor<std::chrono::seconds>(t));
-  return date::format("%Y-%m-%d %H:%M %Z", zt);
+  const bool seconds = date::floor<std::chrono::seconds>(t).time_since_epoch().count() % 60 != 0;
+  return date::format(seconds ? "%Y-%m-%d %H:%M:%S %Z" : "%Y-%m-%d %H:%M %Z", zt);
 }
 
 }  // namespace tenure::engine

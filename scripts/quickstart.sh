@@ -78,7 +78,7 @@ say "the daemon fires it at $moved Europe/Berlin and runs the offboarding"
 offboarding_run=""
 for _ in $(seq 1 300); do
   offboarding_run="$("$tenure" schedule show jane-doe --json | sed -n 's/.*"last_run":"\([^"]*\)".*/\1/p')"
-  if [ -n "$offboarding_run" ] && "$tenure" runs --status succeeded | grep -q "^$offboarding_run "; then break; fi
+  if [ -n "$offboarding_run" ] && grep -q "run_ended $offboarding_run" "$work/daemon.log"; then break; fi
   sleep 0.2
 done
 "$tenure" schedule show jane-doe
