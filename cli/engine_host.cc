@@ -3,6 +3,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <sys/resource.h>
+
 #include <csignal>
 #include <optional>
 
@@ -119,10 +121,19 @@ std::map<std::string, Result<engine::RunStatus>> EngineHost::ExecuteAll(
   return out;
 }
 
-Result<void> EngineHost::RunDaemon(const engine::DaemonOptions& options, std::chrono::milliseconds grace,
+Result<void> EngineHost::RunDaemon(const engine::DaemonOptions& options, int max_in_flight,
+                                   std::chrono::milliseconds grace,
                                    std::function<void(const engine::DaemonEvent&)> log,
                                    std::function<void(const engine::DaemonStats&, bool stopping)> on_tick,
                                    std::function<void()> on_ready) {
+  // The daemon drives many runs at once: its global cap on calls in flight is its own (each
+  // connection's rate and max_in_flight still apply), and it may need that many sockets.
+  limiter_ = std::make_unique<engine::Limiter>(io_.get_executor(), clock_, max_in_flight);
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   engine::Services services{io_.get_executor(), clock_, *store_,  *journal_, *limiter_, *factory_,
                             catalog_,           redactor_, nullptr, engine::DefaultRandom()};
   engine::ExecutorOptions executor_options;

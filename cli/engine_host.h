@@ -52,7 +52,7 @@ class EngineHost {
   // lets what is in flight finish for up to `grace`, and returns (what is still in flight stays
   // resumable). SIGHUP starts a pass at once. `on_tick` is called about once a second with the
   // daemon's stats (the status file), `on_ready` once after the first pass (systemd readiness).
-  Result<void> RunDaemon(const engine::DaemonOptions& options, std::chrono::milliseconds grace,
+  Result<void> RunDaemon(const engine::DaemonOptions& options, int max_in_flight, std::chrono::milliseconds grace,
                          std::function<void(const engine::DaemonEvent&)> log,
                          std::function<void(const engine::DaemonStats&, bool stopping)> on_tick,
                          std::function<void()> on_ready);

@@ -262,6 +262,7 @@ struct DaemonOptions {
   std::string log_format = "text";
   std::string poll = "1s";
   std::string grace = "30s";
+  int max_in_flight = 256;
   bool json = false;
 };
 
@@ -408,7 +409,12 @@ ExitCode Daemon(const DaemonOptions& o) {
   };
   const std::string status_path = engine::DaemonStatusPath(db);
   auto tick = [status_path](const engine::DaemonStats& st, bool stopping) { WriteStatusFile(status_path, st, stopping); };
-  auto r = (*host)->RunDaemon(options, std::chrono::duration_cast<std::chrono::milliseconds>(*grace), log, tick,
+  if (o.max_in_flight < 1) {
+    std::cerr << "tenure daemon: --max-in-flight must be at least 1\n";
+    return ExitCode::kUsage;
+  }
+  auto r = (*host)->RunDaemon(options, o.max_in_flight, std::chrono::duration_cast<std::chrono::milliseconds>(*grace),
+                              log, tick,
                               [] { NotifySystemd("READY=1\nSTATUS=firing schedules and running runs"); });
   NotifySystemd("STOPPING=1");
   if (!r) return Fail(r.error());
@@ -520,6 +526,8 @@ void RegisterScheduleCommands(CLI::App& app, ExitCode* exit_code) {
   d->add_option("--log-format", daemon->log_format, "text (default) or json: one line per event on stdout");
   d->add_option("--poll", daemon->poll, "How often to look for decisions and new work (default 1s)");
   d->add_option("--grace", daemon->grace, "On SIGTERM, how long calls in flight may finish (default 30s)");
+  d->add_option("--max-in-flight", daemon->max_in_flight,
+                "Calls in flight across all runs (default 256; each connection's rate and max_in_flight apply too)");
   AddDbOption(d, &daemon->db);
   d->footer(
       "One daemon per database (a second one refuses to start). SIGTERM/SIGINT: stop claiming, let calls in\n"

@@ -207,6 +207,7 @@ class SqliteStateStore final : public StateStore {
         db_.exec("PRAGMA user_version=" + std::to_string(v + 1));
         txn.commit();
       }
+      read_db_ = std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READONLY, 10000);
     } catch (const std::exception& e) {
       return Error::Io("cannot open state database " + path_ + ": " + e.what());
     }
@@ -263,13 +264,13 @@ class SqliteStateStore final : public StateStore {
   }
 
   Result<RunRecord> GetRun(const std::string& id) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(db_, std::string(kRunColumns) + " WHERE id = ?");
+      SQLite::Statement q(*read_db_, std::string(kRunColumns) + " WHERE id = ?");
       q.bind(1, id);
       if (!q.executeStep()) return Error::NotFound("no run '" + id + "'");
       RunRecord r = ReadRun(q);
-      SQLite::Statement s(db_, "SELECT path, text, sha256 FROM run_sources WHERE run_id = ? ORDER BY position");
+      SQLite::Statement s(*read_db_, "SELECT path, text, sha256 FROM run_sources WHERE run_id = ? ORDER BY position");
       s.bind(1, id);
       while (s.executeStep()) {
         r.sources.push_back({s.getColumn(0).getString(), s.getColumn(1).getString(), s.getColumn(2).getString()});
@@ -281,9 +282,9 @@ class SqliteStateStore final : public StateStore {
   }
 
   Result<std::vector<RunRecord>> ListRuns(const RunFilter& f) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(db_, std::string(kRunColumns) +
+      SQLite::Statement q(*read_db_, std::string(kRunColumns) +
                                    " WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR playbook = ?2) "
                                    "AND created_ms >= ?3 ORDER BY created_ms, id");
       q.bind(1, f.status ? RunStatusName(*f.status) : "");
@@ -298,9 +299,9 @@ class SqliteStateStore final : public StateStore {
   }
 
   Result<std::vector<TaskRecord>> GetTasks(const std::string& run_id) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(db_,
+      SQLite::Statement q(*read_db_,
                           "SELECT task, item, status, attempts, idempotency_key, result_json, error, due_ms, "
                           "items_json, decided_by, note, started_ms, finished_ms, updated_ms FROM tasks "
                           "WHERE run_id = ? ORDER BY seq, item");
@@ -331,9 +332,9 @@ class SqliteStateStore final : public StateStore {
   }
 
   Result<std::vector<EventRecord>> GetEvents(const std::string& run_id) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(db_,
+      SQLite::Statement q(*read_db_,
                           "SELECT seq, at_ms, run_id, task, item, attempt, kind, detail FROM events "
                           "WHERE run_id = ? ORDER BY seq");
       q.bind(1, run_id);
@@ -428,9 +429,9 @@ class SqliteStateStore final : public StateStore {
   }
 
   Result<std::vector<std::string>> CancelRequests(const std::string& owner) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(db_, "SELECT id FROM runs WHERE cancel_requested = 1 AND owner = ?");
+      SQLite::Statement q(*read_db_, "SELECT id FROM runs WHERE cancel_requested = 1 AND owner = ?");
       q.bind(1, owner);
       std::vector<std::string> out;
       while (q.executeStep()) out.push_back(q.getColumn(0).getString());
@@ -442,9 +443,9 @@ class SqliteStateStore final : public StateStore {
 
 
   Result<std::vector<RunRecord>> RunnableRuns(std::int64_t now_ms, const std::string& self) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(db_, std::string(kRunColumns) +
+      SQLite::Statement q(*read_db_, std::string(kRunColumns) +
                                    " WHERE status = 'pending' OR (status = 'waiting' AND wakeups > wakeups_seen) "
                                    "OR (status = 'running' AND owner != ?1) "
                                    "OR (status = 'waiting' AND id IN (SELECT run_id FROM tasks WHERE status = "
@@ -460,9 +461,9 @@ class SqliteStateStore final : public StateStore {
   }
 
   Result<std::int64_t> NextTimerDue(std::int64_t now_ms) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(db_, "SELECT COALESCE(MIN(due_ms), 0) FROM tasks WHERE status = 'waiting' AND due_ms > ?");
+      SQLite::Statement q(*read_db_, "SELECT COALESCE(MIN(due_ms), 0) FROM tasks WHERE status = 'waiting' AND due_ms > ?");
       q.bind(1, static_cast<int64_t>(now_ms));
       q.executeStep();
       return static_cast<std::int64_t>(q.getColumn(0).getInt64());
@@ -564,14 +565,14 @@ class SqliteStateStore final : public StateStore {
   }
 
   Result<ScheduleRecord> GetSchedule(const std::string& id_or_key) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(db_, std::string(kScheduleColumns) +
+      SQLite::Statement q(*read_db_, std::string(kScheduleColumns) +
                                    " WHERE id = ?1 OR (key = ?1 AND status != 'removed') ORDER BY id = ?1 DESC LIMIT 1");
       q.bind(1, id_or_key);
       if (!q.executeStep()) return Error::NotFound("no schedule '" + id_or_key + "'");
       ScheduleRecord r = ReadSchedule(q);
-      SQLite::Statement s(db_, "SELECT path, text, sha256 FROM schedule_sources WHERE schedule_id = ? ORDER BY position");
+      SQLite::Statement s(*read_db_, "SELECT path, text, sha256 FROM schedule_sources WHERE schedule_id = ? ORDER BY position");
       s.bind(1, r.id);
       while (s.executeStep()) {
         r.sources.push_back({s.getColumn(0).getString(), s.getColumn(1).getString(), s.getColumn(2).getString()});
@@ -583,9 +584,9 @@ class SqliteStateStore final : public StateStore {
   }
 
   Result<std::vector<ScheduleRecord>> ListSchedules(bool removed) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(db_, std::string(kScheduleColumns) +
+      SQLite::Statement q(*read_db_, std::string(kScheduleColumns) +
                                    " WHERE ?1 OR status != 'removed' ORDER BY next_ms = 0, next_ms, created_ms, id");
       q.bind(1, removed ? 1 : 0);
       std::vector<ScheduleRecord> out;
@@ -632,9 +633,9 @@ class SqliteStateStore final : public StateStore {
   }
 
   Result<std::vector<ScheduleRecord>> DueSchedules(std::int64_t now_ms, int limit) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(db_, std::string(kScheduleColumns) +
+      SQLite::Statement q(*read_db_, std::string(kScheduleColumns) +
                                    " WHERE status = 'pending' AND next_ms > 0 AND next_ms <= ? ORDER BY next_ms, id LIMIT ?");
       q.bind(1, static_cast<int64_t>(now_ms));
       q.bind(2, limit);
@@ -647,9 +648,9 @@ class SqliteStateStore final : public StateStore {
   }
 
   Result<std::int64_t> NextScheduleDue() override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(db_, "SELECT COALESCE(MIN(next_ms), 0) FROM schedules WHERE status = 'pending' AND next_ms > 0");
+      SQLite::Statement q(*read_db_, "SELECT COALESCE(MIN(next_ms), 0) FROM schedules WHERE status = 'pending' AND next_ms > 0");
       q.executeStep();
       return static_cast<std::int64_t>(q.getColumn(0).getInt64());
     } catch (const std::exception& e) {
@@ -937,6 +938,11 @@ class SqliteStateStore final : public StateStore {
   const std::string path_;
   mutable std::mutex mu_;
   SQLite::Database db_;                 // guarded by mu_
+  // Reads use a connection of their own: in WAL mode it sees every committed transition and never
+  // waits for the writer's transaction and fsync (the journal's writer thread holds mu_ for those),
+  // so an engine thread starting thousands of runs is not stalled by group commits.
+  mutable std::mutex read_mu_;
+  std::unique_ptr<SQLite::Database> read_db_;  // guarded by read_mu_; opened by Init
   std::optional<Error> write_error_;    // guarded by mu_; sticky
   // Guarded by mu_; declared after db_ so they are finalized before it closes.
   std::unique_ptr<SQLite::Statement> upsert_task_, insert_event_, update_run_;
