@@ -7,7 +7,7 @@
 #                                        (STATE_DIR/port), scimmy advertising no PATCH
 #                                        (STATE_DIR/nopatch_port), Better Auth
 #                                        (STATE_DIR/better_auth_port); pids in STATE_DIR/*.pid.
-#                                        Waits (bounded, 20 s each) until all accept connections.
+#                                        Waits (bounded, 60 s each) until all accept connections.
 #   scim_server_ctl.sh stop STATE_DIR    TERM, then KILL after 5 s; removes the state files.
 # The bearer token is tenure-scimmy-token. Needs node and `npm ci` done (scripts/setup.sh).
 set -euo pipefail
@@ -27,7 +27,7 @@ start_one() {  # name script extra-args...
 
 wait_ready() {  # name
   local name="$1"
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 600); do
     if [ -s "$state/$name" ] && (exec 3<>"/dev/tcp/127.0.0.1/$(cat "$state/$name")") 2>/dev/null; then
       return 0
     fi
@@ -36,7 +36,7 @@ wait_ready() {  # name
     fi
     sleep 0.1
   done
-  echo "scim server $name not ready after 20 s" >&2; cat "$state/$name.log" >&2; return 1
+  echo "scim server $name not ready after 60 s" >&2; cat "$state/$name.log" >&2; return 1
 }
 
 stop_one() {  # name
