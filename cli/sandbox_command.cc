@@ -38,6 +38,8 @@ struct ServeOptions {
   std::string state_file;
   std::vector<std::string> secret_headers;
   std::uint64_t seed = 1;
+  std::string scim_profile = "full";
+  int scim_max_results = 200;
   std::string tls_cert;
   std::string tls_key;
   bool quiet = false;
@@ -59,6 +61,8 @@ sandbox::SandboxOptions ToSandboxOptions(const ServeOptions& o) {
   s.secret_headers = o.secret_headers;
   s.state_file = o.state_file;
   s.seed = o.seed;
+  s.scim.profile = sandbox::ParseScimProfile(o.scim_profile).value_or(sandbox::ScimProfile::kFull);
+  s.scim.max_results = o.scim_max_results;
   if (o.latency_ms > 0 || o.rate > 0 || o.fail_rate > 0 || o.reset_rate > 0 || o.stall_rate > 0) {
     s.faults.push_back({o.fault_path, o.latency_ms, o.rate, o.fail_rate, 500, o.reset_rate, o.stall_rate, o.stall_ms});
   }
@@ -83,6 +87,8 @@ ExitCode Serve(const ServeOptions& o) {
   std::cout << "tenure sandbox listening on " << url << "\n"
             << "  SCIM 2.0:  " << url << "/scim/v2    Slack Web API: " << url << "/api    echo: " << url << "/echo/\n"
             << (o.state_file.empty() ? std::string() : "  state persisted in " + o.state_file + "\n")
+            << (o.scim_profile == "full" ? std::string()
+                                         : "  SCIM profile " + o.scim_profile + ": only `attribute eq \"value\"` filters, no User.groups\n")
             << "For the examples, in another shell:\n"
             << "  export TENURE_SCIM_URL=" << url << "/scim/v2 TENURE_SCIM_TOKEN=" << token << "\n"
             << "  export TENURE_SLACK_URL=" << url << "/api TENURE_SLACK_TOKEN=" << token << "\n"
@@ -245,12 +251,21 @@ void AddServe(CLI::App& sandbox_app, ExitCode* exit_code) {
       ->delimiter(',');
   s->add_option("--seed", o->seed, "Seed for the fault draws (--fail-rate etc.)")->capture_default_str();
   s->add_option("--tls-cert", o->tls_cert, "Serve HTTPS with this PEM certificate chain")->needs(s->add_option("--tls-key", o->tls_key, "PEM private key for --tls-cert"));
+  s->add_option("--scim-profile", o->scim_profile,
+                 "SCIM provider to stand in for: full, or eq-only (only `attribute eq \"value\"` filters, users "
+                 "without `groups`)")
+      ->check(CLI::IsMember({"full", "eq-only"}))
+      ->capture_default_str();
+  s->add_option("--scim-max-results", o->scim_max_results, "The most resources one SCIM page holds, whatever `count` asks")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
   s->add_flag("--quiet", o->quiet, "Do not log requests on stderr");
   s->footer(
       "Examples:\n"
       "  tenure sandbox serve\n"
       "  tenure sandbox serve --port 0 --token s3cret --state /tmp/sandbox.json\n"
       "  tenure sandbox serve --latency 200 --rate 5 --fail-rate 0.1 --fault-path /scim\n"
+      "  tenure sandbox serve --scim-profile eq-only --scim-max-results 10\n"
       "Faults can also be changed while it runs:\n"
       "  curl -X POST localhost:8089/_sandbox/faults -d '{\"path_prefix\":\"/api\",\"stall_rate\":1,\"stall_ms\":5000}'");
   s->callback([o, exit_code] { *exit_code = Serve(*o); });

@@ -41,7 +41,9 @@ ConnectorSpec Scim() {
               Opt("username", ArgType::kString, "basic-auth user name (with password)"),
               Secret("password", "basic-auth password (a secret reference)"),
               Opt("ca_file", ArgType::kString, "PEM bundle of CAs to trust for a self-hosted server"),
-              Opt("page_size", ArgType::kInt, "page size for list requests (default: the server's)")};
+              Opt("page_size", ArgType::kInt,
+                  "page size to ask for in list requests (default: the server's filter.maxResults); pages are "
+                  "followed as the server answers them, whatever it caps `count` at")};
   const std::vector<ArgSpec> user_attrs = {
       Opt("name", ArgType::kMap, "SCIM name: givenName, familyName, ..."),
       Opt("emails", ArgType::kList, "SCIM emails: [{value, type, primary}]"),
@@ -84,10 +86,17 @@ ConnectorSpec Scim() {
         {"removed", "false when the user was not a member"}},
        true,
        "add_to_group"},
-      {"remove_from_all_groups", "remove a user from every group it belongs to",
+      {"remove_from_all_groups",
+       "remove a user from every group it belongs to, found from the user's `groups`, else a "
+       "`members[value eq ...]` filter, else (no `groups`, filter refused: eq-only providers) by reading every "
+       "group's members",
        {Req("user_id", ArgType::kString, "the user's SCIM id")},
        {},
-       {{"id", "the user's id"}, {"groups", "the groups left: [{id, displayName}], so a later run can restore them"}},
+       {{"id", "the user's id"},
+        {"groups", "the groups left: [{id, displayName}], so a later run can restore them"},
+        {"notes",
+         "present once per connection when the connector took a slower path (a filter refused, no PATCH): what "
+         "and why"}},
        true,
        ""},
       {"list_users", "list users, following pagination to the end",

@@ -74,7 +74,7 @@ Sandbox::Sandbox(SandboxOptions options, State state)
       state_(std::move(state)),
       rng_(std::random_device{}()),  // ids must not repeat across restarts with --state
       faults_(options_.faults, options_.seed),
-      scim_(state_, rng_),
+      scim_(state_, rng_, options_.scim),
       slack_(state_, options_.token) {}
 
 FaultDecision Sandbox::DecideFault(const Request& req) { return faults_.Decide(req.path, std::chrono::steady_clock::now()); }

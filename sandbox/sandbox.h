@@ -45,6 +45,7 @@ struct SandboxOptions {
   std::vector<FaultRule> faults;            // initial (and reset) fault rules
   std::string state_file;                   // "" = in memory only
   std::uint64_t seed = 1;                   // fault draws (resource ids are random)
+  ScimOptions scim;                         // SCIM profile and page cap (scim.h)
 };
 
 class Sandbox {

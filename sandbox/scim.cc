@@ -19,7 +19,6 @@ constexpr std::string_view kGroupSchema = "urn:ietf:params:scim:schemas:core:2.0
 constexpr std::string_view kListSchema = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 constexpr std::string_view kErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error";
 constexpr std::string_view kContentType = "application/scim+json";
-constexpr int kMaxResults = 200;
 
 std::string Now() {
   const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -76,6 +75,14 @@ std::variant<json::object, Response> ParseBody(const Request& req) {
 
 }  // namespace
 
+std::optional<ScimProfile> ParseScimProfile(std::string_view name) {
+  if (name == "full") return ScimProfile::kFull;
+  if (name == "eq-only") return ScimProfile::kEqOnly;
+  return std::nullopt;
+}
+
+const char* ScimProfileName(ScimProfile profile) { return profile == ScimProfile::kEqOnly ? "eq-only" : "full"; }
+
 Response ScimService::Error(int status, std::string_view scim_type, std::string_view detail) {
   json::object o{{"schemas", json::array{kErrorSchema}}, {"status", std::to_string(status)}, {"detail", detail}};
   if (!scim_type.empty()) o["scimType"] = scim_type;
@@ -129,7 +136,7 @@ json::object ScimService::Render(Kind kind, const json::object& resource, const 
   const std::string id = Str(resource, "id");
   const std::string endpoint = kind == Kind::kUser ? "/scim/v2/Users/" : "/scim/v2/Groups/";
   out["meta"].as_object()["location"] = base_url + endpoint + id;
-  if (kind == Kind::kUser) {
+  if (kind == Kind::kUser && options_.profile != ScimProfile::kEqOnly) {
     json::array groups;
     for (const auto& g : state_.groups) {
       const auto* members = FindAttr(g, "members");
@@ -180,10 +187,13 @@ Response ScimService::List(Kind kind, const Request& req, const std::string& bas
   if (const std::string text = req.Query("filter"); !text.empty()) {
     auto parsed = ScimFilter::Parse(text);
     if (!parsed) return Error(400, "invalidFilter", "cannot use filter \"" + text + "\": " + parsed.error().message);
+    if (options_.profile == ScimProfile::kEqOnly && !parsed->IsSimpleEq()) {
+      return Error(400, "invalidFilter", "filter must use the form attribute eq \"value\" (this server supports no other)");
+    }
     filter = std::move(*parsed);
   }
   const int start = std::max(1, IntParam(req, "startIndex", 1));
-  const int count = std::clamp(IntParam(req, "count", kMaxResults), 0, kMaxResults);
+  const int count = std::clamp(IntParam(req, "count", options_.max_results), 0, options_.max_results);
   // Rendering computes a user's groups, which is costly: filter the stored form unless the
   // filter names the computed attributes.
   const bool needs_render = Lower(req.Query("filter")).find("groups") != std::string::npos ||

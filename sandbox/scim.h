@@ -7,6 +7,12 @@
 // 404 for unknown ids, 409 uniqueness for a duplicate userName (case-insensitive) or group
 // displayName. Deleting a user removes it from every group. Users are rendered with their
 // read-only `groups`. Runs on the sandbox's single thread; not thread-safe.
+//
+// Profiles stand in for providers that do less (ScimOptions): `eq-only` answers 400
+// invalidFilter to every filter but a single `attribute eq "value"` (no and/or/not, no
+// `members[value eq "x"]`, no `members.value`), and its users have no `groups` attribute (nor
+// does its User schema). `max_results` caps every page at that many resources, whatever `count`
+// asked (stated as filter.maxResults in /ServiceProviderConfig only when `advertise_max_results`).
 #pragma once
 
 #include <optional>
@@ -19,10 +25,25 @@
 
 namespace tenure::sandbox {
 
+enum class ScimProfile {
+  kFull,    // the filters of scim_filter.h, users with `groups`
+  kEqOnly,  // only `attribute eq "value"` filters, users without `groups`
+};
+// "full" / "eq-only" (the command line's spelling); nullopt for anything else.
+std::optional<ScimProfile> ParseScimProfile(std::string_view name);
+const char* ScimProfileName(ScimProfile profile);
+
+struct ScimOptions {
+  ScimProfile profile = ScimProfile::kFull;
+  int max_results = 200;               // the most resources one page holds (1..10000)
+  bool advertise_max_results = true;   // say so in /ServiceProviderConfig's filter.maxResults
+};
+
 class ScimService {
  public:
   // `state` and `rng` (for resource ids) must outlive the service.
-  ScimService(State& state, std::mt19937_64& rng) : state_(state), rng_(rng) {}
+  ScimService(State& state, std::mt19937_64& rng, ScimOptions options = {})
+      : state_(state), rng_(rng), options_(options) {}
 
   // Handles `req`; `sub_path` is the path after "/scim/v2" ("/Users/ID"). `base_url` is
   // "http://host:port", used for meta.location and Location headers.
@@ -57,6 +78,7 @@ class ScimService {
 
   State& state_;
   std::mt19937_64& rng_;
+  ScimOptions options_;
 };
 
 }  // namespace tenure::sandbox

@@ -15,11 +15,11 @@ json::object Attribute(std::string_view name, std::string_view type, bool multi,
           {"caseExact", case_exact}, {"mutability", mutability}, {"returned", "default"}, {"uniqueness", uniqueness}};
 }
 
-json::object UserSchema() {
+json::object UserSchema(bool with_groups) {
   json::array attrs{Attribute("userName", "string", false, "server"), Attribute("name", "complex", false),
                     Attribute("displayName", "string", false),       Attribute("emails", "complex", true),
-                    Attribute("active", "boolean", false),           Attribute("externalId", "string", false, "none", true),
-                    Attribute("groups", "complex", true, "none", false, "readOnly")};
+                    Attribute("active", "boolean", false),           Attribute("externalId", "string", false, "none", true)};
+  if (with_groups) attrs.push_back(Attribute("groups", "complex", true, "none", false, "readOnly"));
   return {{"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:Schema"}},
           {"id", "urn:ietf:params:scim:schemas:core:2.0:User"}, {"name", "User"}, {"attributes", std::move(attrs)}};
 }
@@ -36,12 +36,14 @@ json::object ResourceType(std::string_view name, std::string_view endpoint, std:
           {"id", name}, {"name", name}, {"endpoint", endpoint}, {"schema", schema}};
 }
 
-json::object ServiceProviderConfig() {
+json::object ServiceProviderConfig(const ScimOptions& options) {
+  json::object filter{{"supported", true}};
+  if (options.advertise_max_results) filter["maxResults"] = options.max_results;
   return {{"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"}},
           {"documentationUri", "https://datatracker.ietf.org/doc/html/rfc7644"},
           {"patch", {{"supported", true}}},
           {"bulk", {{"supported", false}, {"maxOperations", 0}, {"maxPayloadSize", 0}}},
-          {"filter", {{"supported", true}, {"maxResults", 200}}},
+          {"filter", std::move(filter)},
           {"changePassword", {{"supported", false}}},
           {"sort", {{"supported", false}}},
           {"etag", {{"supported", false}}},
@@ -60,15 +62,16 @@ json::object ListOf(json::array items) {
 
 Response ScimService::Discovery(std::string_view sub_path, const std::string&) const {
   const std::string type = "application/scim+json";
-  if (sub_path == "/ServiceProviderConfig") return JsonResponse(200, ServiceProviderConfig(), type);
+  const bool with_groups = options_.profile != ScimProfile::kEqOnly;
+  if (sub_path == "/ServiceProviderConfig") return JsonResponse(200, ServiceProviderConfig(options_), type);
   if (sub_path == "/ResourceTypes") {
     return JsonResponse(200, ListOf({ResourceType("User", "/Users", "urn:ietf:params:scim:schemas:core:2.0:User"),
                                      ResourceType("Group", "/Groups", "urn:ietf:params:scim:schemas:core:2.0:Group")}), type);
   }
   if (sub_path == "/ResourceTypes/User") return JsonResponse(200, ResourceType("User", "/Users", "urn:ietf:params:scim:schemas:core:2.0:User"), type);
   if (sub_path == "/ResourceTypes/Group") return JsonResponse(200, ResourceType("Group", "/Groups", "urn:ietf:params:scim:schemas:core:2.0:Group"), type);
-  if (sub_path == "/Schemas") return JsonResponse(200, ListOf({UserSchema(), GroupSchema()}), type);
-  if (sub_path == "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User") return JsonResponse(200, UserSchema(), type);
+  if (sub_path == "/Schemas") return JsonResponse(200, ListOf({UserSchema(with_groups), GroupSchema()}), type);
+  if (sub_path == "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User") return JsonResponse(200, UserSchema(with_groups), type);
   if (sub_path == "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group") return JsonResponse(200, GroupSchema(), type);
   return Error(404, "", "no SCIM endpoint " + std::string(sub_path));
 }

@@ -264,6 +264,11 @@ Result<ScimFilter> ScimFilter::Parse(std::string_view text) {
 
 bool ScimFilter::Matches(const boost::json::object& resource) const { return Eval(root_, resource); }
 
+bool ScimFilter::IsSimpleEq() const {
+  return root_.kind == Node::Kind::kCompare && root_.op == "eq" && root_.attr.find('.') == std::string::npos &&
+         root_.attr.find('[') == std::string::npos;
+}
+
 const boost::json::value* FindAttr(const boost::json::object& o, std::string_view name) {
   // "urn:...:User:userName" names the core attribute userName.
   if (const auto colon = name.rfind(':'); colon != std::string_view::npos && name.starts_with("urn:")) {

@@ -25,6 +25,9 @@ class ScimFilter {
   static Result<ScimFilter> Parse(std::string_view text);
   // True when `resource` (or a multi-valued attribute's element) satisfies the filter.
   bool Matches(const boost::json::object& resource) const;
+  // True for a single `attribute eq value` on a plain attribute (no sub-attribute, no brackets):
+  // all an eq-only provider understands.
+  bool IsSimpleEq() const;
 
   struct Node {
     enum class Kind { kAnd, kOr, kNot, kCompare, kPresent, kValuePath };

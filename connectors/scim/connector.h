@@ -13,15 +13,29 @@
 //   add_to_group     already a member -> success {added:false}; unknown `group` -> kNotFound
 //                    unless create_missing
 //   remove_from_group  not a member / noTarget / no such group -> success {removed:false}
-//   remove_from_all_groups  the user's `groups` attribute, else a `members[value eq ..]` filter;
-//                    result {id, groups:[{id, displayName}]} lists the groups left. Only
-//                    direct memberships are removed. If one removal fails the action fails;
-//                    a retry lists only the groups still held (those left earlier are gone
-//                    from the result: the engine keeps no partial results).
+//   remove_from_all_groups  the groups are found from the user's `groups` attribute; without
+//                    one, with a `members[value eq ..]` filter; when the provider refuses that
+//                    (400 invalidFilter, 501; eq-only providers) or has no filter support, by
+//                    reading every group with its members and matching here. Result
+//                    {id, groups:[{id, displayName}]} lists the groups left. Only direct
+//                    memberships are removed. If one removal fails the action fails; a retry
+//                    lists only the groups still held (those left earlier are gone from the
+//                    result: the engine keeps no partial results).
 //   list_users / list_groups  all pages
 // Results always hold `id`. Provider differences tolerated: PATCH answered with 204 and no body
 // (the resource is read back), POST without body or Location (looked up), string booleans,
-// attribute-name case, application/json instead of application/scim+json.
+// attribute-name case, application/json instead of application/scim+json, members without
+// `display`, `attributes=` ignored, `count` capped below what was asked, totalResults omitted
+// (pages are read until an empty one), a PATCH value path refused (the group is PUT instead,
+// with If-Match when the provider supports ETags).
+//
+// Adapting: /ServiceProviderConfig is read once per connection (patch, filter, maxResults, bulk,
+// etag, sort; a 404 means the conservative defaults of client.h), /ResourceTypes and /Schemas
+// once per connection when an offboarding needs them. What the connector learns at use (a filter
+// refused) is remembered for the connection. Whenever it takes a slower path it says so once per
+// connection: a `notes` list of sentences in the result of the first action that succeeds
+// afterwards (connectors have no log of their own; the engine stores results with the run).
+
 #pragma once
 
 #include <memory>

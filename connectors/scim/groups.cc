@@ -119,7 +119,8 @@ awaitable<Either<bool>> ScimConnector::ChangeMembership(const Map& group, std::s
                                                         const Context& ctx) {
   auto features = co_await client_.GetFeatures(ctx);
   if (auto* o = std::get_if<Outcome>(&features)) co_return std::move(*o);
-  std::string path = ResourcePath(kGroups, AttrString(group, "id"));
+  const std::string group_id = AttrString(group, "id");
+  const std::string path = ResourcePath(kGroups, group_id);
   if (std::get<Features>(features).patch) {
     Value body = MembershipPatch(user_id, add);
     auto r = co_await client_.Call("PATCH", path, &body, ctx);
@@ -129,22 +130,54 @@ awaitable<Either<bool>> ScimConnector::ChangeMembership(const Map& group, std::s
     std::string scim_type = reply.body.IsMap() ? AttrString(reply.body.AsMap(), "scimType") : "";
     if (!add && (EqualsIgnoreCase(scim_type, "noTarget") || reply.status == 404)) co_return false;
     if (add && reply.status == 409) co_return false;  // already a member
-    if (reply.status != 405 && reply.status != 501) co_return client_.ErrorOutcome(reply, "SCIM PATCH " + path);
+    if (reply.status == 405 || reply.status == 501) {
+      client_.Note("the provider does not implement PATCH on " + std::string(kGroups) + " (" +
+                   std::to_string(reply.status) + "): memberships are changed with PUT of the whole group");
+    } else if (!add && reply.status == 400) {
+      // Some providers accept no value path (`members[value eq "..."]`) in a PATCH.
+      client_.Note("the provider refused the PATCH path members[value eq \"...\"] (400 " + scim_type +
+                   "): memberships are removed with PUT of the whole group");
+    } else {
+      co_return client_.ErrorOutcome(reply, "SCIM PATCH " + path);
+    }
   }
-  // No PATCH: PUT the group with its member list changed. Needs the full representation.
-  Map full = group;
-  if (!FindAttr(group, "members") || AttrString(group, "displayName").empty()) {
-    auto g = co_await ReadById(kGroups, AttrString(group, "id"), ctx);
-    if (auto* o = std::get_if<Outcome>(&g)) co_return std::move(*o);
-    full = std::move(std::get<Map>(g));
+  // PUT the group with its member list changed: read, change, write. With etag support the write
+  // carries the version read, and a 412 (someone changed the group meanwhile) reads it again.
+  for (int attempt = 0;; ++attempt) {
+    auto read = co_await ReadMembers(group_id, ctx);
+    if (auto* o = std::get_if<Outcome>(&read)) co_return std::move(*o);
+    const Map& full = std::get<Map>(read);
+    if (IsMember(full, user_id) == add) co_return false;
+    Value body(WithMembership(full, user_id, add));
+    std::string version;
+    if (std::get<Features>(features).etag) {
+      if (const Value* meta = FindAttr(full, "meta"); meta != nullptr && meta->IsMap()) {
+        version = AttrString(meta->AsMap(), "version");
+      }
+    }
+    auto r = co_await client_.CallIfMatch("PUT", path, &body, version, ctx);
+    if (auto* o = std::get_if<Outcome>(&r)) co_return std::move(*o);
+    const Reply& reply = std::get<Reply>(r);
+    if (reply.status == 412 && attempt < 2) continue;
+    if (!IsSuccess(reply.status)) co_return client_.ErrorOutcome(reply, "SCIM PUT " + path);
+    co_return true;
   }
-  if (IsMember(full, user_id) == add) co_return false;
-  Value body(WithMembership(full, user_id, add));
-  auto r = co_await client_.Call("PUT", path, &body, ctx);
+}
+
+awaitable<Either<Map>> ScimConnector::ReadMembers(const std::string& group_id, const Context& ctx) {
+  auto g = co_await ReadById(kGroups, group_id, ctx);
+  if (auto* o = std::get_if<Outcome>(&g)) co_return std::move(*o);
+  Map full = std::move(std::get<Map>(g));
+  if (FindAttr(full, "members") != nullptr) co_return full;
+  // Absent: empty, or left out unless asked for. Ask, so a PUT never drops members it did not see.
+  std::string path = ResourcePath(kGroups, group_id) + "?attributes=members";
+  auto r = co_await client_.Call("GET", path, nullptr, ctx);
   if (auto* o = std::get_if<Outcome>(&r)) co_return std::move(*o);
   const Reply& reply = std::get<Reply>(r);
-  if (!IsSuccess(reply.status)) co_return client_.ErrorOutcome(reply, "SCIM PUT " + path);
-  co_return true;
+  if (!IsSuccess(reply.status)) co_return client_.ErrorOutcome(reply, "SCIM GET " + path);
+  const Value* members = reply.body.IsMap() ? FindAttr(reply.body.AsMap(), "members") : nullptr;
+  full.Set("members", members != nullptr && members->IsList() ? *members : Value(tenure::List{}));
+  co_return full;
 }
 
 awaitable<Either<bool>> ScimConnector::HasMember(const Map& group, std::string_view user_id, const Context& ctx) {
@@ -215,12 +248,9 @@ awaitable<Outcome> ScimConnector::RemoveFromAllGroups(const Map& args, const Con
       groups.push_back(GroupRef(AttrString(g.AsMap(), "value"), AttrString(g.AsMap(), "display")));
     }
   } else {
-    std::string filter = "members[value eq " + QuoteFilterValue(user_id) + "]";
-    auto listed = co_await client_.ListAll(kGroups, filter, "id,displayName", ctx);
-    if (auto* o = std::get_if<Outcome>(&listed)) co_return std::move(*o);
-    for (const Value& g : std::get<tenure::List>(listed)) {
-      if (g.IsMap()) groups.push_back(GroupRef(AttrString(g.AsMap(), "id"), AttrString(g.AsMap(), "displayName")));
-    }
+    auto found = co_await GroupsWithMember(user_id, ctx);
+    if (auto* o = std::get_if<Outcome>(&found)) co_return std::move(*o);
+    groups = std::move(std::get<tenure::List>(found));
   }
   tenure::List removed;
   for (const Value& g : groups) {
@@ -229,6 +259,54 @@ awaitable<Outcome> ScimConnector::RemoveFromAllGroups(const Map& args, const Con
     if (std::get<bool>(changed)) removed.push_back(g);
   }
   co_return Succeeded{RemovedGroups(user_id, std::move(removed))};
+}
+
+awaitable<Either<tenure::List>> ScimConnector::GroupsWithMember(const std::string& user_id, const Context& ctx) {
+  auto features = co_await client_.GetFeatures(ctx);
+  if (auto* o = std::get_if<Outcome>(&features)) co_return std::move(*o);
+  auto schema = co_await client_.GetSchemaInfo(ctx);
+  if (auto* o = std::get_if<Outcome>(&schema)) co_return std::move(*o);
+  if (std::get<SchemaInfo>(schema).group_type == false) {
+    client_.Note("the provider's /ResourceTypes lists no Group type: no group memberships to remove");
+    co_return tenure::List{};
+  }
+  const std::string why = std::get<SchemaInfo>(schema).user_groups == false
+                              ? "its User schema has no `groups` attribute"
+                              : "the user carries no `groups` attribute";
+  tenure::List out;
+  if (std::get<Features>(features).filter && !client_.member_filter_refused()) {
+    std::string filter = "members[value eq " + QuoteFilterValue(user_id) + "]";
+    auto listed = co_await client_.ListAll(kGroups, filter, "id,displayName", ctx);
+    if (auto* o = std::get_if<Outcome>(&listed)) {
+      if (!IsFilterRefusal(*o)) co_return std::move(*o);
+      client_.set_member_filter_refused();
+      // "SCIM GET /Groups?...: HTTP 400 invalidFilter: detail" -> "HTTP 400 invalidFilter: detail"
+      std::string reason = std::get<Failed>(*o).failure.message;
+      if (std::size_t at = reason.find(": HTTP "); at != std::string::npos) reason.erase(0, at + 2);
+      client_.Note("the provider refused the filter members[value eq \"...\"] on " + std::string(kGroups) + " (" +
+                   reason + "), and " + why + ": group memberships are found by reading every group's members");
+    } else {
+      for (const Value& g : std::get<tenure::List>(listed)) {
+        if (g.IsMap()) out.push_back(GroupRef(AttrString(g.AsMap(), "id"), AttrString(g.AsMap(), "displayName")));
+      }
+      co_return out;
+    }
+  } else if (!std::get<Features>(features).filter) {
+    client_.Note("the provider's /ServiceProviderConfig says filter.supported=false, and " + why +
+                 ": group memberships are found by reading every group's members");
+  }
+  // The slower path: every group, with its members, matched here.
+  auto all = co_await client_.ListAll(kGroups, "", "id,displayName,members", ctx);
+  if (auto* o = std::get_if<Outcome>(&all)) co_return std::move(*o);
+  for (const Value& g : std::get<tenure::List>(all)) {
+    if (!g.IsMap() || AttrString(g.AsMap(), "id").empty()) continue;
+    auto member = co_await HasMember(g.AsMap(), user_id, ctx);
+    if (auto* o = std::get_if<Outcome>(&member)) co_return std::move(*o);
+    if (std::get<bool>(member)) {
+      out.push_back(GroupRef(AttrString(g.AsMap(), "id"), AttrString(g.AsMap(), "displayName")));
+    }
+  }
+  co_return out;
 }
 
 }  // namespace tenure::connectors::scim

@@ -47,9 +47,15 @@ class ScimConnector final : public Connector {
   // Whether `user_id` is a member of `group`. Providers omit `members` when it is empty, and
   // some omit it unless asked: when absent, the group is read again with attributes=members.
   boost::asio::awaitable<Either<bool>> HasMember(const Map& group, std::string_view user_id, const Context& ctx);
-  // PATCH (or PUT) membership of `user_id` in `group`.
+  // PATCH (or PUT) membership of `user_id` in `group`; false when nothing changed.
   boost::asio::awaitable<Either<bool>> ChangeMembership(const Map& group, std::string_view user_id, bool add,
                                                         const Context& ctx);
+  // The group read with its members (asked for explicitly when the plain read leaves them out).
+  boost::asio::awaitable<Either<Map>> ReadMembers(const std::string& group_id, const Context& ctx);
+  // {id, displayName} of every group `user_id` is a direct member of, for a user without a
+  // `groups` attribute: a `members[value eq ...]` filter, or (refused or unsupported) every group
+  // read with its members and matched here.
+  boost::asio::awaitable<Either<List>> GroupsWithMember(const std::string& user_id, const Context& ctx);
 
   ScimClient client_;
 };

@@ -76,7 +76,15 @@ std::unique_ptr<Connector> MakeScimConnector(ScimConfig config, http::HttpTransp
 awaitable<Outcome> ScimConnector::Invoke(const Action& action, const Context& ctx) {
   std::string what = "scim " + action.name;
   awaitable<Outcome> op = Dispatch(action, ctx);
-  co_return co_await Guarded(std::move(op), std::move(what), client_.redactor());
+  Outcome out = co_await Guarded(std::move(op), std::move(what), client_.redactor());
+  // What the connector adapted to on this connection, said once: with the first action that
+  // succeeds after learning it (a failed action leaves the notes for the next).
+  auto* ok = std::get_if<Succeeded>(&out);
+  if (ok != nullptr && ok->result.IsMap()) {
+    tenure::List notes = client_.TakeNotes();
+    if (!notes.empty()) ok->result.AsMap().Set("notes", std::move(notes));
+  }
+  co_return out;
 }
 
 awaitable<Outcome> ScimConnector::Dispatch(const Action& action, const Context& ctx) {

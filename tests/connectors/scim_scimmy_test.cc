@@ -1,6 +1,6 @@
 // The scim connector over real HTTP (BeastTransport) against a real SCIM 2.0 server from the npm
 // registry: scimmy + scimmy-routers (tests/connectors/scim_server), started by the ctest fixture
-// `scimmy` (scim_server_ctl.sh), which writes the ports into $TENURE_SCIM_STATE. Hidden tag: run
+// `scim_servers` (scim_server_ctl.sh), which writes the ports into $TENURE_SCIM_STATE. Hidden tag: run
 // through ctest (connectors_tests:scimmy), or by hand with the variable set.
 //
 // Known deviation of scimmy 1.3 found here: its filter lexer does not accept escaped quotes
@@ -28,7 +28,7 @@ constexpr const char* kToken = "tenure-scimmy-token";
 
 std::string StateFile(const std::string& name) {
   const char* dir = std::getenv("TENURE_SCIM_STATE");
-  if (dir == nullptr) FAIL("TENURE_SCIM_STATE is not set: run through ctest (fixture scimmy)");
+  if (dir == nullptr) FAIL("TENURE_SCIM_STATE is not set: run through ctest (fixture scim_servers)");
   std::ifstream in(std::string(dir) + "/" + name);
   std::string port;
   in >> port;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Starts or stops the real SCIM 2.0 test servers (tests/connectors/scim_server: scimmy +
-# scimmy-routers) for the ctest fixture `scimmy`.
+# Starts or stops the real SCIM 2.0 test servers (tests/connectors/scim_server) for the ctest
+# fixture `scim_servers`: two independent implementations from npm, scimmy + scimmy-routers
+# (server.js) and Better Auth's SCIM plugin (better_auth_server.js, an eq-only provider).
 #
-#   scim_server_ctl.sh start STATE_DIR   two servers on 127.0.0.1, free ports: one with PATCH
-#                                        (STATE_DIR/port), one advertising no PATCH
-#                                        (STATE_DIR/nopatch_port); pids in STATE_DIR/*.pid.
-#                                        Waits (bounded, 20 s) until both accept connections.
+#   scim_server_ctl.sh start STATE_DIR   three servers on 127.0.0.1, free ports: scimmy with PATCH
+#                                        (STATE_DIR/port), scimmy advertising no PATCH
+#                                        (STATE_DIR/nopatch_port), Better Auth
+#                                        (STATE_DIR/better_auth_port); pids in STATE_DIR/*.pid.
+#                                        Waits (bounded, 60 s each) until all accept connections.
 #   scim_server_ctl.sh stop STATE_DIR    TERM, then KILL after 5 s; removes the state files.
 # The bearer token is tenure-scimmy-token. Needs node and `npm ci` done (scripts/setup.sh).
 set -euo pipefail
@@ -15,17 +17,17 @@ server_dir="$here/scim_server"
 cmd="${1:?start|stop}"
 state="${2:?state directory}"
 
-start_one() {  # name extra-args...
-  local name="$1"; shift
+start_one() {  # name script extra-args...
+  local name="$1" script="$2"; shift 2
   rm -f "$state/$name" "$state/$name.pid"
-  node "$server_dir/server.js" --port 0 --token tenure-scimmy-token --port-file "$state/$name" "$@" \
+  node "$server_dir/$script" --port 0 --token tenure-scimmy-token --port-file "$state/$name" "$@" \
     </dev/null >"$state/$name.log" 2>&1 &
   echo $! >"$state/$name.pid"
 }
 
 wait_ready() {  # name
   local name="$1"
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 600); do
     if [ -s "$state/$name" ] && (exec 3<>"/dev/tcp/127.0.0.1/$(cat "$state/$name")") 2>/dev/null; then
       return 0
     fi
@@ -34,7 +36,7 @@ wait_ready() {  # name
     fi
     sleep 0.1
   done
-  echo "scim server $name not ready after 20 s" >&2; cat "$state/$name.log" >&2; return 1
+  echo "scim server $name not ready after 60 s" >&2; cat "$state/$name.log" >&2; return 1
 }
 
 stop_one() {  # name
@@ -51,18 +53,21 @@ stop_one() {  # name
 case "$cmd" in
   start)
     command -v node >/dev/null || { echo "node is not installed (run scripts/setup.sh)" >&2; exit 1; }
-    [ -d "$server_dir/node_modules/scimmy" ] || {
+    [ -d "$server_dir/node_modules/scimmy" ] && [ -d "$server_dir/node_modules/@better-auth/scim" ] || {
       echo "scim_server dependencies missing: run scripts/setup.sh (npm ci in $server_dir)" >&2; exit 1; }
     mkdir -p "$state"
-    stop_one port; stop_one nopatch_port
-    start_one port
-    start_one nopatch_port --no-patch
+    stop_one port; stop_one nopatch_port; stop_one better_auth_port
+    start_one port server.js
+    start_one nopatch_port server.js --no-patch
+    start_one better_auth_port better_auth_server.js
     wait_ready port
     wait_ready nopatch_port
-    echo "scim servers on ports $(cat "$state/port") and $(cat "$state/nopatch_port")"
+    wait_ready better_auth_port
+    echo "scim servers: scimmy on $(cat "$state/port"), scimmy without PATCH on $(cat "$state/nopatch_port")," \
+      "Better Auth on $(cat "$state/better_auth_port")"
     ;;
   stop)
-    stop_one port; stop_one nopatch_port
+    stop_one port; stop_one nopatch_port; stop_one better_auth_port
     ;;
   *) echo "usage: $0 start|stop STATE_DIR" >&2; exit 2 ;;
 esac

@@ -42,6 +42,15 @@ struct Fixture {
 
 Map Args(std::initializer_list<Map::Entry> e) { return MakeMap(e); }
 
+bool IsMemberOf(const Map& group, const std::string& user_id) {
+  const Value* m = group.Find("members");
+  if (m == nullptr || !m->IsList()) return false;
+  for (const Value& v : m->AsList()) {
+    if (v.AsMap().Find("value")->AsString() == user_id) return true;
+  }
+  return false;
+}
+
 std::string OnlyUserName(const FakeScimProvider& p) {
   REQUIRE(p.users.size() == 1);
   return p.users.begin()->second.Find("userName")->AsString();
@@ -360,13 +369,155 @@ TEST_CASE("scim malformed responses fail cleanly", "[scim]") {
   }
 }
 
-TEST_CASE("scim list stops when a provider ignores startIndex", "[scim]") {
+TEST_CASE("scim a provider that ignores startIndex is an error, not a short list", "[scim]") {
   Canned canned(testing::Response(
       200, R"({"totalResults":50,"Resources":[{"id":"1","userName":"a"},{"id":"2","userName":"b"}]})"));
   Outcome o = InvokeNow(*canned.connector, "list_users", Args({}));
+  REQUIRE(std::holds_alternative<Failed>(o));
+  CHECK(std::get<Failed>(o).failure.cls == FailureClass::kPermanent);
+  CHECK(std::get<Failed>(o).failure.message ==
+        "SCIM GET /Users: the provider served the same resources again at startIndex 3 after 2 of 50 (does it "
+        "ignore startIndex?)");
+  CHECK(canned.transport.requests.size() == 3);  // config, page 1, page 1 again
+}
+
+TEST_CASE("scim a provider that ignores startIndex and has served everything is fine", "[scim]") {
+  Fixture f(ScimQuirks{.ignore_start_index = true});
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do("ensure_user", Args({{"userName", "a"}}))));
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do("ensure_user", Args({{"userName", "b"}}))));
+  Outcome o = f.Do("list_users", Args({}));
   REQUIRE(std::holds_alternative<Succeeded>(o));
-  CHECK(ResultMap(o).Find("resources")->AsList().size() == 2);
-  CHECK(canned.transport.requests.size() <= 3);
+  CHECK(ResultMap(o).Find("total")->AsInt() == 2);
+}
+
+TEST_CASE("scim a listing that never ends is cut with a clear error", "[scim]") {
+  // Every page holds new ids and totalResults is absent: only the page cap ends it.
+  int n = 0;
+  ScriptedTransport transport([&n](const http::HttpRequest& r) -> testing::SendResult {
+    if (r.url.ends_with("/ServiceProviderConfig")) return testing::Response(200, "{}");
+    ++n;
+    return testing::Response(200, R"({"Resources":[{"id":"r)" + std::to_string(n) + R"("}]})");
+  });
+  Redactor redactor;
+  scim::ScimConfig config;
+  config.base_url = "http://scim.test/v2";
+  auto connector = scim::MakeScimConnector(config, transport, redactor);
+  Outcome o = InvokeNow(*connector, "list_groups", Args({}));
+  REQUIRE(std::holds_alternative<Failed>(o));
+  CHECK(std::get<Failed>(o).failure.message ==
+        "SCIM GET /Groups: the listing did not end after 10000 pages (next startIndex 10001, 10000 resources so far)");
+  CHECK(n == 10'000);
+}
+
+TEST_CASE("scim pagination without totalResults reads until an empty page", "[scim]") {
+  Fixture f(ScimQuirks{.omit_total_results = true});
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(std::holds_alternative<Succeeded>(f.Do("ensure_user", Args({{"userName", "u" + std::to_string(i)}}))));
+  }
+  std::size_t before = f.transport.requests.size();
+  Outcome o = f.Do("list_users", Args({}));
+  REQUIRE(std::holds_alternative<Succeeded>(o));
+  CHECK(ResultMap(o).Find("total")->AsInt() == 5);
+  // Pages of 2 (the provider's cap, below the maxResults of 100 it states): 1, 3, 5, then empty.
+  std::vector<std::string> urls;
+  for (std::size_t i = before; i < f.transport.requests.size(); ++i) urls.push_back(f.transport.requests[i].url);
+  CHECK(urls == std::vector<std::string>{"http://scim.test/v2/Users?startIndex=1&count=100",
+                                         "http://scim.test/v2/Users?startIndex=3&count=100",
+                                         "http://scim.test/v2/Users?startIndex=5&count=100",
+                                         "http://scim.test/v2/Users?startIndex=6&count=100"});
+}
+
+TEST_CASE("scim remove_from_all_groups on an eq-only provider without User.groups", "[scim]") {
+  Fixture f(ScimQuirks{.omit_user_groups = true, .page_size = 2, .eq_only = true});
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do("ensure_user", Args({{"userName", "leaver"}}))));
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do("ensure_user", Args({{"userName", "stayer"}}))));
+  for (std::string g : {"a", "b", "c", "d", "e"}) {
+    REQUIRE(std::holds_alternative<Succeeded>(f.Do("ensure_group", Args({{"displayName", g}}))));
+  }
+  // ids: users id-1, id-2; groups id-3..id-7. The leaver is in a, c and e; the stayer in c.
+  for (std::string gid : {"id-3", "id-5", "id-7"}) {
+    REQUIRE(std::holds_alternative<Succeeded>(f.Do("add_to_group", Args({{"user_id", "id-1"}, {"group_id", gid}}))));
+  }
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do("add_to_group", Args({{"user_id", "id-2"}, {"group_id", "id-5"}}))));
+  Outcome off = f.Do("remove_from_all_groups", Args({{"user_id", "id-1"}}));
+  INFO(testing::Describe(off));
+  REQUIRE(std::holds_alternative<Succeeded>(off));
+  const List& removed = ResultMap(off).Find("groups")->AsList();
+  REQUIRE(removed.size() == 3);
+  CHECK(removed[0].AsMap().Find("id")->AsString() == "id-3");
+  CHECK(removed[2].AsMap().Find("displayName")->AsString() == "e");
+  REQUIRE(ResultMap(off).Find("notes") != nullptr);
+  CHECK(ResultMap(off).Find("notes")->ToJson() ==
+        R"(["the provider refused the filter members[value eq \"...\"] on /Groups (HTTP 400 invalidFilter: only )"
+        R"(attribute eq \"value\" filters), and the user carries no `groups` attribute: group memberships are )"
+        R"(found by reading every group's members"])");
+  for (const auto& [id, g] : f.provider.groups) {
+    INFO(id);
+    const List& members = g.Find("members")->AsList();
+    CHECK(members.size() == (id == "id-5" ? 1u : 0u));
+  }
+  // Offboarding again: nothing left, no note (said once), and the refused filter is not retried.
+  std::size_t member_filters = 0;
+  for (const std::string& fl : f.provider.filters) member_filters += fl.starts_with("members[") ? 1 : 0;
+  Outcome again = f.Do("remove_from_all_groups", Args({{"user_id", "id-1"}}));
+  REQUIRE(std::holds_alternative<Succeeded>(again));
+  CHECK(ResultMap(again).Find("groups")->AsList().empty());
+  CHECK(ResultMap(again).Find("notes") == nullptr);
+  std::size_t member_filters_after = 0;
+  for (const std::string& fl : f.provider.filters) member_filters_after += fl.starts_with("members[") ? 1 : 0;
+  CHECK(member_filters_after == member_filters);
+}
+
+TEST_CASE("scim a PATCH value path refused falls back to PUT of the group", "[scim]") {
+  Fixture f(ScimQuirks{.refuse_patch_value_path = true});
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do("ensure_user", Args({{"userName", "u"}}))));
+  REQUIRE(std::holds_alternative<Succeeded>(
+      f.Do("add_to_group", Args({{"user_id", "id-1"}, {"group", "g"}, {"create_missing", true}}))));
+  Outcome rm = f.Do("remove_from_group", Args({{"user_id", "id-1"}, {"group", "g"}}));
+  INFO(testing::Describe(rm));
+  REQUIRE(std::holds_alternative<Succeeded>(rm));
+  CHECK(ResultMap(rm).Find("removed")->AsBool());
+  CHECK(f.provider.groups["id-2"].Find("members")->AsList().empty());
+  CHECK(f.provider.groups["id-2"].Find("displayName")->AsString() == "g");
+  CHECK(f.Methods().back() == "PUT");
+  CHECK(ResultMap(rm).Find("notes")->ToJson() ==
+        R"(["the provider refused the PATCH path members[value eq \"...\"] (400 invalidPath): memberships are )"
+        R"(removed with PUT of the whole group"])");
+}
+
+TEST_CASE("scim PUT of a group's members carries If-Match and reads again on 412", "[scim]") {
+  Fixture f(ScimQuirks{.patch_supported = false, .etag = true, .concurrent_writes = 1});
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do("ensure_user", Args({{"userName", "u"}}))));
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do("ensure_group", Args({{"displayName", "g"}}))));
+  Outcome add = f.Do("add_to_group", Args({{"user_id", "id-1"}, {"group_id", "id-2"}}));
+  INFO(testing::Describe(add));
+  REQUIRE(std::holds_alternative<Succeeded>(add));
+  CHECK(ResultMap(add).Find("added")->AsBool());
+  std::vector<std::string> if_match;
+  for (const auto& r : f.transport.requests) {
+    if (r.method == "PUT") if_match.push_back(testing::HeaderOf(r, "If-Match").value_or("(none)"));
+  }
+  // The first PUT met a concurrent write (412); the group was read again and the second matched.
+  CHECK(if_match == std::vector<std::string>{"W/\"new\"", "W/\"new\"+"});
+  CHECK(IsMemberOf(f.provider.groups["id-2"], "id-1"));
+}
+
+TEST_CASE("scim discovery is read once per connection", "[scim]") {
+  Fixture f(ScimQuirks{.omit_user_groups = true});
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do("ensure_user", Args({{"userName", "u"}}))));
+  REQUIRE(std::holds_alternative<Succeeded>(
+      f.Do("add_to_group", Args({{"user_id", "id-1"}, {"group", "g"}, {"create_missing", true}}))));
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(std::holds_alternative<Succeeded>(f.Do("remove_from_all_groups", Args({{"user_id", "id-1"}}))));
+  }
+  std::map<std::string, int> reads;
+  for (const auto& r : f.transport.requests) {
+    for (std::string ep : {"/ServiceProviderConfig", "/ResourceTypes", "/Schemas"}) {
+      if (r.url.ends_with(ep)) ++reads[ep];
+    }
+  }
+  // The fake has no /ResourceTypes or /Schemas (404): unknown, asked once all the same.
+  CHECK(reads == std::map<std::string, int>{{"/ResourceTypes", 1}, {"/Schemas", 1}, {"/ServiceProviderConfig", 1}});
 }
 
 TEST_CASE("scim never returns the token", "[scim]") {

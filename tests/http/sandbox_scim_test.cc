@@ -10,9 +10,15 @@ namespace {
 
 namespace json = boost::json;
 
+sandbox::SandboxOptions SandboxWith(sandbox::ScimOptions scim) {
+  sandbox::SandboxOptions options;
+  options.scim = scim;
+  return options;
+}
+
 class Scim {
  public:
-  Scim() : sb_(StartSandbox()) {}
+  explicit Scim(sandbox::ScimOptions options = {}) : sb_(StartSandbox(SandboxWith(options))) {}
 
   HttpResponse Call(const std::string& method, const std::string& path, const std::string& body = "",
                     const std::string& token = kToken) {
@@ -241,6 +247,45 @@ TEST_CASE("SCIM: discovery endpoints", "[sandbox]") {
   CHECK(schemas.at("Resources").at(0).at("id") == "urn:ietf:params:scim:schemas:core:2.0:User");
   CHECK(scim.Call("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group").status == 200);
   CheckScimError(scim.Call("GET", "/Nothing"), 404, "");
+}
+
+TEST_CASE("SCIM: the eq-only profile takes one `attribute eq value` and has no User.groups", "[sandbox]") {
+  Scim scim(sandbox::ScimOptions{.profile = sandbox::ScimProfile::kEqOnly});
+  const std::string uid = scim.CreateUser("ada");
+  const std::string gid = scim.CreateGroup("Eng");
+  REQUIRE(scim.Patch("/Groups/" + gid, R"([{"op":"add","path":"members","value":[{"value":")" + uid + R"("}]}])").status ==
+          200);
+  CHECK(scim.Filter("Users", R"(userName eq "ADA")").as_array().size() == 1);
+  CHECK(scim.Filter("Groups", R"(displayName eq "Eng")").at(0).at("members").at(0).at("value") == json::value(uid));
+  for (const std::string& refused :
+       {R"(members[value eq "x"])", R"(members.value eq "x")", R"(userName sw "a")",
+        R"(userName eq "a" or userName eq "b")", R"(not (userName eq "a"))", R"(userName pr)"}) {
+    INFO(refused);
+    const auto res = scim.Call("GET", "/Groups?filter=" + connectors::http::PercentEncode(refused));
+    CheckScimError(res, 400, "invalidFilter");
+    CHECK(Json(res.body).at("detail") == "filter must use the form attribute eq \"value\" (this server supports no other)");
+  }
+  const auto user = Json(scim.Call("GET", "/Users/" + uid).body);
+  CHECK_FALSE(user.as_object().contains("groups"));
+  const auto schemas = Json(scim.Call("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").body);
+  for (const auto& a : schemas.at("attributes").as_array()) CHECK(a.at("name") != "groups");
+  // A value path in a PATCH still works: only filters are limited.
+  CHECK(scim.Patch("/Groups/" + gid, R"([{"op":"remove","path":"members[value eq \")" + uid + R"(\"]"}])").status == 200);
+}
+
+TEST_CASE("SCIM: max_results caps every page, stated or not", "[sandbox]") {
+  for (bool advertise : {true, false}) {
+    Scim scim(sandbox::ScimOptions{.max_results = 2, .advertise_max_results = advertise});
+    for (int i = 1; i <= 5; ++i) scim.CreateUser("user" + std::to_string(i));
+    const auto page = scim.List("Users", "startIndex=2&count=10");
+    CHECK(page.at("totalResults") == 5);
+    CHECK(page.at("itemsPerPage") == 2);
+    CHECK(page.at("Resources").at(0).at("userName") == "user2");
+    CHECK(scim.List("Users", "").at("Resources").as_array().size() == 2);
+    const auto config = Json(scim.Call("GET", "/ServiceProviderConfig").body);
+    CHECK(config.at("filter").as_object().contains("maxResults") == advertise);
+    if (advertise) CHECK(config.at("filter").at("maxResults") == 2);
+  }
 }
 
 TEST_CASE("ScimFilter parses and matches without HTTP", "[sandbox]") {

@@ -81,6 +81,7 @@ Map FakeScimProvider::Decorate(const std::string& kind, const Map& r) const {
 SendResult FakeScimProvider::Handle(const http::HttpRequest& req) {
   const std::string base = "http://scim.test/v2";
   if (req.url.rfind(base, 0) != 0) return Response(404, "{}");
+  if_match_ = HeaderOf(req, "If-Match").value_or("");
   std::string rest = req.url.substr(base.size());
   std::string query;
   if (auto q = rest.find('?'); q != std::string::npos) {
@@ -90,7 +91,8 @@ SendResult FakeScimProvider::Handle(const http::HttpRequest& req) {
   if (rest == "/ServiceProviderConfig") {
     return Response(200, "{\"patch\":{\"supported\":" + std::string(quirks_.patch_supported ? "true" : "false") +
                              "},\"filter\":{\"supported\":" + (quirks_.filter_supported ? "true" : "false") +
-                             ",\"maxResults\":100}}");
+                             ",\"maxResults\":100},\"etag\":{\"supported\":" + (quirks_.etag ? "true" : "false") +
+                             "}}");
   }
   for (std::string kind : {"Users", "Groups"}) {
     auto& store = kind == "Users" ? users : groups;
@@ -118,7 +120,7 @@ SendResult FakeScimProvider::Collection(const std::string& method, std::map<std:
     ++creates;
     std::string id = "id-" + std::to_string(next_id_++);
     r.Set("id", id);
-    r.Set("meta", MakeMap({{"resourceType", kind == "Users" ? "User" : "Group"}}));
+    r.Set("meta", MakeMap({{"resourceType", kind == "Users" ? "User" : "Group"}, {"version", "W/\"new\""}}));
     store[id] = r;
     if (quirks_.post_returns_no_body) return Response(201);
     return Response(201, Json(Decorate(kind, r)));
@@ -129,6 +131,7 @@ SendResult FakeScimProvider::Collection(const std::string& method, std::map<std:
   if (!filter.empty() && !quirks_.filter_supported) return Error(400, "invalidFilter", "filtering not supported");
   auto [attr, value] = ParseEq(filter);
   if (!filter.empty() && attr.empty()) return Error(400, "invalidFilter", "cannot parse " + filter);
+  if (attr == "members" && quirks_.eq_only) return Error(400, "invalidFilter", "only attribute eq \"value\" filters");
   List all;
   for (const auto& [id, r] : store) {
     bool match = filter.empty() || (attr == "members" ? HasMember(r, value)
@@ -136,13 +139,14 @@ SendResult FakeScimProvider::Collection(const std::string& method, std::map<std:
     if (match) all.push_back(Value(Decorate(kind, r)));
   }
   std::size_t start = std::max<std::size_t>(1, std::atoi(Param(query, "startIndex").c_str()));
+  if (quirks_.ignore_start_index) start = 1;
   List page;
   for (std::size_t i = start - 1; i < all.size() && page.size() < static_cast<std::size_t>(quirks_.page_size); ++i) {
     page.push_back(all[i]);
   }
   Map out;
   out.Set("schemas", List{Value("urn:ietf:params:scim:api:messages:2.0:ListResponse")});
-  out.Set("totalResults", static_cast<std::int64_t>(all.size()));
+  if (!quirks_.omit_total_results) out.Set("totalResults", static_cast<std::int64_t>(all.size()));
   out.Set("startIndex", static_cast<std::int64_t>(start));
   out.Set("itemsPerPage", static_cast<std::int64_t>(page.size()));
   out.Set("Resources", std::move(page));
@@ -162,8 +166,23 @@ SendResult FakeScimProvider::Item(const std::string& method, std::map<std::strin
   auto parsed = ParseJsonBody(body);
   if (!parsed || !parsed->IsMap()) return Error(400, "invalidSyntax", "bad body");
   if (method == "PUT") {
+    if (quirks_.etag) {
+      const Value* meta = it->second.Find("meta");
+      std::string version = meta != nullptr && meta->IsMap() && meta->AsMap().Find("version")
+                                ? meta->AsMap().Find("version")->AsString()
+                                : "";
+      if (quirks_.concurrent_writes > 0) {
+        --quirks_.concurrent_writes;
+        version += "+";  // someone else wrote it since the client read it
+        Map changed = meta != nullptr && meta->IsMap() ? meta->AsMap() : Map{};
+        changed.Set("version", version);
+        it->second.Set("meta", std::move(changed));
+      }
+      if (if_match_ != version) return Error(412, "", "version mismatch: If-Match " + if_match_ + ", now " + version);
+    }
     Map r = parsed->AsMap();
     r.Set("id", id);
+    r.Set("meta", MakeMap({{"version", "W/\"" + std::to_string(writes) + "\""}}));
     it->second = r;
     return Response(200, Json(Decorate(kind, r)));
   }
@@ -180,6 +199,7 @@ SendResult FakeScimProvider::Item(const std::string& method, std::map<std::strin
       }
       r.Set("members", std::move(members));
     } else if (path.rfind("members[", 0) == 0 && name == "remove") {
+      if (quirks_.refuse_patch_value_path) return Error(400, "invalidPath", "value paths are not supported");
       std::string uid = ParseEq(path).second;
       if (!HasMember(r, uid)) return Error(400, "noTarget", "not a member");
       List members;

@@ -20,7 +20,13 @@ struct ScimQuirks {
   bool post_returns_no_body = false;  // POST answers 201 with no body and no Location
   bool string_booleans = false;       // "active": "True"
   bool omit_user_groups = false;      // users carry no `groups` attribute
-  int page_size = 2;                  // list responses hold at most this many
+  int page_size = 2;                  // list responses hold at most this many, whatever `count` asks
+  bool eq_only = false;               // `members[...]` filters answered 400 invalidFilter
+  bool omit_total_results = false;    // list responses without totalResults
+  bool ignore_start_index = false;    // every list response is the first page
+  bool refuse_patch_value_path = false;  // PATCH path members[value eq ...] answered 400 invalidPath
+  bool etag = false;  // etag.supported; resources carry meta.version; a PUT with a stale If-Match is 412
+  int concurrent_writes = 0;  // with etag: this many PUTs find the resource changed meanwhile (412)
 };
 
 class FakeScimProvider {
@@ -42,6 +48,7 @@ class FakeScimProvider {
                   const std::string& id, const std::string& body);
   Map Decorate(const std::string& kind, const Map& r) const;
   int next_id_ = 1;
+  std::string if_match_;  // of the request being handled
 };
 
 }  // namespace tenure::connectors::testing
