@@ -10,7 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
-bash scripts/setup.sh --test >/dev/null  # build dependencies, file (cpack), mmdebstrap
+bash scripts/setup.sh  # what building needs, and `file` for cpack
+if ! command -v mmdebstrap >/dev/null 2>&1; then
+  echo "check_package: installing mmdebstrap"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap
+fi
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j2 --target tenure

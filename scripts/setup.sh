@@ -3,9 +3,9 @@
 # skipped. Needs root (or sudo) for apt-get.
 #   scripts/setup.sh          what building and running tenure need (the quick start, a Release build)
 #   scripts/setup.sh --test   that, plus what the tests need: Catch2, clang and LLVM (fuzzing),
-#                             yaml-cpp (a benchmark's baseline), ccache, mmdebstrap (the package
-#                             check), Node.js with `npm ci` for the real SCIM servers the suite
-#                             tests against (scripts/test.sh and .ci/run call this)
+#                             yaml-cpp (a benchmark's baseline), ccache, Node.js with `npm ci` for
+#                             the real SCIM servers the suite tests against (scripts/test.sh calls
+#                             this; scripts/check_package.sh installs its own mmdebstrap)
 set -euo pipefail
 
 mode=run
@@ -27,7 +27,6 @@ if [ "$mode" = test ]; then
     catch2 ccache git
     clang libclang-rt-14-dev llvm
     libyaml-cpp-dev
-    mmdebstrap
   )
 fi
 
