@@ -58,18 +58,19 @@ echo "=== package: apt-get install into a fresh Debian 12 root"
 # the rest from the mirror.
 chmod 0755 "$work" "$work/out"
 chmod 0644 "$deb"
+# (mmdebstrap empties the root's /tmp at the end: the hooks write their findings to $work.)
 mmdebstrap --quiet --variant=apt --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
   --setup-hook='mkdir -p "$1/var/cache/apt/archives"; cp -l /var/cache/apt/archives/*.deb "$1/var/cache/apt/archives/" 2>/dev/null || true' \
   --include="$deb" \
-  --customize-hook='chroot "$1" tenure --version > "$1/tmp/version.out"' \
-  --customize-hook='chroot "$1" sh -c "tenure validate /usr/share/tenure/examples/*.yaml" > "$1/tmp/validate.out" 2>&1 || echo $? > "$1/tmp/validate.status"' \
-  --customize-hook='chroot "$1" dpkg-query -W -f="\${Status}\n" tenure > "$1/tmp/status.out"' \
+  --customize-hook="chroot \"\$1\" tenure --version > '$work/version.out'" \
+  --customize-hook="chroot \"\$1\" dpkg-query -W -f='\${Status}' tenure > '$work/status.out'" \
+  --customize-hook="chroot \"\$1\" sh -c 'tenure validate /usr/share/tenure/examples/*.yaml' > '$work/validate.out' 2>&1 || echo \$? > '$work/validate.status'" \
   bookworm "$work/root" >"$work/mmdebstrap.log" 2>&1 ||
   { tail -40 "$work/mmdebstrap.log"; fail "installing the package into a fresh Debian 12 root failed"; }
 
-echo "tenure --version: $(cat "$work/root/tmp/version.out")"
-[ "$(cat "$work/root/tmp/version.out")" = "tenure $version" ] || fail "tenure --version does not print 'tenure $version'"
-[ "$(cat "$work/root/tmp/status.out")" = "install ok installed" ] || fail "dpkg says: $(cat "$work/root/tmp/status.out")"
-cat "$work/root/tmp/validate.out"
-[ ! -e "$work/root/tmp/validate.status" ] || fail "tenure validate of the installed examples failed"
+echo "tenure --version: $(cat "$work/version.out")"
+[ "$(cat "$work/version.out")" = "tenure $version" ] || fail "tenure --version does not print 'tenure $version'"
+[ "$(cat "$work/status.out")" = "install ok installed" ] || fail "dpkg says: $(cat "$work/status.out")"
+cat "$work/validate.out"
+[ ! -e "$work/validate.status" ] || fail "tenure validate of the installed examples failed"
 echo "check_package: $(basename "$deb") installs on a fresh Debian 12 and runs"
