@@ -31,7 +31,7 @@ std::string Param(const json::object& params, std::string_view name) {
       // Two appends, not `joined += "," + std::string(...)`: GCC 12 at -O3 reports that prepend to
       // a temporary as an overlapping memcpy (-Wrestrict), a false positive (GCC PR 105329).
       if (!joined.empty()) joined += ',';
-      joined += e.get_string();
+      joined += std::string_view(e.get_string());
     }
     return joined;
   }
