@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang and runs each for a bounded time.
+# Builds the libFuzzer targets with clang (scripts/setup.sh --test installs it) and runs each for a
+# bounded time.
 #   fuzz/run.sh [SECONDS_PER_TARGET]   (default 60)
 # Seeds: the example playbooks and the invalid corpus (loader), templates from them (expr).
 # Exits non-zero when a target crashes, leaks, hangs or times out; the reproducer is kept in
@@ -8,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 build=build-fuzz
-CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTENURE_FUZZ=ON \
+CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTENURE_FUZZ=ON -DTENURE_WERROR=ON \
   -DTENURE_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" -j2 --target expr_fuzzer loader_fuzzer
 mkdir -p "$build/corpus/loader" "$build/corpus/expr" "$build/artifacts"

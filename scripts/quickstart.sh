@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The README's first command: set up, build, and run the example onboarding end to end against
-# the local SaaS sandbox (SCIM 2.0 + Slack Web API on 127.0.0.1), with no credentials. Then run it
-# again (nothing changes), and offboard the same person.
+# The README's first command: set up (only what building and running need: scripts/setup.sh),
+# build a Release binary, and run the example onboarding end to end against the local SaaS sandbox
+# (SCIM 2.0 + Slack Web API on 127.0.0.1), with no credentials. Then run it again (nothing
+# changes), and offboard the same person.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 --target tenure
 tenure="$PWD/build/cli/tenure"
 

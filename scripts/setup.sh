@@ -1,16 +1,34 @@
 #!/usr/bin/env bash
-# Installs every build and test dependency of tenure from Debian 12 packages.
-# Idempotent: packages already present are skipped. Needs root (or sudo) for apt-get.
+# Installs tenure's dependencies from Debian 12 packages. Idempotent: packages already present are
+# skipped. Needs root (or sudo) for apt-get.
+#   scripts/setup.sh          what building and running tenure need (the quick start, a Release build)
+#   scripts/setup.sh --test   that, plus what the tests need: Catch2, clang and LLVM (fuzzing),
+#                             yaml-cpp (a benchmark's baseline), ccache, Node.js with `npm ci` for
+#                             the real SCIM servers the suite tests against (scripts/test.sh calls
+#                             this; scripts/check_package.sh installs its own mmdebstrap)
 set -euo pipefail
 
-packages=(
-  build-essential cmake ninja-build ccache pkg-config git
-  clang libclang-rt-14-dev llvm
-  libboost1.81-dev libboost-json1.81-dev
-  libyaml-dev libyaml-cpp-dev libsqlitecpp-dev libsqlite3-dev libcli11-dev catch2
-  libhowardhinnant-date-dev tzdata libssl-dev
+mode=run
+case "${1:-}" in
+  "") ;;
+  --test) mode=test ;;
+  *) echo "usage: scripts/setup.sh [--test]" >&2; exit 2 ;;
+esac
 
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libboost-json1.81-dev
+  libyaml-dev libsqlitecpp-dev libsqlite3-dev libcli11-dev
+  libhowardhinnant-date-dev tzdata libssl-dev
+  file  # cpack -G DEB: CPack's dpkg-shlibdeps step needs it to find the binaries
 )
+if [ "$mode" = test ]; then
+  packages+=(
+    catch2 ccache git
+    clang libclang-rt-14-dev llvm
+    libyaml-cpp-dev
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,6 +45,8 @@ else
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+if [ "$mode" != test ]; then exit 0; fi
 
 # --- connectors: the real SCIM 2.0 test server (tests/connectors/scim_server) ------------------
 # `npm ci` installs scimmy, scimmy-routers and express exactly as locked in package-lock.json; the

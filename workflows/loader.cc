@@ -590,7 +590,12 @@ class Loader {
       TaskSpec& t = pb_.tasks[i];
       if (!t.needs.empty()) continue;
       for (std::size_t k = 0; k < carrier.needs.size(); ++k) {
-        t.needs.push_back("^" + Join(pb_.Prefix(parent), carrier.needs[k]));  // '^': already global
+        // '^': already global. Appended rather than `"^" + Join(...)`: GCC 12 at -O3 reports that
+        // insert at the front of a temporary as an overlapping memcpy (-Wrestrict), a false
+        // positive (GCC PR 105329).
+        std::string global = "^";
+        global += Join(pb_.Prefix(parent), carrier.needs[k]);
+        t.needs.push_back(std::move(global));
         t.needs_where.push_back(carrier.needs_where[k]);
       }
     }
