@@ -43,7 +43,8 @@ dpkg-deb -c "$deb" | awk '{print $6}' >"$work/contents"
 for f in ./usr/bin/tenure ./usr/share/tenure/schema/playbook.schema.json \
   ./usr/share/tenure/schema/task-library.schema.json ./usr/share/tenure/examples/onboarding.yaml \
   ./usr/share/tenure/examples/lib/slack-welcome.yaml ./usr/share/tenure/examples/inputs/jane.yaml \
-  ./usr/share/doc/tenure/README.md ./usr/share/doc/tenure/docs/playbooks.md; do
+  ./usr/share/doc/tenure/README.md ./usr/share/doc/tenure/docs/playbooks.md \
+  ./usr/lib/systemd/system/tenure.service ./usr/share/doc/tenure/docs/deploy.md; do
   grep -qx "$f" "$work/contents" || fail "the package has no $f"
 done
 if grep -E '_tests$|_bench$|_fuzzer$|/tests/|/bench/|/fuzz/' "$work/contents"; then
@@ -65,6 +66,8 @@ mmdebstrap --quiet --variant=apt --hook-dir=/usr/share/mmdebstrap/hooks/file-mir
   --customize-hook="chroot \"\$1\" tenure --version > '$work/version.out'" \
   --customize-hook="chroot \"\$1\" dpkg-query -W -f='\${Status}' tenure > '$work/status.out'" \
   --customize-hook="chroot \"\$1\" sh -c 'tenure validate /usr/share/tenure/examples/*.yaml' > '$work/validate.out' 2>&1 || echo \$? > '$work/validate.status'" \
+  --customize-hook="chroot \"\$1\" getent passwd tenure > '$work/user.out' || true" \
+  --customize-hook="chroot \"\$1\" sh -c 'TENURE_DB=/tmp/t.db tenure schedule list && TENURE_DB=/tmp/t.db tenure daemon status; echo daemon-status=\$?' > '$work/daemon.out' 2>&1 || true" \
   bookworm "$work/root" >"$work/mmdebstrap.log" 2>&1 ||
   { tail -40 "$work/mmdebstrap.log"; fail "installing the package into a fresh Debian 12 root failed"; }
 
@@ -73,4 +76,8 @@ echo "tenure --version: $(cat "$work/version.out")"
 [ "$(cat "$work/status.out")" = "install ok installed" ] || fail "dpkg says: $(cat "$work/status.out")"
 cat "$work/validate.out"
 [ ! -e "$work/validate.status" ] || fail "tenure validate of the installed examples failed"
+grep -q '^tenure:.*:/var/lib/tenure:/usr/sbin/nologin$' "$work/user.out" ||
+  fail "the package did not create the tenure system user: $(cat "$work/user.out")"
+cat "$work/daemon.out"
+grep -q '^daemon-status=3$' "$work/daemon.out" || fail "tenure schedule list / daemon status do not run from the package"
 echo "check_package: $(basename "$deb") installs on a fresh Debian 12 and runs"
