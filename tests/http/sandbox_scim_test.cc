@@ -257,7 +257,7 @@ TEST_CASE("SCIM: the eq-only profile takes one `attribute eq value` and has no U
           200);
   CHECK(scim.Filter("Users", R"(userName eq "ADA")").as_array().size() == 1);
   CHECK(scim.Filter("Groups", R"(displayName eq "Eng")").at(0).at("members").at(0).at("value") == json::value(uid));
-  for (const std::string& refused :
+  for (const char* refused :
        {R"(members[value eq "x"])", R"(members.value eq "x")", R"(userName sw "a")",
         R"(userName eq "a" or userName eq "b")", R"(not (userName eq "a"))", R"(userName pr)"}) {
     INFO(refused);
