@@ -70,9 +70,13 @@ std::string SummaryLine(const Diagnostics& diags) {
   const std::size_t errors = diags.ErrorCount();
   const std::size_t warnings = diags.items().size() - errors;
   if (errors + warnings == 0) return "";
-  std::set<std::string> files;  // that have errors (an included library counts as a file)
+  // The files that have errors (an included library counts); a `--set` value is not a file.
+  std::set<std::string> files;
   for (const workflows::Diagnostic& d : diags.items()) {
-    if (d.severity == workflows::Severity::kError && !d.where.file.empty()) files.insert(d.where.file);
+    if (d.severity != workflows::Severity::kError || d.where.file.empty() || d.where.file.starts_with("--set ")) {
+      continue;
+    }
+    files.insert(d.where.file);
   }
   std::string out = std::to_string(errors) + (errors == 1 ? " error" : " errors");
   if (files.size() > 1) out += " in " + std::to_string(files.size()) + " files";
