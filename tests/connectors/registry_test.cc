@@ -63,17 +63,10 @@ TEST_CASE("only credentials are registered for redaction, wherever the other set
   auto runner = exec::MakePosixProcessRunner();
   auto registry = MakeBuiltinRegistry(transport, secrets, *runner);
   Redactor redactor;
-  REQUIRE(registry->Create(Conn("idp", "scim", "base_url: ${env:SCIM_URL}
-token: ${env:TOKEN}
-"), redactor));
-  REQUIRE(registry->Create(Conn("api", "http",
-                                "base_url: ${env:SCIM_URL}
-headers:
-  X-Api-Key: ${env:API_KEY}
-"
-                                "  Accept: application/json
-"),
-                           redactor));
+  REQUIRE(registry->Create(Conn("idp", "scim", "base_url: ${env:SCIM_URL}\ntoken: ${env:TOKEN}\n"), redactor).has_value());
+  REQUIRE(registry->Create(
+      Conn("api", "http", "base_url: ${env:SCIM_URL}\nheaders:\n  X-Api-Key: ${env:API_KEY}\n  Accept: application/json\n"),
+      redactor).has_value());
   CHECK(redactor.Redact("GET http://scim.internal.test/v2/Users: 401 scim-secret-token header-api-key-42") ==
         "GET http://scim.internal.test/v2/Users: 401 *** ***");
   CHECK(redactor.Redact("application/json") == "application/json");
