@@ -1,6 +1,7 @@
 #include "cli/load.h"
 
 #include <ostream>
+#include <set>
 
 #include "workflows/loader.h"
 #include "workflows/validate.h"
@@ -11,22 +12,6 @@ namespace tenure::cli {
 using workflows::Diagnostics;
 using workflows::GivenInput;
 using workflows::SourceLocation;
-
-LoadedPlaybook LoadAndValidate(workflows::FileReader& files, const workflows::ConnectorCatalog& catalog,
-                               const std::string& path) {
-  LoadedPlaybook out;
-  out.pb = workflows::LoadPlaybook(files, path, out.diags);
-  if (!out.pb.sources.empty() && !out.diags.HasErrors()) {
-    out.graph = workflows::Validate(out.pb, catalog, out.diags);
-  } else if (!out.pb.sources.empty()) {
-    // Report what validation can still find, but never act on a playbook with load errors.
-    Diagnostics more;
-    workflows::Validate(out.pb, catalog, more);
-    out.diags.Append(more);
-  }
-  out.diags.Sort();
-  return out;
-}
 
 namespace {
 
@@ -81,15 +66,27 @@ std::vector<GivenInput> ReadGivenInputs(workflows::FileReader& files, const work
   return last;
 }
 
-void PrintDiagnostics(const Diagnostics& diags, std::ostream& out) {
-  for (const workflows::Diagnostic& d : diags.items()) out << workflows::Render(d);
+std::string SummaryLine(const Diagnostics& diags) {
   const std::size_t errors = diags.ErrorCount();
   const std::size_t warnings = diags.items().size() - errors;
-  if (errors + warnings > 0) {
-    out << errors << (errors == 1 ? " error" : " errors");
-    if (warnings > 0) out << ", " << warnings << (warnings == 1 ? " warning" : " warnings");
-    out << "\n";
+  if (errors + warnings == 0) return "";
+  // The files that have errors (an included library counts); a `--set` value is not a file.
+  std::set<std::string> files;
+  for (const workflows::Diagnostic& d : diags.items()) {
+    if (d.severity != workflows::Severity::kError || d.where.file.empty() || d.where.file.starts_with("--set ")) {
+      continue;
+    }
+    files.insert(d.where.file);
   }
+  std::string out = std::to_string(errors) + (errors == 1 ? " error" : " errors");
+  if (files.size() > 1) out += " in " + std::to_string(files.size()) + " files";
+  if (warnings > 0) out += ", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings");
+  return out;
+}
+
+void PrintDiagnostics(const Diagnostics& diags, std::ostream& out) {
+  for (const workflows::Diagnostic& d : diags.items()) out << workflows::Render(d);
+  if (const std::string summary = SummaryLine(diags); !summary.empty()) out << summary << "\n";
 }
 
 }  // namespace tenure::cli

@@ -13,18 +13,12 @@
 #include "workflows/inputs.h"
 #include "workflows/playbook.h"
 #include "workflows/task_graph.h"
+#include "workflows/validate.h"
 
 namespace tenure::cli {
 
-struct LoadedPlaybook {
-  workflows::Playbook pb;
-  std::optional<workflows::TaskGraph> graph;  // set when the graph could be built
-  workflows::Diagnostics diags;               // sorted, with excerpts
-};
-
-// Loads `path` (and its includes) and validates it against `catalog`.
-LoadedPlaybook LoadAndValidate(workflows::FileReader& files, const workflows::ConnectorCatalog& catalog,
-                               const std::string& path);
+// A playbook as loaded and validated (workflows::LoadAndValidate, the one load-and-validate step).
+using LoadedPlaybook = workflows::CheckedPlaybook;
 
 // The input values given on the command line: every --input file (a YAML/JSON mapping of input
 // name to value; later files override earlier ones) then every --set key=value (coerced to the
@@ -32,6 +26,10 @@ LoadedPlaybook LoadAndValidate(workflows::FileReader& files, const workflows::Co
 std::vector<workflows::GivenInput> ReadGivenInputs(workflows::FileReader& files, const workflows::Playbook& pb,
                                                    const std::vector<std::string>& input_files,
                                                    const std::vector<std::string>& sets, workflows::Diagnostics& diags);
+
+// "3 errors in 2 files, 1 warning": the files counted are those with errors, named only when
+// there are several; "" when there is nothing to report.
+std::string SummaryLine(const workflows::Diagnostics& diags);
 
 // Writes each diagnostic (rendered with its excerpt) and a one-line summary to `out`.
 void PrintDiagnostics(const workflows::Diagnostics& diags, std::ostream& out);

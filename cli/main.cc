@@ -2,8 +2,46 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
+#include "workflows/suggest.h"
+
+namespace {
+
+// The command words of argv (`sandbox serve`), walked before CLI11 parses: a word that names no
+// command where only commands can stand is an error, with the nearest command suggested. (CLI11
+// would answer "A subcommand is required", or print the main help for `tenure shedule --help`.)
+std::optional<std::string> UnknownCommand(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* at = &app;
+  std::string before;  // the command words already matched, e.g. "sandbox "
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.empty() || word[0] == '-') return std::nullopt;  // options (and their values) follow
+    const auto commands = at->get_subcommands([](const CLI::App*) { return true; });
+    const auto positionals = at->get_options([](const CLI::Option* o) { return o->get_positional(); });
+    if (commands.empty() || !positionals.empty()) return std::nullopt;
+    const CLI::App* next = nullptr;
+    std::vector<std::string_view> names;
+    for (const CLI::App* c : commands) {
+      names.push_back(c->get_name());
+      if (c->get_name() == word) next = c;
+    }
+    if (next == nullptr) {
+      const auto near = tenure::workflows::Suggest(word, names);
+      return "tenure: unknown command '" + before + word + "'" +
+             (near ? "; did you mean '" + before + *near + "'?"
+                   : "; run 'tenure " + before + "--help' for the list of commands");
+    }
+    before += word + " ";
+    at = next;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using tenure::ExitCode;
@@ -19,6 +57,10 @@ int main(int argc, char** argv) {
   tenure::cli::RegisterRunCommands(app, &exit_code);
   tenure::cli::RegisterScheduleCommands(app, &exit_code);
   tenure::cli::RegisterSandboxCommand(app, &exit_code);
+  if (auto unknown = UnknownCommand(app, argc, argv)) {
+    std::cerr << *unknown << "\n";
+    return tenure::ToInt(ExitCode::kUsage);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "cli/prepare_run.h"
 #include "connectors/catalog.h"
 #include "workflows/graph_export.h"
 #include "workflows/preview.h"
@@ -25,9 +26,11 @@ ExitCode Validate(const ValidateOptions& o) {
   const auto catalog = connectors::BuiltinCatalog();
   boost::json::array results;
   std::size_t errors = 0;
+  Diagnostics all;  // for the summary line
   for (const std::string& f : o.files) {
-    LoadedPlaybook lp = LoadAndValidate(files, catalog, f);
+    LoadedPlaybook lp = workflows::LoadAndValidate(files, catalog, f);
     errors += lp.diags.ErrorCount();
+    all.Append(lp.diags);
     if (o.json) {
       boost::json::array diags;
       for (const auto& d : lp.diags.items()) diags.push_back(boost::json::parse(workflows::RenderJson(d)));
@@ -43,8 +46,7 @@ ExitCode Validate(const ValidateOptions& o) {
     std::cout << boost::json::serialize(boost::json::object{{"valid", errors == 0}, {"files", std::move(results)}})
               << "\n";
   } else if (errors > 0) {
-    std::cerr << errors << (errors == 1 ? " error" : " errors") << " in " << o.files.size()
-              << (o.files.size() == 1 ? " file" : " files") << "\n";
+    std::cerr << SummaryLine(all) << "\n";
   }
   return errors == 0 ? ExitCode::kOk : ExitCode::kUsage;
 }
@@ -57,7 +59,7 @@ struct GraphOptions {
 // Loads and validates `path`; on any error prints the diagnostics and returns nullopt.
 std::optional<LoadedPlaybook> LoadValid(workflows::FileReader& files, const std::string& path) {
   const auto catalog = connectors::BuiltinCatalog();
-  LoadedPlaybook lp = LoadAndValidate(files, catalog, path);
+  LoadedPlaybook lp = workflows::LoadAndValidate(files, catalog, path);
   if (lp.diags.HasErrors() || !lp.graph) {
     PrintDiagnostics(lp.diags, std::cerr);
     return std::nullopt;
@@ -175,10 +177,7 @@ ExitCode Plan(const PlanOptions& o) {
   if (!loaded) return ExitCode::kUsage;
   const LoadedPlaybook& lp = *loaded;
   Diagnostics diags;
-  const auto given = ReadGivenInputs(files, lp.pb, o.inputs, o.sets, diags);
-  const Map inputs = workflows::ResolveInputs(lp.pb.inputs, given, workflows::SourceLocation{o.file, 0, 0}, diags);
-  Value plan;
-  if (!diags.HasErrors()) plan = workflows::Preview(lp.pb, *lp.graph, inputs, diags);
+  const Value plan = PrepareRun(files, connectors::BuiltinCatalog(), lp, o.file, o.inputs, o.sets, diags).preview;
   if (diags.HasErrors()) {
     PrintDiagnostics(diags, std::cerr);
     return ExitCode::kUsage;

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <map>
 
+#include "engine/clock.h"
+
 namespace tenure::cli {
 namespace {
 
@@ -164,7 +166,12 @@ void PrintSummary(engine::StateStore& store, const std::string& run_id, std::ost
     if (t.item >= 0) continue;
     ++counts[engine::TaskStatusName(t.status)];
     if (t.status == engine::TaskStatus::kFailed) problems.push_back(t.task + ": " + t.error);
-    if (t.status == engine::TaskStatus::kWaiting) waiting.push_back(t.task);
+    if (t.status == engine::TaskStatus::kWaiting) {
+      // A timer (due_ms set) needs no one; a manual task needs a decision.
+      waiting.push_back(t.due_ms != 0 ? t.task + " (its timer is due at " +
+                                            engine::FormatRfc3339(engine::FromUnixMillis(t.due_ms)) + ")"
+                                      : t.task + " (tenure approve " + run_id + " " + t.task + ")");
+    }
   }
   const std::int64_t end = run->finished_ms != 0 ? run->finished_ms : run->updated_ms;
   out << "run " << run_id << " " << engine::RunStatusName(run->status) << " after " << Elapsed(end - run->created_ms)
@@ -177,7 +184,7 @@ void PrintSummary(engine::StateStore& store, const std::string& run_id, std::ost
   out << "\n";
   for (const std::string& p : problems) out << "  failed: " << p << "\n";
   for (const std::string& w : waiting) {
-    out << "  waiting: " << w << " (tenure approve " << run_id << " " << w << ", or wait for its timer)\n";
+    out << "  waiting: " << w << "\n";
   }
   if (run->status == engine::RunStatus::kWaiting) out << "continue with: tenure resume " << run_id << "\n";
   if (run->status == engine::RunStatus::kFailed) out << "after fixing the cause: tenure retry " << run_id << "\n";

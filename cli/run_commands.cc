@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/engine_host.h"
 #include "cli/load.h"
+#include "cli/prepare_run.h"
 #include "cli/progress.h"
 #include "cli/run_views.h"
 #include "connectors/catalog.h"
@@ -160,13 +161,12 @@ ExitCode Detach(const std::string& id, const std::string& db) {
 
 ExitCode Run(const RunOptions& o) {
   workflows::RealFileReader files;
-  LoadedPlaybook lp = LoadAndValidate(files, connectors::BuiltinCatalog(), o.file);
+  const workflows::ConnectorCatalog catalog = connectors::BuiltinCatalog();
+  LoadedPlaybook lp = workflows::LoadAndValidate(files, catalog, o.file);
   workflows::Diagnostics diags = lp.diags;
   Map inputs;
-  if (!diags.HasErrors()) {
-    const auto given = ReadGivenInputs(files, lp.pb, o.inputs, o.sets, diags);
-    inputs = workflows::ResolveInputs(lp.pb.inputs, given, workflows::SourceLocation{o.file, 0, 0}, diags);
-  }
+  // The same checks as `plan`, before anything is opened or recorded.
+  if (!diags.HasErrors()) inputs = PrepareRun(files, catalog, lp, o.file, o.inputs, o.sets, diags).inputs;
   if (diags.HasErrors() || !lp.graph) {
     PrintDiagnostics(diags, std::cerr);
     return ExitCode::kUsage;

@@ -1,5 +1,7 @@
 #include "connectors/builtin_registry.h"
 
+#include "connectors/catalog.h"
+
 #include "connectors/exec/connector.h"
 #include "connectors/http_connector/connector.h"
 #include "connectors/scim/connector.h"
@@ -14,8 +16,12 @@ class BuiltinRegistry final : public ConnectorFactory {
       : transport_(transport), secrets_(secrets), runner_(runner) {}
 
   Result<std::unique_ptr<Connector>> Create(const workflows::ConnectionSpec& conn, Redactor& redactor) override {
-    auto config = ResolveConnectionConfig(conn, secrets_, redactor);
+    // Every reference is resolved, but only credentials go to the run's redactor (see
+    // RegisterCredentials): a base_url read from ${env:..} is no secret and stays readable.
+    Redactor every_reference;
+    auto config = ResolveConnectionConfig(conn, secrets_, every_reference);
     if (!config) return config.error();
+    if (auto registered = RegisterCredentials(conn, *config, redactor); !registered) return registered.error();
     auto made = Make(conn.connector, *config, redactor);
     if (!made) {
       return Error{made.error().code, "connection '" + conn.name + "': " + redactor.Redact(made.error().message)};
@@ -24,6 +30,45 @@ class BuiltinRegistry final : public ConnectorFactory {
   }
 
  private:
+  // Registers with `redactor` what the catalog calls a credential in this connection's settings
+  // (ArgSpec::secret, and references inside `headers`/`env`), wherever its value came from: the
+  // whole resolved value and the value of each reference in it. Nothing else is registered.
+  Result<void> RegisterCredentials(const workflows::ConnectionSpec& conn, const Map& resolved, Redactor& redactor) {
+    const workflows::ConnectorCatalog catalog = BuiltinCatalog();
+    const workflows::ConnectorSpec* spec = catalog.Find(conn.connector);
+    for (const workflows::YamlEntry& e : conn.config.entries) {
+      const std::string& key = e.key.scalar;
+      const Value* value = resolved.Find(key);
+      if (value == nullptr) continue;
+      const std::string where = "connection '" + conn.name + "', key '" + key + "'";
+      if (spec == nullptr || spec->IsCredential(key, "", false)) {
+        AddStrings(*value, redactor);
+        auto r = ResolveSecretsInValue(workflows::ToValue(e.value), where, secrets_, redactor);
+        if (!r) return r.error();
+        continue;
+      }
+      if (!e.value.IsMap() || !value->IsMap()) continue;
+      for (const workflows::YamlEntry& inner : e.value.entries) {
+        const bool reference = inner.value.IsScalar() && workflows::MentionsSecret(inner.value.scalar);
+        if (!spec->IsCredential(key, inner.key.scalar, reference)) continue;
+        if (const Value* v = value->AsMap().Find(inner.key.scalar)) AddStrings(*v, redactor);
+        auto r = ResolveSecretsInValue(workflows::ToValue(inner.value), where, secrets_, redactor);
+        if (!r) return r.error();
+      }
+    }
+    return {};
+  }
+
+  static void AddStrings(const Value& v, Redactor& redactor) {
+    if (v.IsString()) redactor.Add(v.AsString());
+    if (v.IsList()) {
+      for (const Value& item : v.AsList()) AddStrings(item, redactor);
+    }
+    if (v.IsMap()) {
+      for (const auto& [k, item] : v.AsMap()) AddStrings(item, redactor);
+    }
+  }
+
   Result<std::unique_ptr<Connector>> Make(const std::string& type, const Map& config, Redactor& redactor) {
     if (type == "scim") {
       auto c = scim::ParseScimConfig(config);

@@ -9,13 +9,19 @@ using workflows::ArgType;
 using workflows::ConnectorSpec;
 
 ArgSpec Req(std::string name, ArgType type, std::string description) {
-  return {std::move(name), type, true, std::move(description), false};
+  return {std::move(name), type, true, std::move(description), false, false};
 }
 ArgSpec Opt(std::string name, ArgType type, std::string description) {
-  return {std::move(name), type, false, std::move(description), false};
+  return {std::move(name), type, false, std::move(description), false, false};
 }
+// A credential: written only as a reference, redacted everywhere.
 ArgSpec Secret(std::string name, std::string description) {
-  return {std::move(name), ArgType::kString, false, std::move(description), true};
+  return {std::move(name), ArgType::kString, false, std::move(description), true, false};
+}
+// A mapping of plain values and credentials (headers, environment): values written as references
+// are credentials.
+ArgSpec MixedMap(std::string name, std::string description) {
+  return {std::move(name), ArgType::kMap, false, std::move(description), false, true};
 }
 
 const std::vector<workflows::ResultField> kScimUser = {
@@ -119,7 +125,7 @@ ConnectorSpec Http() {
   ConnectorSpec c{"http", "any HTTP/JSON API", {}, {}};
   c.config = {Opt("base_url", ArgType::kString, "prefix for relative request URLs"),
               Secret("token", "bearer token sent with every request (a secret reference)"),
-              Opt("headers", ArgType::kMap, "headers sent with every request; values may be secret references"),
+              MixedMap("headers", "headers sent with every request; values may be secret references"),
               Opt("ca_file", ArgType::kString, "PEM bundle of CAs to trust"),
               Opt("idempotency_header", ArgType::kString,
                   "header carrying the idempotency key on non-GET requests (default Idempotency-Key; \"\" = off)")};
@@ -143,7 +149,7 @@ ConnectorSpec Http() {
 ConnectorSpec Exec() {
   ConnectorSpec c{"exec", "run a local program (never through a shell); its stdout is the JSON result", {}, {}};
   c.config = {Opt("cwd", ArgType::kString, "default working directory"),
-              Opt("env", ArgType::kMap, "environment for every program; values may be secret references")};
+              MixedMap("env", "environment for every program; values may be secret references")};
   c.actions = {
       {"run", "run argv[0] with the arguments argv[1..]",
        {Req("argv", ArgType::kList, "the program and its arguments, each a separate item"),

@@ -1,6 +1,5 @@
 #include "engine/playbook_cache.h"
 
-#include "workflows/loader.h"
 #include "workflows/validate.h"
 
 namespace tenure::engine {
@@ -48,13 +47,13 @@ Result<std::shared_ptr<const LoadedPlaybook>> PlaybookCache::Get(const std::vect
   }
   ++loads_;
   SnapshotFiles files(sources);
-  workflows::Diagnostics diags;
-  workflows::Playbook pb = workflows::LoadPlaybook(files, sources.front().path, diags);
-  std::optional<workflows::TaskGraph> graph;
-  if (!diags.HasErrors()) graph = workflows::Validate(pb, catalog, diags);
-  if (diags.HasErrors() || !graph) {
-    return Error::InvalidArgument("the playbook snapshot is not valid for this tenure: " + FirstDiagnostics(diags));
+  workflows::CheckedPlaybook checked = workflows::LoadAndValidate(files, catalog, sources.front().path);
+  if (!checked.ok()) {
+    return Error::InvalidArgument("the playbook snapshot is not valid for this tenure: " +
+                                  FirstDiagnostics(checked.diags));
   }
+  workflows::Playbook pb = std::move(checked.pb);
+  std::optional<workflows::TaskGraph> graph = std::move(checked.graph);
   std::vector<bool> cont;
   for (const auto& t : pb.tasks) cont.push_back(t.on_failure == workflows::TaskFailurePolicy::kContinue);
   auto loaded = std::make_shared<const LoadedPlaybook>(LoadedPlaybook{std::move(pb), std::move(*graph), std::move(cont)});

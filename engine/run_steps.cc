@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "engine/arg_checks.h"
 #include "engine/run_execution.h"
 #include "engine/timer.h"
 #include "workflows/loader.h"
@@ -23,23 +24,6 @@ using workflows::TaskId;
 std::string FormatFailure(const connectors::Failure& f) {
   if (f.http_status != 0) return "HTTP " + std::to_string(f.http_status) + ": " + f.message;
   return f.message;
-}
-
-// "" when `approvers` (rendered) is absent, null or a list of user names; else why not. Checked
-// before the task parks, so `tenure approve` never reads a malformed list as "anyone may decide".
-std::string CheckApprovers(const Value& args, const std::string& path) {
-  const Value* approvers = args.IsMap() ? args.AsMap().Find("approvers") : nullptr;
-  if (approvers == nullptr || approvers->IsNull()) return "";
-  if (!approvers->IsList()) {
-    return path + ".approvers: expected a list of user names, got " + std::string(approvers->KindName());
-  }
-  for (const Value& a : approvers->AsList()) {
-    if (!a.IsString() || a.AsString().empty()) {
-      return path + ".approvers: expected a list of user names, got an item " +
-             (a.IsString() ? std::string("that is empty") : "of type " + std::string(a.KindName()));
-    }
-  }
-  return "";
 }
 
 std::string AttemptText(int attempt, const workflows::RetrySpec& retry) {

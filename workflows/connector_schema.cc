@@ -36,6 +36,12 @@ const ArgSpec* ConnectorSpec::FindConfig(std::string_view n) const {
   return nullptr;
 }
 
+bool ConnectorSpec::IsCredential(std::string_view key, std::string_view inner, bool written_as_reference) const {
+  const ArgSpec* arg = FindConfig(key);
+  if (arg == nullptr || arg->secret) return true;
+  return !inner.empty() && arg->references_are_credentials && written_as_reference;
+}
+
 const ConnectorSpec* ConnectorCatalog::Find(std::string_view n) const {
   for (const ConnectorSpec& c : specs_) {
     if (c.name == n) return &c;

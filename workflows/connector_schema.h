@@ -18,7 +18,14 @@ struct ArgSpec {
   ArgType type = ArgType::kString;
   bool required = false;
   std::string description;
-  bool secret = false;  // config only: must be a ${env:..}/${file:..} reference, never a literal
+  // Config only. A credential (token, password, client secret, private key): it must be written
+  // as a ${env:..}/${file:..} reference, never as a literal, and its value is redacted from every
+  // error, result, log and report. Other settings are shown as they are, even when read from a
+  // reference (a base_url from ${env:..} is not a secret).
+  bool secret = false;
+  // Config only, for mappings such as `headers` or `env` that mix plain values and credentials
+  // (an Accept header beside an API key): each value in it written as a reference is a credential.
+  bool references_are_credentials = false;
 };
 
 struct ResultField {
@@ -48,6 +55,10 @@ struct ConnectorSpec {
 
   const ActionSpec* FindAction(std::string_view n) const;
   const ArgSpec* FindConfig(std::string_view n) const;
+  // Whether the setting `key` (and, inside a mapping setting, `inner`: "" for the setting itself)
+  // holds a credential, given whether its text is a secret reference. Unknown settings count as
+  // credentials: when in doubt, redact.
+  bool IsCredential(std::string_view key, std::string_view inner, bool written_as_reference) const;
 };
 
 // The set of connector types known to a tenure binary. Built once in cli/ and passed by reference.

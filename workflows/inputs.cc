@@ -128,9 +128,17 @@ Value CoerceInput(const InputSpec& spec, const std::string& text) {
       return ToValue(n);
     }
     case InputType::kList: {
+      // A JSON or YAML flow list (what `jq -c` prints: ["a","b, c"]) is read as YAML, so items
+      // may be quoted and hold commas; a malformed one stays text and is refused as not a list.
+      if (!text.empty() && text.front() == '[') {
+        Diagnostics ignored;
+        bool complete = false;
+        const YamlNode n = ParseYaml(text, "--set", ignored, &complete);
+        return complete && !ignored.HasErrors() && n.IsSequence() ? ToValue(n) : Value(text);
+      }
+      // Otherwise a plain comma-separated list: a, b, c.
       List items;
       std::string_view rest = text;
-      if (rest.size() >= 2 && rest.front() == '[' && rest.back() == ']') rest = rest.substr(1, rest.size() - 2);
       while (!rest.empty()) {
         const auto comma = rest.find(',');
         std::string_view item = rest.substr(0, comma);

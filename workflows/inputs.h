@@ -17,7 +17,8 @@ namespace tenure::workflows {
 std::optional<std::string> CheckInputValue(const InputSpec& spec, const Value& v);
 
 // Converts a command-line string (--set key=value) to the input's type: "42" -> 42 for int,
-// "true"/"false" for bool, "[a, b]" or "a,b" for list. Strings stay strings.
+// "true"/"false" for bool; for list a JSON/YAML flow list (["a","b, c"], [a, b]: items may be
+// quoted and hold commas) or a plain comma list (a,b). Strings stay strings.
 Value CoerceInput(const InputSpec& spec, const std::string& text);
 
 // One input value as given, with where it came from (inputs file position, or "--set name").

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <regex>
 
@@ -39,8 +40,9 @@ class Loader {
   Loader(FileReader& files, Diagnostics& diags) : files_(files), diags_(diags) {}
 
   Playbook Run(const std::string& path) {
+    // A duplicated key is reported and loading goes on, so the file's other mistakes show too.
     const YamlNode* root = ReadFile(path, SourceLocation{path, 0, 0});
-    if (root != nullptr && !diags_.HasErrors()) LoadTop(*root, path);
+    if (root != nullptr) LoadTop(*root, path);
     pb_.IndexTasks();
     ResolveNeeds();
     AttachExcerpts();
@@ -50,18 +52,22 @@ class Loader {
  private:
   // ---- files ----
 
-  // Reads and parses `path`; nullptr (with a diagnostic at `from`) when it cannot be read.
+  // Reads and parses `path` once, however often it is included; nullptr when it cannot be read
+  // (with a diagnostic at `from`) or has a YAML syntax error (reported once, at the error).
   const YamlNode* ReadFile(const std::string& path, const SourceLocation& from) {
+    if (const auto it = parsed_.find(path); it != parsed_.end()) return it->second;
+    const YamlNode*& slot = parsed_[path];
     auto text = files_.Read(path);
     if (!text) {
       diags_.Error(from, "", "cannot read " + text.error().message);
       return nullptr;
     }
     pb_.sources.push_back({path, *text});
-    const std::size_t errors = diags_.ErrorCount();
-    trees_.push_back(std::make_unique<YamlNode>(ParseYaml(pb_.sources.back().text, path, diags_)));
-    if (diags_.ErrorCount() != errors) return nullptr;
-    return trees_.back().get();
+    bool complete = false;
+    trees_.push_back(std::make_unique<YamlNode>(ParseYaml(pb_.sources.back().text, path, diags_, &complete)));
+    if (!complete) return nullptr;
+    slot = trees_.back().get();
+    return slot;
   }
 
   void AttachExcerpts() {
@@ -550,14 +556,15 @@ class Loader {
       return;
     }
     const YamlNode* lib = ReadFile(resolved, file->where);
-    if (lib == nullptr) return;
     IncludeSpec inc;
     inc.name = name;
     inc.file = resolved;
     inc.where = as->where;
     inc.parent = parent;
+    inc.unreadable = lib == nullptr;  // kept, so that `needs` and `tasks.` naming it do not cascade
     if (const YamlNode* w = n.Find("with")) inc.with = *w;
     pb_.includes.push_back(std::move(inc));
+    if (lib == nullptr) return;
     const int index = static_cast<int>(pb_.includes.size() - 1);
     chain.push_back(resolved);
     const std::size_t first_task = pb_.tasks.size();
@@ -611,7 +618,7 @@ class Loader {
         const std::string global = raw[0] == '^' ? raw.substr(1) : Join(pb_.Prefix(t.include), raw);
         const std::size_t before = ids.size();
         ExpandNeed(global, ids);
-        if (ids.size() == before) {
+        if (ids.size() == before && !InUnreadableInclude(global)) {
           ReportUnknownNeed(t, raw[0] == '^' ? raw.substr(1) : raw, t.needs_where[k]);
         }
         wheres.resize(ids.size(), t.needs_where[k]);
@@ -635,6 +642,14 @@ class Loader {
     }
   }
 
+  // True when `id` names an include whose file could not be loaded, or something inside it.
+  bool InUnreadableInclude(std::string_view id) const {
+    return std::any_of(pb_.includes.begin(), pb_.includes.end(), [&](const IncludeSpec& i) {
+      return i.unreadable && (id == i.name || (id.size() > i.name.size() && id.starts_with(i.name) &&
+                                               id[i.name.size()] == '.'));
+    });
+  }
+
   void ReportUnknownNeed(const TaskSpec& t, const std::string& name, const SourceLocation& where) {
     std::vector<std::string_view> candidates;
     const std::string prefix = pb_.Prefix(t.include);
@@ -648,6 +663,7 @@ class Loader {
   Diagnostics& diags_;
   Playbook pb_;
   std::vector<std::unique_ptr<YamlNode>> trees_;  // parsed files; the model copies what it keeps
+  std::map<std::string, const YamlNode*> parsed_;  // path -> its tree in trees_, nullptr if unusable
 };
 
 }  // namespace

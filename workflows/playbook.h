@@ -97,6 +97,8 @@ struct IncludeSpec {
   YamlNode with;                  // parameter values: templates read in the including scope
   std::vector<InputSpec> params;  // what the included file declares under `params:`
   int parent = -1;                // the including include, -1 = the playbook
+  bool unreadable = false;        // the file could not be read or parsed (already reported):
+                                  // references to its tasks are not reported again
 };
 
 struct SourceFile {

@@ -37,8 +37,9 @@ bool NeedsRunTime(const Template& tpl, const Unknowns& u) {
 
 class Previewer {
  public:
-  Previewer(const Playbook& pb, const TaskGraph& graph, const Map& inputs, Diagnostics& diags)
-      : pb_(pb), graph_(graph), inputs_(inputs), diags_(diags) {}
+  Previewer(const Playbook& pb, const TaskGraph& graph, const Map& inputs, Diagnostics& diags,
+            const PreviewOptions& options)
+      : pb_(pb), graph_(graph), inputs_(inputs), diags_(diags), check_(options.check), options_(options) {}
 
   Value Run() {
     auto vars = RenderVars(pb_, inputs_, Map(), &unknowns_.vars);
@@ -80,10 +81,42 @@ class Previewer {
       m.Set("connector", Value(c.connector));
       if (!c.rate_text.empty()) m.Set("rate", Value(c.rate_text));
       if (c.max_in_flight > 0) m.Set("max_in_flight", Value(c.max_in_flight));
-      m.Set("config", Mask(ToValue(c.config)));
+      m.Set("config", ConfigValue(c));
       list.push_back(Value(std::move(m)));
     }
     return Value(std::move(list));
+  }
+
+  // A connection's settings: credentials as "***", the others as they are (a reference resolved
+  // when options_.resolve can). Without a catalog every reference is masked.
+  Value ConfigValue(const ConnectionSpec& c) const {
+    const ConnectorSpec* spec = options_.catalog != nullptr ? options_.catalog->Find(c.connector) : nullptr;
+    if (spec == nullptr) return Mask(ToValue(c.config));
+    Map m;
+    for (const YamlEntry& e : c.config.entries) {
+      if (spec->IsCredential(e.key.scalar, "", false)) {
+        m.Set(e.key.scalar, Value("***"));
+      } else if (e.value.IsMap()) {
+        Map inner;
+        for (const YamlEntry& i : e.value.entries) {
+          const bool reference = i.value.IsScalar() && MentionsSecret(i.value.scalar);
+          inner.Set(i.key.scalar, spec->IsCredential(e.key.scalar, i.key.scalar, reference) ? Value("***") : Shown(i.value));
+        }
+        m.Set(e.key.scalar, Value(std::move(inner)));
+      } else {
+        m.Set(e.key.scalar, Shown(e.value));
+      }
+    }
+    return Value(std::move(m));
+  }
+
+  // A non-credential setting: its value, with references resolved when that is possible.
+  Value Shown(const YamlNode& n) const {
+    if (!n.IsScalar() || !MentionsSecret(n.scalar)) return ToValue(n);
+    if (options_.resolve) {
+      if (auto v = options_.resolve(n.scalar)) return Value(*v);
+    }
+    return Value(n.scalar);
   }
 
   // Secrets never show: any string holding a ${...} reference becomes "***".
@@ -176,10 +209,13 @@ class Previewer {
     unknowns_.item_known = false;
     MapScope scope = ScopeFor(t, nullptr, 0);
     if (t.when) m.Set("when", WhenValue(*t.when, scope, path + ".when"));
+    // A task whose `when` is already known to be false will not run: nothing of it to check.
+    const Value* when = m.Find("when");
+    skip_checks_ = when != nullptr && when->AsMap().Find("value")->IsBool() && !when->AsMap().Find("value")->AsBool();
     if (t.for_each) {
       AddFanOut(t, m, scope, path);
     } else {
-      m.Set("with", Render(t.call.with, scope, path + ".with"));
+      m.Set("with", CheckedArgs(t.call, scope, path + ".with"));
     }
     Map retry;
     retry.Set("attempts", Value(t.retry.attempts));
@@ -191,10 +227,38 @@ class Previewer {
     if (t.compensate) {
       Map c;
       c.Set("uses", Value(t.compensate->Uses()));
-      c.Set("with", Render(t.compensate->with, scope, path + ".compensate.with"));
+      c.Set("with", CheckedArgs(*t.compensate, scope, path + ".compensate.with"));
       m.Set("compensate", Value(std::move(c)));
     }
     return Value(std::move(m));
+  }
+
+  // The call's arguments rendered as far as possible, checked as the run would check them when
+  // all of them are known.
+  Value CheckedArgs(const ActionCall& call, const MapScope& scope, const std::string& path) {
+    Value args = Render(call.with, scope, path);
+    const ConnectionSpec* conn = pb_.FindConnection(call.connection);
+    if (!check_ || skip_checks_ || conn == nullptr || HasRunTimePart(args)) return args;
+    if (auto problem = check_(conn->connector, call.action, args.IsNull() ? Value(Map()) : args, path)) {
+      const YamlNode* at = call.with.IsMap() && !problem->arg.empty() ? call.with.Find(problem->arg) : nullptr;
+      const SourceLocation& where = at != nullptr ? at->where : call.with.IsMap() ? call.with.where : call.where;
+      Report(where, problem->arg.empty() ? path : path + "." + problem->arg, problem->message);
+    }
+    return args;
+  }
+
+  static bool HasRunTimePart(const Value& v) {
+    if (v.IsList()) {
+      for (const Value& item : v.AsList()) {
+        if (HasRunTimePart(item)) return true;
+      }
+    } else if (v.IsMap()) {
+      if (v.AsMap().Contains(kAtRunTime)) return true;
+      for (const auto& [k, item] : v.AsMap()) {
+        if (HasRunTimePart(item)) return true;
+      }
+    }
+    return false;
   }
 
   Value WhenValue(const YamlNode& when, const MapScope& scope, const std::string& path) {
@@ -225,7 +289,7 @@ class Previewer {
       MapScope item_scope = ScopeFor(t, &list[i], static_cast<std::int64_t>(i));
       Map entry;
       entry.Set("item", list[i]);
-      entry.Set("with", Render(t.call.with, item_scope, path + ".with"));
+      entry.Set("with", CheckedArgs(t.call, item_scope, path + ".with"));
       per_item.push_back(Value(std::move(entry)));
     }
     unknowns_.item_known = false;
@@ -239,15 +303,19 @@ class Previewer {
   const TaskGraph& graph_;
   const Map& inputs_;
   Diagnostics& diags_;
+  const ArgCheck& check_;
+  const PreviewOptions& options_;
+  bool skip_checks_ = false;  // the task at hand will not run (its `when` is false)
   Map vars_;
   Unknowns unknowns_;
 };
 
 }  // namespace
 
-Value Preview(const Playbook& pb, const TaskGraph& graph, const Map& inputs, Diagnostics& diags) {
+Value Preview(const Playbook& pb, const TaskGraph& graph, const Map& inputs, Diagnostics& diags,
+              const PreviewOptions& options) {
   Diagnostics found;
-  Value v = Previewer(pb, graph, inputs, found).Run();
+  Value v = Previewer(pb, graph, inputs, found, options).Run();
   for (Diagnostic d : found.items()) {
     for (const SourceFile& f : pb.sources) {
       if (f.path == d.where.file) AttachExcerpt(d, f.text);

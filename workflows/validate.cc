@@ -101,7 +101,7 @@ class Validator {
 
   void CheckConfigValue(const YamlNode& n, const ArgSpec& arg, const std::string& path) {
     if (n.IsMap()) {
-      for (const YamlEntry& e : n.entries) CheckConfigValue(e.value, ArgSpec{e.key.scalar, ArgType::kAny, false, "", arg.secret}, path + "." + e.key.scalar);
+      for (const YamlEntry& e : n.entries) CheckConfigValue(e.value, ArgSpec{e.key.scalar, ArgType::kAny, false, "", arg.secret, false}, path + "." + e.key.scalar);
       return;
     }
     if (!n.IsScalar()) return;
@@ -165,6 +165,19 @@ class Validator {
       return;
     }
     CheckArgs(call, *action, t, path);
+    if (spec->name == "manual" && action->name == "approve") CheckApprovers(call, path);
+  }
+
+  // Literal approvers must be OS user names (templates are checked when they render: plan, run).
+  void CheckApprovers(const ActionCall& call, const std::string& path) {
+    const YamlNode* list = call.with.IsMap() ? call.with.Find("approvers") : nullptr;
+    if (list == nullptr || !list->IsSequence()) return;
+    for (std::size_t i = 0; i < list->items.size(); ++i) {
+      const YamlNode& item = list->items[i];
+      if (!item.IsScalar() || item.scalar.find("{{") != std::string::npos) continue;
+      const std::string at = path + ".with.approvers[" + std::to_string(i) + "]";
+      if (auto why = WhyNotApprover(item.scalar)) Error(item.where, at, at + ": " + *why);
+    }
   }
 
   void CheckArgs(const ActionCall& call, const ActionSpec& action, const TaskSpec& t, const std::string& path) {
@@ -236,6 +249,7 @@ class Validator {
 
   void CheckInclude(int index) {
     const IncludeSpec& inc = pb_.includes[static_cast<std::size_t>(index)];
+    if (inc.unreadable) return;  // its params are unknown; the read or YAML error is reported
     const std::string path = "include." + inc.name;
     std::vector<std::string_view> names;
     for (const InputSpec& p : inc.params) names.push_back(p.name);
@@ -369,7 +383,11 @@ class Validator {
     // Walk include names: tasks.google.create -> "google.create".
     std::string id = Join(pb_.Prefix(ctx.include), ref.path[1]);
     std::size_t next = 2;
-    while (pb_.FindTask(id) == nullptr && next < ref.path.size() && IsInclude(id)) id = Join(id, ref.path[next++]);
+    while (pb_.FindTask(id) == nullptr && next < ref.path.size() && IsInclude(id)) {
+      if (IsUnreadableInclude(id)) return;  // its file's error is reported; no cascade
+      id = Join(id, ref.path[next++]);
+    }
+    if (IsUnreadableInclude(id)) return;
     const TaskSpec* target = pb_.FindTask(id);
     if (target == nullptr && IsInclude(id)) {
       Error(where, ctx.path, "'" + id + "' is an include; name one of its tasks: tasks." + id + ".TASK.result");
@@ -408,6 +426,11 @@ class Validator {
     }
   }
 
+  bool IsUnreadableInclude(const std::string& name) const {
+    return std::any_of(pb_.includes.begin(), pb_.includes.end(),
+                       [&](const IncludeSpec& i) { return i.unreadable && i.name == name; });
+  }
+
   bool IsInclude(const std::string& name) const {
     return std::any_of(pb_.includes.begin(), pb_.includes.end(), [&](const IncludeSpec& i) { return i.name == name; });
   }
@@ -432,6 +455,35 @@ class Validator {
 
 std::optional<TaskGraph> Validate(const Playbook& pb, const ConnectorCatalog& catalog, Diagnostics& diags) {
   return Validator(pb, catalog, diags).Run();
+}
+
+CheckedPlaybook LoadAndValidate(FileReader& files, const ConnectorCatalog& catalog, const std::string& path) {
+  CheckedPlaybook out;
+  out.pb = LoadPlaybook(files, path, out.diags);
+  if (!out.pb.sources.empty()) {
+    const bool loaded_clean = !out.diags.HasErrors();
+    auto graph = Validate(out.pb, catalog, out.diags);
+    if (loaded_clean) out.graph = std::move(graph);
+  }
+  out.diags.Sort();
+  return out;
+}
+
+std::optional<std::string> WhyNotApprover(std::string_view name) {
+  // The portable user names of POSIX (and Debian's adduser): letters, digits, '.', '_', '-',
+  // not starting with '-', at most 32 bytes.
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  };
+  const std::string quoted = "\"" + std::string(name) + "\"";
+  if (name.find('@') != std::string_view::npos) {
+    return quoted + " is not an OS user name; approvals by e-mail need an identity provider, which tenure does "
+           "not have yet: name the approver's user on this machine (tenure approve checks who runs it)";
+  }
+  if (name.empty() || name.size() > 32 || name[0] == '-' || !std::all_of(name.begin(), name.end(), allowed)) {
+    return quoted + " is not an OS user name (letters, digits, '.', '_' and '-', at most 32, not starting with '-')";
+  }
+  return std::nullopt;
 }
 
 SourceIndex::SourceIndex(const Playbook& pb) {

@@ -13,6 +13,7 @@
 
 #include "workflows/connector_schema.h"
 #include "workflows/diagnostic.h"
+#include "workflows/file_reader.h"
 #include "workflows/playbook.h"
 #include "workflows/task_graph.h"
 
@@ -21,6 +22,26 @@ namespace tenure::workflows {
 // Reports every problem to `diags` (with excerpts from pb.sources). Returns the task graph when
 // the graph itself could be built (no cycles), even if other errors were found.
 std::optional<TaskGraph> Validate(const Playbook& pb, const ConnectorCatalog& catalog, Diagnostics& diags);
+
+// A playbook as loaded and validated.
+struct CheckedPlaybook {
+  Playbook pb;
+  std::optional<TaskGraph> graph;  // set when it loaded without error and the graph could be built
+  Diagnostics diags;               // every load and validation diagnostic, sorted, with excerpts
+
+  // True when it may run: no error at all, and a graph.
+  bool ok() const { return graph.has_value() && !diags.HasErrors(); }
+};
+
+// The one load-and-validate step (the CLI, the engine's playbook cache and the tests use it):
+// loads `path` and its includes, then validates against `catalog`. Validation runs even after
+// load errors, so that every mistake is reported at once; the graph is kept only when loading
+// found no error, since a partly loaded playbook must never be acted on.
+CheckedPlaybook LoadAndValidate(FileReader& files, const ConnectorCatalog& catalog, const std::string& path);
+
+// Why `name` (an entry of manual.approve's `approvers`) cannot be an OS user name, or nullopt.
+// `tenure approve` checks the OS user who runs it, so an e-mail address could never approve.
+std::optional<std::string> WhyNotApprover(std::string_view name);
 
 // The lines of every source file of a playbook, indexed once (for positions inside scalars).
 class SourceIndex {

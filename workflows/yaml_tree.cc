@@ -24,6 +24,8 @@ class TreeBuilder {
 
   YamlNode TakeRoot() { return std::move(root_); }
   bool failed() const { return failed_; }
+  // The tree can be used despite the errors reported (only duplicated keys, left out).
+  bool usable() const { return !failed_ && !unusable_ && documents_ <= 1; }
   int documents() const { return documents_; }
 
   // Handles one event; false when parsing must stop.
@@ -136,7 +138,10 @@ class TreeBuilder {
     top.have_key = false;
     YamlNode& key = top.pending_key;
     if (!key.IsScalar()) {
+      // Usually an unquoted template (`id: {{ x }}` is a mapping with a mapping as key): the tree
+      // would only lead to confusing follow-up errors.
       diags_.Error(key.where, "", "mapping keys must be plain text, got " + std::string(key.Describe()));
+      unusable_ = true;
       return;
     }
     const auto [it, inserted] = top.key_lines.emplace(key.scalar, key.where.line);
@@ -155,7 +160,8 @@ class TreeBuilder {
   YamlNode root_;
   std::size_t node_count_ = 0;
   int documents_ = 0;
-  bool failed_ = false;
+  bool failed_ = false;    // parsing stopped
+  bool unusable_ = false;  // a non-scalar key was left out
 };
 
 }  // namespace
@@ -177,7 +183,8 @@ const char* YamlNode::Describe() const {
   return "?";
 }
 
-YamlNode ParseYaml(std::string_view text, const std::string& file, Diagnostics& diags) {
+YamlNode ParseYaml(std::string_view text, const std::string& file, Diagnostics& diags, bool* complete) {
+  if (complete != nullptr) *complete = false;
   yaml_parser_t parser;
   if (yaml_parser_initialize(&parser) == 0) {
     diags.Error(SourceLocation{file, 0, 0}, "", "out of memory starting the YAML parser");
@@ -189,16 +196,26 @@ YamlNode ParseYaml(std::string_view text, const std::string& file, Diagnostics& 
   for (;;) {
     yaml_event_t event;
     if (yaml_parser_parse(&parser, &event) == 0) {
-      // With a context ("while scanning a quoted scalar") the caret goes where that construct
-      // starts, which is where the author must look; the problem's own position follows in words.
+      // The caret goes where the message points. libyaml gives the problem's position and, with
+      // a context ("while scanning a quoted scalar"), where that construct starts: the caret sits
+      // on the problem, and the message says on which line the construct started. When the
+      // problem is past the last line (an unterminated quote runs to the end of the file), the
+      // caret sits where the construct starts, which is where the author must look.
       const std::string problem = parser.problem != nullptr ? parser.problem : "syntax error";
-      if (parser.context != nullptr) {
-        const SourceLocation at = builder.Where(parser.problem_mark);
-        builder.Fail(builder.Where(parser.context_mark),
-                     "invalid YAML: " + std::string(parser.context) + ": " + problem + " at line " +
-                         std::to_string(at.line) + ", column " + std::to_string(at.column));
+      const SourceLocation at = builder.Where(parser.problem_mark);
+      if (parser.context == nullptr) {
+        builder.Fail(at, "invalid YAML: " + problem);
       } else {
-        builder.Fail(builder.Where(parser.problem_mark), "invalid YAML: " + problem);
+        const SourceLocation from = builder.Where(parser.context_mark);
+        const bool past_end = LineOf(text, at.line).empty() && at.line > from.line;
+        if (past_end) {
+          builder.Fail(from, "invalid YAML: " + problem + " " + parser.context + " that starts here");
+        } else if (from.line == at.line) {
+          builder.Fail(at, "invalid YAML: " + problem + " " + parser.context + " (started earlier on this line)");
+        } else {
+          builder.Fail(at, "invalid YAML: " + problem + " " + parser.context + " (started at line " +
+                               std::to_string(from.line) + ")");
+        }
       }
       break;
     }
@@ -209,6 +226,7 @@ YamlNode ParseYaml(std::string_view text, const std::string& file, Diagnostics& 
     diags.Error(SourceLocation{file, 1, 1}, "", "a playbook file holds one YAML document, found " +
                                                     std::to_string(builder.documents()));
   }
+  if (complete != nullptr) *complete = builder.usable();
   return builder.TakeRoot();
 }
 

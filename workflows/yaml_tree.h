@@ -43,10 +43,13 @@ struct YamlEntry {
 };
 
 // Parses one YAML document. `file` names it in locations. Syntax errors, more than one document,
-// non-scalar keys, duplicated keys and alias bombs become diagnostics (each with the source line);
-// on any error the returned tree is whatever was read before it and must not be used.
+// non-scalar keys, duplicated keys and alias bombs become diagnostics (each with the source line).
+// A duplicated key is reported and left out (the first occurrence stays), and the rest of the
+// document is still read, so that later checks can report every other mistake too; `*complete`
+// (when given) is then true. On any other error `*complete` is false and the returned tree is
+// whatever was read before it: it must not be used.
 // An empty document yields a kNull node.
-YamlNode ParseYaml(std::string_view text, const std::string& file, Diagnostics& diags);
+YamlNode ParseYaml(std::string_view text, const std::string& file, Diagnostics& diags, bool* complete = nullptr);
 
 // The YAML 1.2 core-schema value of a node: plain null/~/empty -> null, true/false -> bool,
 // integers, floats; quoted scalars are always strings.

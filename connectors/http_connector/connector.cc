@@ -55,6 +55,21 @@ bool Expected(int status, const Value* expect) {
   return std::any_of(l.begin(), l.end(), [&](const Value& v) { return v.IsInt() && v.AsInt() == status; });
 }
 
+// A status the call did not expect: with `expect` the message says what was expected ("status 200
+// is not in expect [204, 404]"); the class (retry on 429/503, else permanent) stays the table's.
+Outcome NotExpected(const http::HttpResponse& res, const Value* expect, const std::string& what,
+                    const Redactor& redactor) {
+  Outcome o = FromHttpStatus(res, what, "", "", redactor);
+  if (expect == nullptr || !expect->IsList() || expect->AsList().empty()) return o;
+  std::string list;
+  for (const Value& v : expect->AsList()) list += (list.empty() ? "" : ", ") + v.ToJson();
+  const std::string message =
+      redactor.Redact(what + ": status " + std::to_string(res.status) + " is not in expect [" + list + "]");
+  if (auto* failed = std::get_if<Failed>(&o)) failed->failure.message = message;
+  if (auto* later = std::get_if<RetryLater>(&o)) later->failure.message = message;
+  return o;
+}
+
 Value ResultOf(int status, Value body) { return MakeMap({{"status", status}, {"body", std::move(body)}}); }
 
 class HttpConnector final : public Connector {
@@ -171,7 +186,7 @@ class HttpConnector final : public Connector {
     auto result = co_await transport_.Send(std::move(*req));
     if (!result) co_return FromTransportError(result.error(), effectful, what, redactor_);
     const http::HttpResponse& res = *result;
-    if (!Expected(res.status, args.Find("expect"))) co_return FromHttpStatus(res, what, "", "", redactor_);
+    if (!Expected(res.status, args.Find("expect"))) co_return NotExpected(res, args.Find("expect"), what, redactor_);
     std::optional<Value> json = ParseJsonBody(res.body);
     Value out = ResultOf(res.status, json ? *json : Value(Excerpt(res.body, 64 * 1024)));
     const Value* capture = args.Find("capture");

@@ -17,10 +17,12 @@ struct Ran {
   std::string err;  // stderr
 };
 
-// Runs `tenure ARGS` in the source tree (no shell interpolation of data: args are fixed literals).
-Ran Tenure(const std::string& args) {
+// Runs `tenure ARGS` in the source tree (no shell interpolation of data: args are fixed literals),
+// with `env` ("NAME=value ...", fixed literals too) added to its environment.
+Ran Tenure(const std::string& args, const std::string& env = "") {
   const std::string err_file = std::filesystem::temp_directory_path() / ("tenure_cli_test_" + std::to_string(::getpid()));
-  const std::string cmd = "cd '" + std::string(TENURE_SOURCE_DIR) + "' && '" + TENURE_BINARY + "' " + args + " 2>'" + err_file + "'";
+  const std::string cmd = "cd '" + std::string(TENURE_SOURCE_DIR) + "' && env " + env + " '" + TENURE_BINARY + "' " +
+                          args + " 2>'" + err_file + "'";
   Ran r;
   FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -47,7 +49,7 @@ TEST_CASE("validate: 0 for valid playbooks, 2 with every diagnostic on stderr", 
         "tests/workflows/invalid/cycle.yaml:5:3: error: task cycle: create_user -> grant_github -> create_user\n"
         "    create_user:\n"
         "    ^\n"
-        "1 error in 2 files\n");
+        "1 error\n");
   CHECK(bad.out == "examples/onboarding.yaml: ok (7 tasks)\n");
 }
 
@@ -77,11 +79,12 @@ TEST_CASE("usage errors exit 2, --version and --help exit 0", "[cli]") {
 }
 
 TEST_CASE("plan: inputs checked all at once, secrets never printed", "[cli]") {
-  auto r = Tenure("plan examples/onboarding.yaml --input examples/inputs/jane.yaml --set laptop=true");
+  auto r = Tenure("plan examples/onboarding.yaml --input examples/inputs/jane.yaml --set laptop=true", "-u TENURE_SCIM_URL");
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("  6. laptop  manual.approve\n       when {{ inputs.laptop }} -> true\n") != std::string::npos);
-  CHECK(r.out.find("idp (scim) {base_url: \"***\", token: \"***\"}") != std::string::npos);
-  CHECK(r.out.find("${env:") == std::string::npos);
+  // Without SCIM_URL in the environment the setting shows as written; the token never shows.
+  CHECK(r.out.find("idp (scim) {base_url: \"${env:TENURE_SCIM_URL}\", token: \"***\"}") != std::string::npos);
+  CHECK(r.out.find("${env:TENURE_SCIM_TOKEN}") == std::string::npos);
   auto bad = Tenure("plan examples/onboarding.yaml --set first_name=Jane --set email=jane --set start_date=2026-02-30 --set colour=red");
   CHECK(bad.exit_code == 2);
   CHECK(bad.err ==
@@ -122,4 +125,95 @@ TEST_CASE("docs/connectors.md is what `tenure connectors --markdown` prints", "[
   const std::string doc((std::istreambuf_iterator<char>(f)), {});
   CHECK(r.out == doc);  // regenerate: tenure connectors --markdown > docs/connectors.md
   CHECK(Tenure("connectors show scmi").exit_code == 2);
+}
+
+TEST_CASE("an unknown command says so and suggests the nearest one, also with --help", "[cli]") {
+  auto typo = Tenure("shedule list");
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.err == "tenure: unknown command 'shedule'; run 'tenure --help' for the list of commands\n");
+  auto near = Tenure("valdate examples/onboarding.yaml");
+  CHECK(near.exit_code == 2);
+  CHECK(near.err == "tenure: unknown command 'valdate'; did you mean 'validate'?\n");
+  auto help = Tenure("schedule --help");
+  CHECK(help.exit_code == 2);
+  CHECK(help.out.empty());
+  CHECK(help.err == "tenure: unknown command 'schedule'; run 'tenure --help' for the list of commands\n");
+  auto nested = Tenure("sandbox srve");
+  CHECK(nested.exit_code == 2);
+  CHECK(nested.err == "tenure: unknown command 'sandbox srve'; did you mean 'sandbox serve'?\n");
+  auto run_help = Tenure("run --help");
+  CHECK(run_help.exit_code == 0);
+  CHECK(run_help.out.find("Start a run of a playbook") != std::string::npos);
+  auto serve_help = Tenure("sandbox serve --help");
+  CHECK(serve_help.exit_code == 0);
+  CHECK(serve_help.out.find("--latency") != std::string::npos);
+}
+
+TEST_CASE("plan and run refuse a time zone from the inputs that the timer would refuse, with one message", "[cli]") {
+  const std::filesystem::path db =
+      std::filesystem::temp_directory_path() / ("tenure_cli_zone_" + std::to_string(::getpid()) + ".db");
+  const std::string args = "tests/cli/playbooks/leaver_timers.yaml --set last_day=2026-12-31 --set time_zone=EMEA";
+  const std::string expected =
+      "tests/cli/playbooks/leaver_timers.yaml:13:18: error: timer.wait: unknown time zone 'EMEA' (expected an IANA "
+      "name like Europe/Paris)\n"
+      "        time_zone: \"{{ inputs.time_zone }}\"\n"
+      "                   ^\n"
+      "1 error\n";
+  auto plan = Tenure("plan " + args);
+  CHECK(plan.exit_code == 2);
+  CHECK(plan.err == expected);
+  CHECK(plan.out.empty());
+  auto run = Tenure("run " + args + " --db '" + db.string() + "'");
+  CHECK(run.exit_code == 2);
+  CHECK(run.err == expected);
+  CHECK(run.out.empty());
+  CHECK_FALSE(std::filesystem::exists(db));  // nothing recorded, nothing started
+  auto fine = Tenure("plan tests/cli/playbooks/leaver_timers.yaml --set last_day=2026-12-31");
+  CHECK(fine.exit_code == 0);
+  CHECK(fine.out.find("time_zone: \"Europe/Paris\"") != std::string::npos);
+}
+
+TEST_CASE("plan and run refuse a duration and an approver from the inputs as the run would", "[cli]") {
+  const std::filesystem::path db =
+      std::filesystem::temp_directory_path() / ("tenure_cli_grace_" + std::to_string(::getpid()) + ".db");
+  const std::string args =
+      "tests/cli/playbooks/leaver_timers.yaml --set last_day=2026-12-31 --set grace=4w --set manager=jane@example.com";
+  const std::string expected =
+      "tests/cli/playbooks/leaver_timers.yaml:17:18: error: timer.wait: `for` invalid duration '4w': expected a "
+      "number and a unit (ms, s, m, h, d), like 30s, 5m, 2h, 7d or 1h30m\n"
+      "      with: { for: \"{{ inputs.grace }}\" }\n"
+      "                   ^\n"
+      "tests/cli/playbooks/leaver_timers.yaml:21:55: error: tasks.sign_off.with.approvers[0]: \"jane@example.com\" is "
+      "not an OS user name; approvals by e-mail need an identity provider, which tenure does not have yet: name the "
+      "approver's user on this machine (tenure approve checks who runs it)\n"
+      "      with: { prompt: \"remove the archive?\", approvers: [\"{{ inputs.manager }}\"] }\n"
+      "  " + std::string(54, ' ') + "^\n"
+      "2 errors\n";
+  auto plan = Tenure("plan " + args);
+  CHECK(plan.exit_code == 2);
+  CHECK(plan.err == expected);
+  auto run = Tenure("run " + args + " --db '" + db.string() + "'");
+  CHECK(run.exit_code == 2);
+  CHECK(run.err == expected);
+  CHECK_FALSE(std::filesystem::exists(db));
+}
+
+TEST_CASE("a list input from --set takes JSON as jq -c prints it", "[cli]") {
+  auto json = Tenure("plan --json tests/cli/playbooks/groups.yaml --set 'groups=[\"Sales, EMEA\",\"support\"]'");
+  REQUIRE(json.exit_code == 0);
+  const auto doc = boost::json::parse(json.out);
+  CHECK(doc.at("inputs").at("groups") == boost::json::parse(R"(["Sales, EMEA","support"])"));
+  CHECK(doc.at("tasks").at(0).at("for_each").at("count") == 2);
+  CHECK(doc.at("tasks").at(0).at("for_each").at("items").at(0).at("with").at("prompt") == "add to Sales, EMEA");
+  auto plain = Tenure("plan --json tests/cli/playbooks/groups.yaml --set groups=everyone,support");
+  REQUIRE(plain.exit_code == 0);
+  CHECK(boost::json::parse(plain.out).at("inputs").at("groups") == boost::json::parse(R"(["everyone","support"])"));
+}
+
+TEST_CASE("plan shows settings read from references, but never credentials", "[cli]") {
+  auto r = Tenure("plan examples/onboarding.yaml --input examples/inputs/jane.yaml",
+                  "TENURE_SCIM_URL=https://idp.example.com/scim/v2 TENURE_SCIM_TOKEN=scim-token-never-shown");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("idp (scim) {base_url: \"https://idp.example.com/scim/v2\", token: \"***\"}") != std::string::npos);
+  CHECK(r.out.find("scim-token-never-shown") == std::string::npos);
 }

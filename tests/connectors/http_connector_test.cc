@@ -148,6 +148,15 @@ TEST_CASE("http request: expect, statuses and transport errors", "[http-connecto
   Outcome unexpected = f.Do(MakeMap({{"method", "POST"}, {"url", "/x"}, {"expect", List{Value(201)}}}));
   REQUIRE(FailureOf(unexpected));
   CHECK(FailureOf(unexpected)->cls == FailureClass::kPermanent);
+  Outcome not_listed =
+      f.Do(MakeMap({{"method", "DELETE"}, {"url", "/x"}, {"expect", List{Value(204), Value(404)}}}));
+  REQUIRE(FailureOf(not_listed));
+  CHECK(FailureOf(not_listed)->http_status == 200);
+  CHECK(FailureOf(not_listed)->message == "http DELETE http://api.test/v1/x: status 200 is not in expect [204, 404]");
+  status = 503;  // still retried: the class is the status's own
+  Outcome busy = f.Do(MakeMap({{"method", "GET"}, {"url", "/x"}, {"expect", List{Value(204)}}}));
+  REQUIRE(std::holds_alternative<RetryLater>(busy));
+  CHECK(std::get<RetryLater>(busy).failure.message == "http GET http://api.test/v1/x: status 503 is not in expect [204]");
 
   Fixture dropped([](const http::HttpRequest&) -> SendResult { return http::TransportError{"reset", true, false}; });
   CHECK(std::holds_alternative<Unknown>(dropped.Do(MakeMap({{"method", "POST"}, {"url", "/x"}}))));

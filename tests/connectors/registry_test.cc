@@ -54,6 +54,24 @@ TEST_CASE("registry builds every built-in connector type", "[registry]") {
   CHECK(testing::HeaderOf(f.transport.requests.back(), "Authorization") == "Bearer registry-secret-token");
 }
 
+TEST_CASE("only credentials are registered for redaction, wherever the other settings come from", "[registry]") {
+  testing::ScriptedTransport transport(
+      [](const http::HttpRequest&) -> testing::SendResult { return testing::Response(200, R"({"ok":true})"); });
+  MapSecretResolver secrets(std::map<std::string, std::string>{{"env:SCIM_URL", "http://scim.internal.test/v2"},
+                                                               {"env:TOKEN", "scim-secret-token"},
+                                                               {"env:API_KEY", "header-api-key-42"}});
+  auto runner = exec::MakePosixProcessRunner();
+  auto registry = MakeBuiltinRegistry(transport, secrets, *runner);
+  Redactor redactor;
+  REQUIRE(registry->Create(Conn("idp", "scim", "base_url: ${env:SCIM_URL}\ntoken: ${env:TOKEN}\n"), redactor).has_value());
+  REQUIRE(registry->Create(
+      Conn("api", "http", "base_url: ${env:SCIM_URL}\nheaders:\n  X-Api-Key: ${env:API_KEY}\n  Accept: application/json\n"),
+      redactor).has_value());
+  CHECK(redactor.Redact("GET http://scim.internal.test/v2/Users: 401 scim-secret-token header-api-key-42") ==
+        "GET http://scim.internal.test/v2/Users: 401 *** ***");
+  CHECK(redactor.Redact("application/json") == "application/json");
+}
+
 TEST_CASE("registry errors name the connection", "[registry]") {
   Fixture f;
   auto missing = f.registry->Create(Conn("okta", "scim", "base_url: http://x\ntoken: ${env:NOPE}\n"), f.redactor);

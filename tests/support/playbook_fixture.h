@@ -11,10 +11,7 @@
 
 namespace tenure::testing {
 
-struct Checked {
-  workflows::Playbook pb;
-  std::optional<workflows::TaskGraph> graph;
-  workflows::Diagnostics diags;
+struct Checked : workflows::CheckedPlaybook {
 
   // "file:line:col: error: message" for each diagnostic, in order, without excerpts.
   std::vector<std::string> Lines() const {
@@ -27,14 +24,10 @@ struct Checked {
   }
 };
 
-// Loads `yaml` as "pb.yaml" (plus any `extra` files) and validates it when it loaded cleanly.
+// Loads and validates `yaml` as "pb.yaml" (plus any `extra` files), as `tenure validate` does.
 inline Checked Check(const std::string& yaml, InMemoryFiles extra = {}) {
   extra.Add("pb.yaml", yaml);
-  Checked c;
-  c.pb = workflows::LoadPlaybook(extra, "pb.yaml", c.diags);
-  if (!c.diags.HasErrors()) c.graph = workflows::Validate(c.pb, connectors::BuiltinCatalog(), c.diags);
-  c.diags.Sort();
-  return c;
+  return Checked{workflows::LoadAndValidate(extra, connectors::BuiltinCatalog(), "pb.yaml")};
 }
 
 // A valid header for inline playbooks: one scim connection named idp.

@@ -32,7 +32,7 @@ TEST_CASE("each invalid playbook gives exactly its expected diagnostics", "[corp
     ++cases;
     const std::string name = entry.path().filename().string();
     SECTION(name) {
-      auto lp = cli::LoadAndValidate(files, catalog, name);
+      auto lp = workflows::LoadAndValidate(files, catalog, name);
       std::ostringstream got;
       cli::PrintDiagnostics(lp.diags, got);
       const auto expected_path = entry.path().parent_path() / (entry.path().stem().string() + ".expected");

@@ -40,7 +40,7 @@ TEST_CASE("every example validates and plans with its inputs", "[examples]") {
   const auto catalog = connectors::BuiltinCatalog();
   for (const Example& ex : kAll) {
     INFO(ex.playbook);
-    auto lp = cli::LoadAndValidate(files, catalog, ex.playbook);
+    auto lp = workflows::LoadAndValidate(files, catalog, ex.playbook);
     for (const auto& d : lp.diags.items()) FAIL_CHECK(Render(d));
     REQUIRE(lp.graph);
     Diagnostics d;
@@ -62,7 +62,7 @@ TEST_CASE("every truncated prefix of every example fails cleanly", "[examples][t
     REQUIRE(!text.empty());
     for (std::size_t n = 0; n < text.size(); ++n) {
       testing::InMemoryFiles files{{"pb.yaml", text.substr(0, n)}, {"lib/slack-welcome.yaml", lib}};
-      auto lp = cli::LoadAndValidate(files, catalog, "pb.yaml");
+      auto lp = workflows::LoadAndValidate(files, catalog, "pb.yaml");
       ++prefixes;
       if (!lp.diags.HasErrors()) {
         ++clean;  // a prefix that ends between tasks can be a valid playbook
@@ -75,7 +75,7 @@ TEST_CASE("every truncated prefix of every example fails cleanly", "[examples][t
   for (std::size_t n = 0; n < lib.size(); ++n) {
     testing::InMemoryFiles files{{"pb.yaml", Slurp(kExamples + "/onboarding.yaml")},
                                  {"lib/slack-welcome.yaml", lib.substr(0, n)}};
-    auto lp = cli::LoadAndValidate(files, catalog, "pb.yaml");
+    auto lp = workflows::LoadAndValidate(files, catalog, "pb.yaml");
     ++prefixes;
     if (lp.diags.HasErrors()) REQUIRE(!lp.diags.items().front().message.empty());
   }

@@ -45,6 +45,18 @@ TEST_CASE("values given with --set are coerced to the input's type", "[inputs]")
   CHECK(CoerceInput(Spec("s", InputType::kString), "007") == Value("007"));
 }
 
+TEST_CASE("a list input from --set takes what jq -c prints, items with commas included", "[inputs]") {
+  const InputSpec groups = Spec("groups", InputType::kList);
+  CHECK(CoerceInput(groups, R"(["everyone","support"])") == Value(List{Value("everyone"), Value("support")}));
+  CHECK(CoerceInput(groups, R"(["Sales, EMEA","it"])") == Value(List{Value("Sales, EMEA"), Value("it")}));
+  CHECK(CoerceInput(groups, R"([])") == Value(List{}));
+  CHECK(CoerceInput(groups, "everyone, support") == Value(List{Value("everyone"), Value("support")}));
+  // A broken list stays text, which the input's type check refuses with the text shown.
+  const Value broken = CoerceInput(groups, R"(["everyone","support")");
+  CHECK(broken == Value(R"(["everyone","support")"));
+  CHECK(*CheckInputValue(groups, broken) == R"(expected a list, got '["everyone","support"')");
+}
+
 TEST_CASE("every bad input is reported at once, defaults and nulls fill the rest", "[inputs]") {
   std::vector<InputSpec> specs = {Spec("email", InputType::kEmail), Spec("start", InputType::kDate),
                                   Spec("manager", InputType::kEmail), Spec("count", InputType::kInt)};

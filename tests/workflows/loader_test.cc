@@ -114,9 +114,15 @@ TEST_CASE("duplicated keys are errors, though YAML parsers accept them", "[loade
 TEST_CASE("invalid YAML is one clear error with its position", "[loader]") {
   auto c = Check("playbook: x\ntasks:\n  a: { uses: idp.get_user\n");
   REQUIRE(c.diags.items().size() == 1);
+  // The problem is past the last line, so the caret goes where the mapping starts, and the
+  // message names that place, not another column.
   CHECK(c.Lines()[0] ==
-        "pb.yaml:3:6: error: invalid YAML: while parsing a flow mapping: did not find expected ',' or '}' at "
-        "line 4, column 1");
+        "pb.yaml:3:6: error: invalid YAML: did not find expected ',' or '}' while parsing a flow mapping that "
+        "starts here");
+  // A problem on a line of the file: the caret on it, and the line where the construct started.
+  auto inner = Check("playbook: x\ntasks:\n  a: [1, 2\n  b: 2\n");
+  CHECK(inner.Lines() == std::vector<std::string>{"pb.yaml:4:4: error: invalid YAML: did not find expected ',' or "
+                                                  "']' while parsing a flow sequence (started at line 3)"});
 }
 
 TEST_CASE("an empty file and a non-mapping file are explained", "[loader]") {

@@ -90,3 +90,46 @@ TEST_CASE("graph exports quote names and list every edge", "[graph]") {
         "flowchart TD\n  t0[\"a<br/>idp.get_user\"]\n  t1[\"b<br/>idp.get_user\"]\n  t0 --> t1\n");
   CHECK(GraphToText(c.pb, *c.graph) == "test: 2 tasks\n  0  a  idp.get_user\n  1  b  idp.get_user  <- a\n");
 }
+
+TEST_CASE("plan runs the run's argument checks on every call whose arguments are known", "[preview]") {
+  auto c = Check(std::string(kHeader) + R"(tasks:
+  known:
+    uses: timer.wait
+    with: { for: "{{ inputs.first_name }}" }
+  skipped:
+    when: "{{ inputs.manager != null }}"
+    uses: timer.wait
+    with: { for: "{{ inputs.first_name }}" }
+  later:
+    needs: known
+    uses: timer.wait
+    with: { for: "{{ tasks.known.result.fired_at }}" }
+  fanned:
+    for_each: "{{ inputs.groups }}"
+    uses: timer.wait
+    with: { for: "{{ item }}" }
+)");
+  REQUIRE(c.ok());
+  std::vector<std::string> seen;
+  PreviewOptions options;
+  options.check = [&seen](std::string_view connector, std::string_view action, const Value& args,
+                          const std::string& path) -> std::optional<ArgProblem> {
+    seen.push_back(std::string(connector) + "." + std::string(action) + " " + path + " " + args.ToJson());
+    return ArgProblem{"for", "timer.wait: `for` refused"};
+  };
+  Diagnostics d;
+  Preview(c.pb, *c.graph, Inputs("a@b.co"), d, options);
+  // `skipped` will not run (its `when` is false), `later` is known only at run time.
+  CHECK(seen == std::vector<std::string>{
+                    R"(timer.wait tasks.known.with {"for":"Zoë"})",
+                    R"(timer.wait tasks.fanned.with {"for":"a"})",
+                    R"(timer.wait tasks.fanned.with {"for":"b"})",
+                });
+  std::vector<std::string> lines;
+  for (const Diagnostic& x : d.items()) lines.push_back(x.where.ToString() + " " + x.path + ": " + x.message);
+  CHECK(lines == std::vector<std::string>{
+                     "pb.yaml:12:18 tasks.known.with.for: timer.wait: `for` refused",
+                     "pb.yaml:24:18 tasks.fanned.with.for: timer.wait: `for` refused",
+                     "pb.yaml:24:18 tasks.fanned.with.for: timer.wait: `for` refused",
+                 });
+}

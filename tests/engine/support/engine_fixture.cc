@@ -72,14 +72,12 @@ workflows::Playbook EngineFixture::Load(const std::string& yaml) {
   InlineFiles inline_files;
   inline_files.files = files;
   inline_files.files["test.yaml"] = yaml;
-  workflows::Diagnostics diags;
-  workflows::Playbook pb = workflows::LoadPlaybook(inline_files, "test.yaml", diags);
-  if (!diags.HasErrors()) workflows::Validate(pb, catalog, diags);
+  workflows::CheckedPlaybook checked = workflows::LoadAndValidate(inline_files, catalog, "test.yaml");
   std::string rendered;
-  for (const auto& d : diags.items()) rendered += workflows::Render(d);
+  for (const auto& d : checked.diags.items()) rendered += workflows::Render(d);
   INFO(rendered);
-  REQUIRE(!diags.HasErrors());
-  return pb;
+  REQUIRE(checked.ok());
+  return std::move(checked.pb);
 }
 
 std::string EngineFixture::Start(const std::string& yaml, Map inputs, const std::string& key) {
