@@ -18,6 +18,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/http/transport.h"
+#include "connectors/http/url.h"
 #include "workflows/value.h"
 
 namespace tenure::connectors {
@@ -33,10 +34,10 @@ std::optional<Value> ParseJsonBody(std::string_view body);
 std::string Excerpt(std::string_view text, std::size_t max = 200);
 
 // RFC 3986: everything but ALPHA DIGIT - . _ ~ becomes %XX (UTF-8 bytes encoded one by one).
-std::string UrlEncode(std::string_view text);
+inline std::string UrlEncode(std::string_view text) { return http::PercentEncode(text); }
 
 // Standard base64 with padding (for HTTP basic auth).
-std::string Base64(std::string_view bytes);
+using http::Base64;
 
 // Retry-After as delta-seconds; 0 when absent or an HTTP date (the engine's backoff applies).
 std::chrono::milliseconds RetryAfter(const http::HttpResponse& r);

@@ -259,9 +259,22 @@ class BeastTransport final : public HttpTransport {
       if (res && info.keep_alive) PutIdle(key, std::move(conn));
       const bool stale = !res && reused && attempt == 0 && !info.response_started && !res.error().timed_out &&
                          !res.error().cancelled;
-      if (!stale || !(req.method == "GET" || req.method == "HEAD")) co_return res;
+      if (!stale || !(req.method == "GET" || req.method == "HEAD")) {
+        if (*proxy && !(*proxy)->secrets.empty()) Scrub(res, **proxy);
+        co_return res;
+      }
       conn.reset();  // the pooled connection was dead: one more try on a fresh one
     }
+  }
+
+  // What came back through a proxy, without the proxy's credential in any form.
+  static void Scrub(SendResult& res, const ProxyRoute& proxy) {
+    if (!res) {
+      res.error().message = ScrubProxyCredentials(std::move(res.error().message), proxy);
+      return;
+    }
+    res->body = ScrubProxyCredentials(std::move(res->body), proxy);
+    for (auto& header : res->headers) header.second = ScrubProxyCredentials(std::move(header.second), proxy);
   }
 
   asio::awaitable<SendResult> Exchange(Connection& conn, Request& msg, Clock::time_point deadline,

@@ -1,0 +1,208 @@
+// Security through the real binary: what a run's inputs and a server's answers can make tenure do.
+// Servers are loopback RecordingServers that mask nothing, so the tests see exactly what was sent.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "connectors/http_support.h"
+#include "tests/engine/support/engine_fixture.h"
+#include "tests/support/recording_server.h"
+
+namespace tenure::engine {
+namespace {
+
+using tenure::testing::RecordedAnswer;
+using tenure::testing::RecordedRequest;
+using tenure::testing::RecordingServer;
+
+struct Output {
+  int code = -1;
+  std::string text;  // stdout and stderr
+};
+
+Output Tenure(const std::string& args, const std::string& env = "") {
+  Output out;
+  FILE* p = ::popen((env + " " + std::string(TENURE_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.text.append(buf, n);
+  const int status = ::pclose(p);
+  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+bool BinaryBuilt() {
+  if (std::filesystem::exists(TENURE_BINARY)) return true;
+  WARN("skipped: " << TENURE_BINARY << " is not built");
+  return false;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+constexpr const char* kFileSecret = "FILE-SECRET-CONTENT-7781";
+constexpr const char* kEnvSecret = "ENV-SECRET-VALUE-9902";
+
+TEST_CASE("an input that looks like a secret reference is sent as text by every connector", "[engine][cli][security]") {
+  if (!BinaryBuilt()) return;
+  testing::TempDir dir;
+  std::ofstream(dir.path() + "/secret.txt") << kFileSecret << "\n";
+  const std::string taint = "${file:" + dir.path() + "/secret.txt}|${env:TENURE_TEST_SECRET_VAR}";
+  std::ofstream(dir.path() + "/in.json") << R"({"x": ")" << taint << R"("})";
+  // Answers what each connector needs: a JSON object with ok (slack) and nothing else.
+  RecordingServer server([](const RecordedRequest&) { return RecordedAnswer{200, R"({"ok":true,"ts":"1.5"})", {}}; });
+  std::ofstream(dir.path() + "/p.yaml") << R"(playbook: taint
+inputs:
+  x: string
+connections:
+  api: { connector: http, base_url: ")" << server.url() << R"(" }
+  chat: { connector: slack, base_url: ")" << server.url() << R"(/slack", token: "${env:TENURE_TEST_SLACK_TOKEN}" }
+  local: { connector: exec }
+tasks:
+  bearer:
+    uses: api.request
+    with:
+      method: POST
+      url: /bearer
+      query: { q: "{{ inputs.x }}" }
+      headers: { X-From-Input: "{{ inputs.x }}", X-Literal: "${env:TENURE_TEST_SECRET_VAR}" }
+      json: { v: "{{ inputs.x }}" }
+      auth: { bearer: "{{ inputs.x }}" }
+  basic:
+    uses: api.request
+    with: { method: GET, url: /basic, auth: { basic: { username: "{{ inputs.x }}", password: "{{ inputs.x }}" } } }
+  header:
+    uses: api.request
+    with: { method: GET, url: /header, auth: { header: X-Key, value: "{{ inputs.x }}" } }
+  message:
+    uses: chat.post_message
+    with: { channel: "{{ inputs.x }}", text: "{{ inputs.x }}", once_key: "{{ inputs.x }}" }
+  program:
+    uses: local.run
+    with:
+      argv: [/bin/sh, -c, 'printf "%s\n%s" "$1" "$X" > "$0"; echo {}', ")" << dir.path() << R"(/exec.out", "{{ inputs.x }}"]
+      env: { X: "{{ inputs.x }}" }
+)";
+  const std::string env = "TENURE_TEST_SECRET_VAR=" + std::string(kEnvSecret) + " TENURE_TEST_SLACK_TOKEN=xoxb-test-1234";
+  const Output run = Tenure("run " + dir.path() + "/p.yaml --input " + dir.path() + "/in.json --db " + dir.path() +
+                                "/t.db",
+                            env);
+  INFO(run.text);
+  REQUIRE(run.code == 0);
+  const std::vector<RecordedRequest> requests = server.requests();
+  std::string everything;
+  for (const RecordedRequest& r : requests) everything += r.method + " " + r.target + "\n" + r.HeaderLines() + r.body + "\n";
+  INFO(everything);
+  // Neither secret ever left the process through a value that came from an input...
+  CHECK(everything.find(kFileSecret) == std::string::npos);
+  auto count = [&](const std::string& needle) {
+    std::size_t n = 0;
+    for (std::size_t at = everything.find(needle); at != std::string::npos; at = everything.find(needle, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count(kEnvSecret) == 1);  // ...only where the author wrote the reference: X-Literal
+  auto find = [&](const std::string& target_prefix) {
+    for (const RecordedRequest& r : requests) {
+      if (r.target.rfind(target_prefix, 0) == 0) return r;
+    }
+    FAIL("no request to " << target_prefix);
+    return RecordedRequest{};
+  };
+  const RecordedRequest bearer = find("/bearer");
+  CHECK(bearer.Header("Authorization") == "Bearer " + taint);
+  CHECK(bearer.Header("X-From-Input") == taint);
+  CHECK(bearer.Header("X-Literal") == kEnvSecret);
+  CHECK(bearer.body == R"({"v":")" + taint + R"("})");
+  CHECK(bearer.target.find("%24%7Bfile%3A") != std::string::npos);
+  const RecordedRequest basic = find("/basic");
+  CHECK(basic.Header("Authorization") == "Basic " + connectors::Base64(taint + ":" + taint));
+  CHECK(find("/header").Header("X-Key") == taint);
+  const RecordedRequest post = find("/slack/chat.postMessage");
+  CHECK(post.body.find(R"("text":")" + taint) != std::string::npos);
+  CHECK(post.body.find(R"("channel":")" + taint) != std::string::npos);
+  CHECK(ReadFile(dir.path() + "/exec.out") == taint + "\n" + taint);
+}
+
+}  // namespace
+}  // namespace tenure::engine
+
+// Everything a user or an auditor can read about run `id`, plus the database file itself.
+std::string EverythingAbout(const std::string& id, const std::string& db_path) {
+  std::string out;
+  for (const char* cmd : {"status ", "logs ", "report ", "status --json ", "logs --json "}) {
+    out += Tenure(std::string(cmd) + id + " --db " + db_path).text;
+  }
+  out += Tenure("runs --db " + db_path).text;
+  out += ReadFile(db_path) + ReadFile(db_path + "-wal");
+  return out;
+}
+
+std::string RunIdOf(const std::string& text) {
+  const auto at = text.find("run r");
+  REQUIRE(at != std::string::npos);
+  return text.substr(at + 4, text.find(':', at) - at - 4);
+}
+
+// A server that answers 401 with every request header in its error body, as some do.
+RecordedAnswer EchoHeaders(const RecordedRequest& r) {
+  return RecordedAnswer{401, R"({"detail":"not allowed with )" + r.HeaderLines() + R"(","status":"401"})", {}};
+}
+
+TEST_CASE("a SCIM Basic credential echoed by the server is redacted everywhere", "[engine][cli][security]") {
+  if (!BinaryBuilt()) return;
+  testing::TempDir dir;
+  RecordingServer server(EchoHeaders);
+  const std::string password = "S3cret-Basic-Passw0rd";
+  std::ofstream(dir.path() + "/p.yaml") << R"(playbook: basic-echo
+connections:
+  idp: { connector: scim, base_url: ")" << server.url() << R"(/scim/v2", username: svc-tenure, password: "${env:TENURE_TEST_SCIM_PASSWORD}" }
+tasks:
+  account: { uses: idp.ensure_user, with: { userName: ada@example.com }, retry: { attempts: 1 } }
+)";
+  const std::string db = dir.path() + "/t.db";
+  const Output run =
+      Tenure("run " + dir.path() + "/p.yaml --db " + db, "TENURE_TEST_SCIM_PASSWORD=" + password);
+  INFO(run.text);
+  CHECK(run.code == 1);
+  const std::string token = connectors::Base64("svc-tenure:" + password);
+  REQUIRE_FALSE(server.requests().empty());
+  REQUIRE(server.requests()[0].Header("Authorization") == "Basic " + token);  // what the server echoed
+  const std::string seen = run.text + EverythingAbout(RunIdOf(run.text), db);
+  CHECK(seen.find("not allowed with") != std::string::npos);  // the echo did reach the error
+  CHECK(seen.find(token) == std::string::npos);
+  CHECK(seen.find(password) == std::string::npos);
+}
+
+TEST_CASE("a proxy's credentials echoed back are redacted everywhere", "[engine][cli][security]") {
+  if (!BinaryBuilt()) return;
+  testing::TempDir dir;
+  RecordingServer proxy(EchoHeaders);  // an HTTP proxy that answers every request itself
+  const std::string password = "Pr0xy-Passw%40rd-55";  // as written in the URL: %40 is '@'
+  std::ofstream(dir.path() + "/p.yaml") << R"(playbook: proxy-echo
+connections:
+  api: { connector: http, base_url: "http://api.example.invalid" }
+tasks:
+  call: { uses: api.request, with: { method: GET, url: /x }, retry: { attempts: 1 } }
+)";
+  const std::string db = dir.path() + "/t.db";
+  const Output run = Tenure("run " + dir.path() + "/p.yaml --db " + db,
+                            "NO_PROXY= no_proxy= HTTP_PROXY=http://proxy-user:" + password + "@127.0.0.1:" +
+                                std::to_string(proxy.port()));
+  INFO(run.text);
+  CHECK(run.code == 1);
+  const std::string token = connectors::Base64("proxy-user:Pr0xy-Passw@rd-55");
+  REQUIRE_FALSE(proxy.requests().empty());
+  REQUIRE(proxy.requests()[0].Header("Proxy-Authorization") == "Basic " + token);
+  const std::string seen = run.text + EverythingAbout(RunIdOf(run.text), db);
+  CHECK(seen.find("not allowed with") != std::string::npos);
+  CHECK(seen.find(token) == std::string::npos);
+  CHECK(seen.find("Pr0xy-Passw") == std::string::npos);
+}
