@@ -6,7 +6,6 @@
 #include <boost/json/value.hpp>
 #include <boost/system/system_error.hpp>
 #include <cctype>
-#include <charconv>
 
 #include "connectors/http/classify.h"
 
@@ -35,23 +34,15 @@ std::string Excerpt(std::string_view text, std::size_t max) {
   return std::string(text.substr(0, cut)) + "...";
 }
 
-std::chrono::milliseconds RetryAfter(const http::HttpResponse& r) {
-  std::string v = r.Header("Retry-After");
-  long seconds = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-  if (ec != std::errc() || end != v.data() + v.size() || seconds < 0) return std::chrono::milliseconds(0);
-  return std::chrono::milliseconds(std::min(seconds, 86'400L) * 1000);
-}
-
 Outcome Fail(FailureClass cls, std::string message, int http_status, std::string provider_code) {
   return Failed{Failure{cls, std::move(message), http_status, std::move(provider_code)}};
 }
 
 Outcome FromTransportError(const http::TransportError& e, bool effectful, std::string_view what,
                            const Redactor& redactor) {
-  std::string msg = redactor.Redact(std::string(what) + ": " + e.message);
-  if ((e.sent || e.timed_out) && effectful) return Unknown{msg + " (the request may have taken effect)"};
-  return RetryLater{std::chrono::milliseconds(0), Failure{FailureClass::kTransient, msg, 0, ""}};
+  http::TransportError named = e;
+  named.message = std::string(what) + ": " + e.message;
+  return RedactOutcome(http::ClassifyTransportError(named, effectful), redactor);
 }
 
 Outcome FromHttpStatus(const http::HttpResponse& r, std::string_view what, std::string_view message,

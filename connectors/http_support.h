@@ -39,11 +39,9 @@ inline std::string UrlEncode(std::string_view text) { return http::PercentEncode
 // Standard base64 with padding (for HTTP basic auth).
 using http::Base64;
 
-// Retry-After as delta-seconds; 0 when absent or an HTTP date (the engine's backoff applies).
-std::chrono::milliseconds RetryAfter(const http::HttpResponse& r);
-
-// The Outcome of a failed exchange. `effectful` is false for requests with no side effect.
-// The message says `what` ("SCIM POST /Users") and the transport's words, redacted.
+// The Outcome of a failed exchange, per http::ClassifyTransportError. `effectful` is false for
+// requests with no side effect. The message says `what` ("SCIM POST /Users") and the transport's
+// words, redacted.
 Outcome FromTransportError(const http::TransportError& e, bool effectful, std::string_view what,
                            const Redactor& redactor);
 

@@ -3,6 +3,7 @@
 #include <exception>
 #include <map>
 
+#include "connectors/http/classify.h"
 #include "connectors/http_support.h"
 
 namespace tenure::connectors::slack {
@@ -115,7 +116,7 @@ class SlackConnector final : public Connector {
     FailureClass cls = ClassOf(code);
     Failure f{cls, redactor_.Redact(what + ": " + code), result->status, code};
     if (cls == FailureClass::kThrottled || cls == FailureClass::kTransient) {
-      co_return RetryLater{RetryAfter(*result), std::move(f)};
+      co_return RetryLater{http::ParseRetryAfter(result->Header("Retry-After"), std::chrono::system_clock::now()), std::move(f)};
     }
     co_return Failed{std::move(f)};
   }

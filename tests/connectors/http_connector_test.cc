@@ -202,6 +202,17 @@ TEST_CASE("http request: expect, statuses and transport errors", "[http-connecto
   CHECK(std::holds_alternative<RetryLater>(dropped.Do(MakeMap({{"method", "GET"}, {"url", "/x"}}))));
   Fixture refused([](const http::HttpRequest&) -> SendResult { return http::TransportError{"refused", false, false}; });
   CHECK(std::holds_alternative<RetryLater>(refused.Do(MakeMap({{"method", "POST"}, {"url", "/x"}}))));
+  // A certificate that fails verification is permanent: retrying cannot make it valid.
+  Fixture bad_cert([](const http::HttpRequest&) -> SendResult {
+    return http::TransportError{"certificate verification failed: self-signed certificate", false, false, false, true};
+  });
+  for (const std::string method : {"GET", "POST"}) {
+    Outcome o = bad_cert.Do(MakeMap({{"method", method}, {"url", "/x"}}));
+    REQUIRE(std::holds_alternative<Failed>(o));
+    CHECK(FailureOf(o)->cls == FailureClass::kPermanent);
+    CHECK(FailureOf(o)->message ==
+          "http " + method + " http://api.test/v1/x: certificate verification failed: self-signed certificate");
+  }
 }
 
 TEST_CASE("http request: malformed bodies and bad arguments", "[http-connector]") {

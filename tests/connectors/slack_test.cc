@@ -1,5 +1,6 @@
 // The slack connector against a scripted Web API.
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <map>
 #include <set>
 
@@ -191,6 +192,21 @@ TEST_CASE("slack ok:false errors and HTTP errors are classified", "[slack]") {
   REQUIRE(std::holds_alternative<RetryLater>(o));
   CHECK(std::get<RetryLater>(o).after == std::chrono::seconds(30));
   CHECK(std::get<RetryLater>(o).failure.cls == FailureClass::kThrottled);
+
+  // The same parser as every other connector: an HTTP-date (RFC 9110) works too.
+  const std::time_t in_a_minute = std::time(nullptr) + 60;
+  std::tm tm{};
+  gmtime_r(&in_a_minute, &tm);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  ScriptedTransport dated([&](const http::HttpRequest&) -> SendResult {
+    return Response(200, R"({"ok":false,"error":"ratelimited"})", {{"Retry-After", date}});
+  });
+  auto d = slack::MakeSlackConnector(config, dated, r);
+  Outcome later = InvokeNow(*d, "post_message", MakeMap({{"channel", "C1"}, {"text", "x"}}));
+  REQUIRE(std::holds_alternative<RetryLater>(later));
+  CHECK(std::get<RetryLater>(later).after > std::chrono::seconds(50));
+  CHECK(std::get<RetryLater>(later).after <= std::chrono::seconds(60));
 }
 
 TEST_CASE("slack malformed responses, timeouts and redaction", "[slack]") {
