@@ -1,12 +1,14 @@
 // tenure: the command-line entry point and composition root.
-#include <cstdio>
 #include <exception>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 
 int main(int argc, char** argv) {
   using tenure::ExitCode;
+  // Nothing tenure prints can carry a raw control character (an input's or a server's ESC).
+  const tenure::cli::ScopedEscaping escaping;
   CLI::App app{"tenure: employee onboarding and offboarding playbooks, run durably", "tenure"};
   app.set_version_flag("--version", std::string("tenure ") + TENURE_VERSION);
   app.require_subcommand(1);
@@ -24,7 +26,7 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);  // prints help/version (code 0) or the usage error
     return code == 0 ? 0 : tenure::ToInt(ExitCode::kUsage);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tenure: internal error: %s\n", e.what());
+    std::cerr << "tenure: internal error: " << e.what() << "\n";
     return tenure::ToInt(ExitCode::kInternal);
   }
   return tenure::ToInt(exit_code);

@@ -112,8 +112,10 @@ ExitCode Runs(const ViewOptions& o) {
   }
   std::printf("%-26s %-10s %-28s %-25s %s\n", "RUN", "STATUS", "PLAYBOOK", "CREATED", "TRIGGER");
   for (const RunRecord& r : *runs) {
-    std::printf("%-26s %-10s %-28s %-25s %s%s\n", r.id.c_str(), engine::RunStatusName(r.status), r.playbook.c_str(),
-                Time(r.created_ms).c_str(), r.trigger.c_str(), r.trigger_key.empty() ? "" : (" key " + r.trigger_key).c_str());
+    // printf bypasses std::cout's escaping: each field is made Printable here.
+    std::printf("%-26s %-10s %-28s %-25s %s%s\n", Printable(r.id).c_str(), engine::RunStatusName(r.status),
+                Printable(r.playbook).c_str(), Time(r.created_ms).c_str(), Printable(r.trigger).c_str(),
+                r.trigger_key.empty() ? "" : Printable(" key " + r.trigger_key).c_str());
   }
   return ExitCode::kOk;
 }
@@ -147,8 +149,8 @@ ExitCode Status(const ViewOptions& o) {
     std::string detail = t.error;
     if (t.status == engine::TaskStatus::kWaiting && t.due_ms > 0) detail = "until " + Time(t.due_ms);
     if (!t.decided_by.empty()) detail = "decided by " + t.decided_by + (t.note.empty() ? "" : ": " + t.note);
-    std::printf("%-32s %-10s %8d %9s  %s\n", RowName(t).c_str(), engine::TaskStatusName(t.status), t.attempts,
-                duration.c_str(), detail.c_str());
+    std::printf("%-32s %-10s %8d %9s  %s\n", Printable(RowName(t)).c_str(), engine::TaskStatusName(t.status),
+                t.attempts, duration.c_str(), Printable(detail).c_str());
   }
   return ExitCode::kOk;
 }

@@ -206,3 +206,41 @@ tasks:
   CHECK(seen.find(token) == std::string::npos);
   CHECK(seen.find("Pr0xy-Passw") == std::string::npos);
 }
+
+TEST_CASE("control characters from inputs and server answers are shown escaped, never raw", "[engine][cli][security]") {
+  if (!BinaryBuilt()) return;
+  testing::TempDir dir;
+  // A server whose error message sets the terminal's title, colours text and sends a C1 CSI.
+  RecordingServer server([](const RecordedRequest&) {
+    return RecordedAnswer{400, R"({"message":"bad \u001b]0;pwned\u0007 \u001b[31mred\u009b2J\u007f"})", {}};
+  });
+  std::ofstream(dir.path() + "/in.json") << R"({"who": "ada\u001b[2Jx\r\nrun_succeeded"})";
+  std::ofstream(dir.path() + "/p.yaml") << R"(playbook: ctl
+inputs:
+  who: string
+connections:
+  api: { connector: http, base_url: ")" << server.url() << R"(" }
+tasks:
+  call: { uses: api.request, with: { method: POST, url: /x, json: { who: "{{ inputs.who }}" } }, retry: { attempts: 1 } }
+  note: { uses: manual.task, with: { prompt: "greet {{ inputs.who }}" } }
+)";
+  const std::string db = dir.path() + "/t.db";
+  const Output run = Tenure("run " + dir.path() + "/p.yaml --input " + dir.path() + "/in.json --db " + db);
+  INFO(run.text);
+  CHECK((run.code == 1 || run.code == 3));
+  const std::string id = RunIdOf(run.text);
+  std::string shown = run.text + Tenure("runs --db " + db).text;
+  for (const char* cmd : {"status ", "logs ", "report ", "status --json ", "logs --json ", "report --format json "}) {
+    shown += Tenure(std::string(cmd) + id + " --db " + db).text;
+  }
+  INFO(shown);
+  for (const char raw : {'\x1b', '\x07', '\r', '\x7f'}) CHECK(shown.find(raw) == std::string::npos);
+  CHECK(shown.find("\xc2\x9b") == std::string::npos);
+  // ...shown as visible text instead:
+  CHECK(shown.find(R"(bad \e]0;pwned\x07 \e[31mred\u009b2J\u007f)") != std::string::npos);
+  CHECK(Tenure("status " + id + " --db " + db).text.find(R"(HTTP 400 Bad Request: bad \e]0;pwned\x07 \e[31mred\u009b2J\u007f)") !=
+        std::string::npos);
+  // An input cannot forge a line of the log either: its line break is shown, not obeyed.
+  CHECK(Tenure("logs " + id + " --db " + db).text.find(R"(waiting for a person: greet ada\e[2Jx\r\nrun_succeeded)") !=
+        std::string::npos);
+}
