@@ -7,6 +7,7 @@
 #include "connectors/http_support.h"
 #include "connectors/slack/connector.h"
 #include "tests/connectors/support/scripted_transport.h"
+#include "workflows/filters.h"
 
 namespace tenure::connectors {
 namespace {
@@ -106,6 +107,24 @@ TEST_CASE("slack post_message sends JSON with the bearer token", "[slack]") {
   CHECK(req.url == "http://slack.test/api/chat.postMessage");
   CHECK(testing::HeaderOf(req, "Authorization") == std::string("Bearer ") + kToken);
   CHECK(req.url.find(kToken) == std::string::npos);
+}
+
+TEST_CASE("slack post_message escapes text unless mrkdwn_raw is set", "[slack]") {
+  Fixture f;
+  const std::string hostile = "Welcome <!channel> & <@U0BOSS> <https://evil.example|login>";
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do("post_message", MakeMap({{"channel", "C1"}, {"text", hostile}}))));
+  REQUIRE(f.slack.posted.size() == 1);
+  CHECK(f.slack.posted[0] == "Welcome &lt;!channel&gt; &amp; &lt;@U0BOSS&gt; &lt;https://evil.example|login&gt;");
+  // The author's own mention, with an input escaped by the filter's function.
+  const std::string vouched = "<!here> " + workflows::SlackEscape("<!channel> Ada");
+  REQUIRE(std::holds_alternative<Succeeded>(
+      f.Do("post_message", MakeMap({{"channel", "C1"}, {"text", vouched}, {"mrkdwn_raw", true}, {"once_key", "k2"}}))));
+  REQUIRE(f.slack.posted.size() == 2);
+  CHECK(f.slack.posted[1] == "<!here> &lt;!channel&gt; Ada");
+  // mrkdwn_raw: false is the default.
+  REQUIRE(std::holds_alternative<Succeeded>(
+      f.Do("post_message", MakeMap({{"channel", "C1"}, {"text", "<!here>"}, {"mrkdwn_raw", false}, {"once_key", "k3"}}))));
+  CHECK(f.slack.posted[2] == "&lt;!here&gt;");
 }
 
 TEST_CASE("slack post_message posts once per key, across retries and runs", "[slack]") {
