@@ -30,7 +30,7 @@ std::unique_ptr<engine::StateStore> OpenOrReport(const std::string& db, ExitCode
   auto store = engine::OpenSqliteStore(engine::DefaultDbPath(db));
   if (!store) {
     std::cerr << "tenure: " << store.error().message << "\n";
-    *code = ExitCode::kInternal;
+    *code = store.error().Is(Errc::kIo) ? ExitCode::kInternal : ExitCode::kUsage;  // a bad database is the user's
     return nullptr;
   }
   return std::move(*store);

@@ -1,6 +1,9 @@
 // Security through the real binary: what a run's inputs and a server's answers can make tenure do.
 // Servers are loopback RecordingServers that mask nothing, so the tests see exactly what was sent.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -243,4 +246,84 @@ tasks:
   // An input cannot forge a line of the log either: its line break is shown, not obeyed.
   CHECK(Tenure("logs " + id + " --db " + db).text.find(R"(waiting for a person: greet ada\e[2Jx\r\nrun_succeeded)") !=
         std::string::npos);
+}
+
+// ---- bad databases: the user's to fix (exit 2, a clear message), never "internal error" (70) ----
+
+TEST_CASE("a database that is a directory, readable by others, damaged or not tenure's exits 2", "[engine][cli][store]") {
+  if (!BinaryBuilt()) return;
+  testing::TempDir dir;
+  const std::string playbook = dir.path() + "/p.yaml";
+  std::ofstream(playbook) << "playbook: tiny\ntasks:\n  wait: { uses: timer.wait, with: { for: 1s } }\n";
+  struct Case {
+    std::string name;
+    std::string path;
+    std::string message;
+  };
+  const std::string open = dir.path() + "/open.db";
+  std::ofstream(open) << "";
+  ::chmod(open.c_str(), 0644);
+  const std::string garbage = dir.path() + "/garbage.db";
+  {
+    std::ofstream out(garbage);
+    for (int i = 0; i < 200; ++i) out << "this is not a database at all. ";
+  }
+  ::chmod(garbage.c_str(), 0600);
+  const std::string foreign = dir.path() + "/contacts.db";
+  {
+    SQLite::Database db(foreign, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE notes (body TEXT)");
+  }
+  ::chmod(foreign.c_str(), 0600);
+  const std::vector<Case> cases = {
+      {"a directory", dir.path(),
+       "tenure: state database " + dir.path() + " is a directory, not a file; give the path of a file with --db or TENURE_DB\n"},
+      {"readable by others", open,
+       "tenure: state database " + open + " is accessible by other users (mode 644); run: chmod 600 " + open + "\n"},
+      {"not a database", garbage,
+       "tenure: state database " + garbage +
+           " is not a usable SQLite database (file is not a database); move it away, or give another path with --db or "
+           "TENURE_DB\n"},
+      {"another program's database", foreign,
+       "tenure: state database " + foreign +
+           " is an SQLite database that tenure did not create (it has tables contacts, notes); tenure will not add its "
+           "tables to it: give another path with --db or TENURE_DB\n"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    for (const std::string command : {"runs --db " + c.path, "run " + playbook + " --db " + c.path}) {
+      INFO(command);
+      const Output out = Tenure(command);
+      CHECK(out.code == 2);
+      CHECK(out.text == c.message);
+    }
+  }
+  // The foreign database was left as it was: no tenure table was added to it.
+  SQLite::Database db(foreign, SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs'").getInt() == 0);
+}
+
+TEST_CASE("a database tenure cannot write exits 2 and says so", "[engine][cli][store]") {
+  if (!BinaryBuilt()) return;
+  testing::TempDir dir;
+  const std::string db = dir.path() + "/ro.db";
+  REQUIRE(Tenure("runs --db " + db).code == 0);  // a real tenure database
+  std::string as_other_user;
+  if (::geteuid() == 0) {
+    // root writes anything: be an ordinary user for this one command.
+    if (!std::filesystem::exists("/usr/bin/setpriv")) {
+      WARN("skipped: running as root without setpriv");
+      return;
+    }
+    ::chmod(dir.path().c_str(), 0755);
+    as_other_user = "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  } else {
+    ::chmod(db.c_str(), 0400);
+  }
+  const Output out = Tenure("runs --db " + db, as_other_user);
+  CHECK(out.code == 2);
+  CHECK(out.text == "tenure: state database " + db +
+                        " cannot be written (Permission denied): tenure keeps its runs there and must write it; check the "
+                        "permissions of the file and its directory (chmod 600 " + db +
+                        "), or give another path with --db or TENURE_DB\n");
 }
