@@ -1,11 +1,13 @@
 // Security through the real binary: what a run's inputs and a server's answers can make tenure do.
 // Servers are loopback RecordingServers that mask nothing, so the tests see exactly what was sent.
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -326,4 +328,65 @@ TEST_CASE("a database tenure cannot write exits 2 and says so", "[engine][cli][s
                         " cannot be written (Permission denied): tenure keeps its runs there and must write it; check the "
                         "permissions of the file and its directory (chmod 600 " + db +
                         "), or give another path with --db or TENURE_DB\n");
+}
+
+// ---- size limits: a playbook under the file size limit must not need gigabytes ----
+
+long ChildrenMaxRssKb() {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_CHILDREN, &usage);
+  return usage.ru_maxrss;
+}
+
+TEST_CASE("a 15 MiB playbook of 158k tasks is refused fast and small", "[engine][cli][limits]") {
+  if (!BinaryBuilt()) return;
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/big.yaml";
+  {
+    std::ofstream out(path);
+    out << "playbook: big\nconnections:\n  api: { connector: http, base_url: \"http://127.0.0.1:9\" }\ntasks:\n";
+    for (int i = 0; i < 158'000; ++i) {
+      out << "  t" << i << ": { uses: api.request, with: { method: GET, url: /users/" << i << ", expect: [200] } }\n";
+    }
+  }
+  REQUIRE(std::filesystem::file_size(path) > 12u * 1024 * 1024);
+  REQUIRE(std::filesystem::file_size(path) < 16u * 1024 * 1024);  // under the file size limit
+  const auto start = std::chrono::steady_clock::now();
+  const Output out = Tenure("validate " + path);
+  const auto took = std::chrono::steady_clock::now() - start;
+  INFO(out.text.substr(0, 2000));
+  CHECK(out.code == 2);
+  CHECK(out.text.find(": error: document too large: more than 200000 YAML values (a playbook file may hold at most "
+                      "200000; split it into several playbooks)") != std::string::npos);
+  CHECK(took < std::chrono::seconds(5));
+  CHECK(ChildrenMaxRssKb() < 400 * 1024);  // the largest child so far stayed under 400 MB
+}
+
+TEST_CASE("more than 2000 tasks are refused with one clear error", "[engine][cli][limits]") {
+  if (!BinaryBuilt()) return;
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/many.yaml";
+  {
+    std::ofstream out(path);
+    out << "playbook: many\ntasks:\n";
+    for (int i = 0; i < 2'500; ++i) out << "  t" << i << ": { uses: timer.wait, with: { for: 1s } }\n";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const Output out = Tenure("validate " + path);
+  const auto took = std::chrono::steady_clock::now() - start;
+  INFO(out.text);
+  CHECK(out.code == 2);
+  CHECK(out.text.find(path + ":2003:3: error: too many tasks: a playbook may have at most 2000, counting included "
+                             "files; split it into several playbooks") != std::string::npos);
+  std::size_t errors = 0;
+  for (std::size_t at = out.text.find("error:"); at != std::string::npos; at = out.text.find("error:", at + 1)) ++errors;
+  CHECK(errors == 1);
+  CHECK(took < std::chrono::seconds(5));
+  // 2000 tasks are fine.
+  std::ofstream(path, std::ios::trunc) << [] {
+    std::string text = "playbook: many\ntasks:\n";
+    for (int i = 0; i < 2'000; ++i) text += "  t" + std::to_string(i) + ": { uses: timer.wait, with: { for: 1s } }\n";
+    return text;
+  }();
+  CHECK(Tenure("validate " + path).code == 0);
 }
