@@ -270,7 +270,9 @@ class BeastTransport final : public HttpTransport {
   // What came back through a proxy, without the proxy's credential in any form.
   static void Scrub(SendResult& res, const ProxyRoute& proxy) {
     if (!res) {
-      res.error().message = ScrubProxyCredentials(std::move(res.error().message), proxy);
+      TransportError err = res.error();  // result::error() returns a copy
+      err.message = ScrubProxyCredentials(std::move(err.message), proxy);
+      res = std::move(err);
       return;
     }
     res->body = ScrubProxyCredentials(std::move(res->body), proxy);

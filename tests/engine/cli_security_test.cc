@@ -293,7 +293,7 @@ TEST_CASE("a database that is a directory, readable by others, damaged or not te
   };
   for (const Case& c : cases) {
     INFO(c.name);
-    for (const std::string command : {"runs --db " + c.path, "run " + playbook + " --db " + c.path}) {
+    for (const std::string& command : {"runs --db " + c.path, "run " + playbook + " --db " + c.path}) {
       INFO(command);
       const Output out = Tenure(command);
       CHECK(out.code == 2);
