@@ -29,7 +29,7 @@ constexpr std::string_view kInputTypes[] = {"string", "email", "date", "datetime
 constexpr std::size_t kMaxIncludeDepth = 16;
 // Tasks in a playbook, included ones counted: bounds what validation allocates and how long it
 // takes (docs/playbooks.md, "Limits").
-constexpr std::size_t kMaxTasks = 2'000;
+constexpr std::size_t kMaxTasks = 10'000;
 
 std::string Join(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
@@ -389,7 +389,7 @@ class Loader {
       }
       if (pb_.tasks.size() >= kMaxTasks) {
         if (!too_many_tasks_) {
-          Error(e.key.where, path, "too many tasks: a playbook may have at most 2000, counting included files; split it into several playbooks");
+          Error(e.key.where, path, "too many tasks: a playbook may have at most 10000, counting included files; split it into several playbooks");
         }
         too_many_tasks_ = true;
         return;

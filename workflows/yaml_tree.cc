@@ -14,9 +14,9 @@ namespace {
 // A document with more nodes than this (after expanding aliases) is refused: it bounds what
 // loading and validation may allocate (about 1 KB a node, all told: tree, playbook, checks), and
 // it stops "billion laughs" alias bombs. Real playbooks have a few thousand nodes.
-constexpr std::size_t kMaxNodes = 200'000;
+constexpr std::size_t kMaxNodes = 300'000;
 constexpr const char* kTooLarge =
-    "document too large: more than 200000 YAML values (a playbook file may hold at most 200000; "
+    "document too large: more than 300000 YAML values (a playbook file may hold at most 300000; "
     "split it into several playbooks)";
 constexpr std::size_t kMaxDepth = 200;
 

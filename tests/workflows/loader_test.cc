@@ -143,7 +143,7 @@ TEST_CASE("aliases are expanded, alias bombs are refused", "[loader][yaml]") {
   ParseYaml(bomb, "bomb.yaml", d2);
   REQUIRE(d2.items().size() == 1);
   CHECK(d2.items()[0].message ==
-        "document too large: more than 200000 YAML values (a playbook file may hold at most 200000; split it into "
+        "document too large: more than 300000 YAML values (a playbook file may hold at most 300000; split it into "
         "several playbooks)");
 }
 
