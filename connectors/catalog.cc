@@ -158,9 +158,10 @@ ConnectorSpec Slack() {
       {"post_message", "post a message to a channel, once per key (the key rides in the message metadata)",
        {Req("channel", ArgType::kString, "channel name (#it) or id"),
         Req("text", ArgType::kString,
-            "message text; &, < and > are escaped, so no mention (<!channel>, <@U1>) or link comes from it"),
+            "message text; &, < and > are escaped, so that no mention or link comes from it (see mrkdwn_raw)"),
         Opt("mrkdwn_raw", ArgType::kBool,
-            "true: send text as written, mentions and links included (escape inputs with | slack_escape)"),
+            "true: send text as written, mentions and links included; escape inputs in it with the slack_escape "
+            "filter"),
         Opt("once_key", ArgType::kString,
             "post only if no recent message in the channel has this key, across runs (default: the task's "
             "idempotency key, so retries and resumed runs never post twice)")},
