@@ -189,7 +189,9 @@ std::string RunIdOf(const std::string& text) {
 
 // A server that answers 401 with every request header in its error body, as some do.
 RecordedAnswer EchoHeaders(const RecordedRequest& r) {
-  return RecordedAnswer{401, R"({"detail":"not allowed with )" + r.HeaderLines() + R"(","status":"401"})", {}};
+  std::string headers;
+  for (const auto& [k, v] : r.headers) headers += k + ": " + v + "; ";
+  return RecordedAnswer{401, R"({"detail":"not allowed with )" + headers + R"(","status":"401"})", {}};
 }
 
 TEST_CASE("a SCIM Basic credential echoed by the server is redacted everywhere", "[engine][cli][security]") {
