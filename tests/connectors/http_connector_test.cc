@@ -48,7 +48,7 @@ struct Fixture {
     Map roots;
     roots.Set("inputs", Value(std::move(inputs)));
     auto args = workflows::RenderNode(literal, workflows::MapScope(std::move(roots)), "tasks.t.with");
-    REQUIRE(args);
+    REQUIRE(args.has_value());
     REQUIRE(args->IsMap());
     return InvokeNow(*connector, "request", args->AsMap(), "run1/task1", &literal);
   }

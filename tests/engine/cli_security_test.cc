@@ -167,8 +167,6 @@ tasks:
   CHECK(sent.find(R"("userName":")" + taint + "\"") != std::string::npos);
 }
 
-}  // namespace
-}  // namespace tenure::engine
 
 // Everything a user or an auditor can read about run `id`, plus the database file itself.
 std::string EverythingAbout(const std::string& id, const std::string& db_path) {
@@ -423,3 +421,6 @@ TEST_CASE("more than 10000 tasks are refused with one clear error", "[engine][cl
   }();
   CHECK(Tenure("validate " + path).code == 0);
 }
+
+}  // namespace
+}  // namespace tenure::engine
