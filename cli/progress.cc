@@ -23,7 +23,7 @@ class PlainProgress final : public engine::Reporter {
   explicit PlainProgress(std::ostream& out) : out_(out) {}
   void OnEvent(const EventRecord& e) override {
     out_ << ClockTime(e.at_ms) << "  " << Subject(e) << "  " << e.kind;
-    if (!e.detail.empty()) out_ << ": " << e.detail;
+    if (!e.detail.empty()) out_ << ": " << Printable(e.detail);  // one line: its line breaks shown, not obeyed
     out_ << "\n" << std::flush;
   }
 
@@ -264,7 +264,7 @@ void PrintSummary(engine::StateStore& store, const std::string& run_id, std::ost
   for (const engine::TaskRecord& t : *tasks) {
     if (t.item >= 0) continue;
     ++counts[engine::TaskStatusName(t.status)];
-    if (t.status == engine::TaskStatus::kFailed) problems.push_back(t.task + ": " + t.error);
+    if (t.status == engine::TaskStatus::kFailed) problems.push_back(t.task + ": " + Printable(t.error));
     if (t.status == engine::TaskStatus::kWaiting) waiting.push_back(t.task);
   }
   const std::int64_t end = run->finished_ms != 0 ? run->finished_ms : run->updated_ms;

@@ -140,7 +140,7 @@ ExitCode Status(const ViewOptions& o) {
     return ExitCode::kOk;
   }
   std::cout << "run " << run->id << "  " << run->playbook << "  " << engine::RunStatusName(run->status)
-            << (run->error.empty() ? "" : ": " + run->error) << "\n"
+            << (run->error.empty() ? "" : ": " + Printable(run->error)) << "\n"
             << "created " << Time(run->created_ms) << " by " << run->trigger
             << (run->owner.empty() ? "" : ", executing in " + run->owner) << "\n\n";
   std::printf("%-32s %-10s %8s %9s  %s\n", "TASK", "STATUS", "ATTEMPTS", "DURATION", "DETAIL");
@@ -174,21 +174,22 @@ ExitCode Logs(const ViewOptions& o) {
       continue;
     }
     const std::string subject = e.task.empty() ? "run" : e.item >= 0 ? e.task + "[" + std::to_string(e.item) + "]" : e.task;
-    std::cout << Time(e.at_ms) << "  " << subject << "  " << e.kind << (e.detail.empty() ? "" : ": " + e.detail) << "\n";
+    std::cout << Time(e.at_ms) << "  " << Printable(subject) << "  " << e.kind
+              << (e.detail.empty() ? "" : ": " + Printable(e.detail)) << "\n";
   }
   return ExitCode::kOk;
 }
 
 void ReportMarkdown(const RunRecord& run, const std::vector<TaskRecord>& tasks, const std::vector<EventRecord>& events) {
   std::cout << "# Run " << run.id << ": " << run.playbook << "\n\n"
-            << "- Status: " << engine::RunStatusName(run.status) << (run.error.empty() ? "" : " (" + run.error + ")")
+            << "- Status: " << engine::RunStatusName(run.status) << (run.error.empty() ? "" : " (" + Printable(run.error) + ")")
             << "\n- Triggered by: " << run.trigger << (run.trigger_key.empty() ? "" : ", key " + run.trigger_key)
             << "\n- Created: " << Time(run.created_ms) << "\n- Finished: " << Time(run.finished_ms)
             << "\n- Playbook sha256: " << (run.sources.empty() ? "-" : run.sources.front().sha256)
             << "\n- Inputs: `" << run.inputs.ToJson() << "`\n\n## What was done\n\n"
             << "| Task | Status | Attempts | Finished | Result or reason |\n|---|---|---|---|---|\n";
   for (const TaskRecord& t : tasks) {
-    const std::string outcome = t.status == engine::TaskStatus::kSucceeded ? t.result.ToJson() : t.error;
+    const std::string outcome = Printable(t.status == engine::TaskStatus::kSucceeded ? t.result.ToJson() : t.error);
     std::cout << "| " << RowName(t) << " | " << engine::TaskStatusName(t.status) << " | " << t.attempts << " | "
               << Time(t.finished_ms) << " | " << outcome << " |\n";
   }
@@ -198,14 +199,14 @@ void ReportMarkdown(const RunRecord& run, const std::vector<TaskRecord>& tasks, 
     if (t.decided_by.empty()) continue;
     any = true;
     std::cout << "- " << RowName(t) << ": " << (t.status == engine::TaskStatus::kSucceeded ? "approved" : "rejected")
-              << " by " << t.decided_by << " at " << Time(t.finished_ms) << (t.note.empty() ? "" : ": " + t.note)
+              << " by " << Printable(t.decided_by) << " at " << Time(t.finished_ms) << (t.note.empty() ? "" : ": " + Printable(t.note))
               << "\n";
   }
   if (!any) std::cout << "None.\n";
   std::cout << "\n## Timeline\n\n";
   for (const EventRecord& e : events) {
     std::cout << "- " << Time(e.at_ms) << " " << (e.task.empty() ? "run" : e.task) << " " << e.kind
-              << (e.detail.empty() ? "" : ": " + e.detail) << "\n";
+              << (e.detail.empty() ? "" : ": " + Printable(e.detail)) << "\n";
   }
 }
 
