@@ -1,5 +1,4 @@
 // tenure: the command-line entry point and composition root.
-#include <cstdio>
 #include <exception>
 #include <iostream>
 #include <optional>
@@ -7,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "workflows/suggest.h"
 
 namespace {
@@ -45,6 +45,8 @@ std::optional<std::string> UnknownCommand(const CLI::App& app, int argc, char** 
 
 int main(int argc, char** argv) {
   using tenure::ExitCode;
+  // Nothing tenure prints can carry a raw control character (an input's or a server's ESC).
+  const tenure::cli::ScopedEscaping escaping;
   CLI::App app{"tenure: employee onboarding and offboarding playbooks, run durably", "tenure"};
   app.set_version_flag("--version", std::string("tenure ") + TENURE_VERSION);
   app.require_subcommand(1);
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);  // prints help/version (code 0) or the usage error
     return code == 0 ? 0 : tenure::ToInt(ExitCode::kUsage);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tenure: internal error: %s\n", e.what());
+    std::cerr << "tenure: internal error: " << e.what() << "\n";
     return tenure::ToInt(ExitCode::kInternal);
   }
   return tenure::ToInt(exit_code);

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <ctime>
+#include <iostream>
 #include <map>
 
 #include "engine/clock.h"
@@ -24,7 +25,7 @@ class PlainProgress final : public engine::Reporter {
   explicit PlainProgress(std::ostream& out) : out_(out) {}
   void OnEvent(const EventRecord& e) override {
     out_ << ClockTime(e.at_ms) << "  " << Subject(e) << "  " << e.kind;
-    if (!e.detail.empty()) out_ << ": " << e.detail;
+    if (!e.detail.empty()) out_ << ": " << Printable(e.detail);  // one line: its line breaks shown, not obeyed
     out_ << "\n" << std::flush;
   }
 
@@ -44,7 +45,8 @@ class JsonProgress final : public engine::Reporter {
 // Redraws one line per task in place (ANSI cursor movement), plus a last line for run events.
 class TableProgress final : public engine::Reporter {
  public:
-  TableProgress(std::ostream& out, std::vector<std::string> tasks, const std::map<std::string, std::string>& earlier)
+  // `out` is the raw terminal: this class escapes what it shows itself (Printable).
+  TableProgress(std::streambuf* out, std::vector<std::string> tasks, const std::map<std::string, std::string>& earlier)
       : out_(out), tasks_(std::move(tasks)) {
     for (const std::string& t : tasks_) width_ = std::max(width_, t.size());
     for (const auto& [task, state] : earlier) {
@@ -54,7 +56,7 @@ class TableProgress final : public engine::Reporter {
   }
   void OnEvent(const EventRecord& e) override {
     if (e.task.empty()) {
-      last_run_line_ = e.kind + (e.detail.empty() ? "" : ": " + e.detail);
+      last_run_line_ = Printable(e.kind + (e.detail.empty() ? "" : ": " + e.detail));
     } else {
       Line& l = lines_[e.task.substr(0, e.task.find(':')) + (e.task.find(':') != std::string::npos ? " (undo)" : "")];
       l.state = e.kind;
@@ -87,10 +89,10 @@ class TableProgress final : public engine::Reporter {
     }
     for (const std::string& t : rows) {
       const Line& l = lines_[t];
-      std::string detail = l.detail.size() > 70 ? l.detail.substr(0, 67) + "..." : l.detail;
+      std::string detail = Printable(l.detail.size() > 70 ? l.detail.substr(0, 67) + "..." : l.detail);
       char name[128];
-      std::snprintf(name, sizeof name, "%-*s", static_cast<int>(width_ + 8), t.c_str());
-      out_ << "\033[2K " << Mark(l.state) << " " << name << " " << l.state << (detail.empty() ? "" : "  " + detail)
+      std::snprintf(name, sizeof name, "%-*s", static_cast<int>(width_ + 8), Printable(t).c_str());
+      out_ << "\033[2K " << Mark(l.state) << " " << name << " " << Printable(l.state) << (detail.empty() ? "" : "  " + detail)
            << "\n";
       ++drawn_;
     }
@@ -98,7 +100,7 @@ class TableProgress final : public engine::Reporter {
     ++drawn_;
   }
 
-  std::ostream& out_;
+  std::ostream out_;
   std::vector<std::string> tasks_;
   std::size_t width_ = 4;
   std::map<std::string, Line> lines_;
@@ -112,7 +114,14 @@ std::unique_ptr<engine::Reporter> MakeProgress(ProgressStyle style, std::ostream
                                                std::map<std::string, std::string> earlier) {
   switch (style) {
     case ProgressStyle::kJson: return std::make_unique<JsonProgress>(out);
-    case ProgressStyle::kTable: return std::make_unique<TableProgress>(out, std::move(tasks), earlier);
+    case ProgressStyle::kTable: {
+      std::streambuf* raw = out.rdbuf();
+      if (auto* escaping = dynamic_cast<EscapingStreambuf*>(raw)) {
+        out.flush();
+        raw = escaping->underlying();
+      }
+      return std::make_unique<TableProgress>(raw, std::move(tasks), earlier);
+    }
     case ProgressStyle::kPlain: break;
   }
   return std::make_unique<PlainProgress>(out);
@@ -121,6 +130,98 @@ std::unique_ptr<engine::Reporter> MakeProgress(ProgressStyle style, std::ostream
 ProgressStyle ChooseStyle(bool json) {
   if (json) return ProgressStyle::kJson;
   return ::isatty(STDOUT_FILENO) ? ProgressStyle::kTable : ProgressStyle::kPlain;
+}
+
+std::string Printable(std::string_view text, bool keep_newlines) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [&](const char* prefix, unsigned value, int digits) {
+    out += prefix;
+    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) out += kHex[(value >> shift) & 15];
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+      if (b == '\n' && keep_newlines) {
+        out += '\n';
+      } else if (b == '\t' || (b >= 0x20 && b != 0x7f)) {
+        out += static_cast<char>(b);
+      } else if (b == 0x1b) {
+        out += "\\e";
+      } else if (b == '\n') {
+        out += "\\n";
+      } else if (b == '\r') {
+        out += "\\r";
+      } else if (b == 0x7f) {
+        hex("\\u", b, 4);  // DEL; like C1 below, written as a JSON escape so JSON output stays valid
+      } else {
+        hex("\\x", b, 2);
+      }
+      ++i;
+      continue;
+    }
+    // A UTF-8 sequence: its length, the smallest code point it may encode, and the code point.
+    const std::size_t len = b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 ? (b <= 0xef ? 3 : 0) : b >= 0xc2 ? 2 : 0;
+    char32_t cp = len == 4 ? b & 0x07u : len == 3 ? b & 0x0fu : b & 0x1fu;
+    bool valid = len != 0 && i + len <= text.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      const auto c = static_cast<unsigned char>(text[i + k]);
+      valid = (c & 0xc0) == 0x80;
+      cp = (cp << 6) | (c & 0x3fu);
+    }
+    const char32_t min = len == 4 ? 0x10000 : len == 3 ? 0x800 : 0x80;
+    valid = valid && cp >= min && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
+    if (!valid) {
+      hex("\\x", b, 2);
+      ++i;
+    } else if (cp <= 0x9f) {
+      hex("\\u", static_cast<unsigned>(cp), 4);  // C1 control, e.g. U+009B (CSI)
+      i += len;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
+EscapingStreambuf::int_type EscapingStreambuf::overflow(int_type ch) {
+  if (traits_type::eq_int_type(ch, traits_type::eof())) return sync() == 0 ? traits_type::not_eof(ch) : ch;
+  const char c = traits_type::to_char_type(ch);
+  xsputn(&c, 1);
+  return ch;
+}
+
+std::streamsize EscapingStreambuf::xsputn(const char* s, std::streamsize n) {
+  pending_.append(s, static_cast<std::size_t>(n));
+  // Whole lines go on at once, so a UTF-8 sequence is never split between two writes.
+  if (const auto nl = pending_.rfind('\n'); nl != std::string::npos && !Emit(nl + 1)) return 0;
+  return n;
+}
+
+int EscapingStreambuf::sync() {
+  if (!Emit(pending_.size())) return -1;
+  return out_->pubsync();
+}
+
+bool EscapingStreambuf::Emit(std::size_t upto) {
+  const std::string shown = Printable(std::string_view(pending_).substr(0, upto), true);
+  pending_.erase(0, upto);
+  return out_->sputn(shown.data(), static_cast<std::streamsize>(shown.size())) ==
+         static_cast<std::streamsize>(shown.size());
+}
+
+ScopedEscaping::ScopedEscaping() : out_(std::cout.rdbuf()), err_(std::cerr.rdbuf()) {
+  std::cout.rdbuf(&out_);
+  std::cerr.rdbuf(&err_);
+}
+
+ScopedEscaping::~ScopedEscaping() {
+  std::cout.flush();
+  std::cerr.flush();
+  std::cout.rdbuf(out_.underlying());
+  std::cerr.rdbuf(err_.underlying());
 }
 
 std::string EventJson(const EventRecord& e) {
@@ -165,7 +266,7 @@ void PrintSummary(engine::StateStore& store, const std::string& run_id, std::ost
   for (const engine::TaskRecord& t : *tasks) {
     if (t.item >= 0) continue;
     ++counts[engine::TaskStatusName(t.status)];
-    if (t.status == engine::TaskStatus::kFailed) problems.push_back(t.task + ": " + t.error);
+    if (t.status == engine::TaskStatus::kFailed) problems.push_back(t.task + ": " + Printable(t.error));
     if (t.status == engine::TaskStatus::kWaiting) {
       // A timer (due_ms set) needs no one; a manual task needs a decision.
       waiting.push_back(t.due_ms != 0 ? t.task + " (its timer is due at " +

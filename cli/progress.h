@@ -6,7 +6,9 @@
 #include <map>
 #include <memory>
 #include <ostream>
+#include <streambuf>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/executor.h"
@@ -28,6 +30,45 @@ ProgressStyle ChooseStyle(bool json);
 // The summary printed when a run stops: status, counts, the errors of failed tasks, what a
 // waiting run waits for, and the command that continues it.
 void PrintSummary(engine::StateStore& store, const std::string& run_id, std::ostream& out);
+
+// `text` safe to show on a terminal: control characters (C0 such as ESC, C1, DEL) and bytes that
+// are not valid UTF-8 become visible escapes ("\e", "\r", "\n", "\x07", "\u009b"), so an input or
+// a server's answer can never move the cursor, set a title or hide text. Printable UTF-8 and tabs
+// are kept; newlines too when `keep_newlines`. DEL and C1 are written "\u007f", "\u009b": inside
+// JSON output (which escapes C0 itself) that is the same character, so the JSON stays valid.
+std::string Printable(std::string_view text, bool keep_newlines = false);
+
+// A stream buffer that passes everything written to it through Printable (newlines kept) to
+// `out`. tenure installs one on std::cout and std::cerr for the whole process (ScopedEscaping);
+// the live progress table, the one writer of deliberate escape sequences, writes to underlying().
+class EscapingStreambuf final : public std::streambuf {
+ public:
+  explicit EscapingStreambuf(std::streambuf* out) : out_(out) {}
+  std::streambuf* underlying() const { return out_; }
+
+ protected:
+  int_type overflow(int_type ch) override;
+  std::streamsize xsputn(const char* s, std::streamsize n) override;
+  int sync() override;
+
+ private:
+  bool Emit(std::size_t upto);  // writes pending_[0, upto) and drops it
+  std::streambuf* out_;
+  std::string pending_;  // written but not yet passed on: the unfinished line
+};
+
+// Installs EscapingStreambufs on std::cout and std::cerr; restores the originals when destroyed.
+class ScopedEscaping {
+ public:
+  ScopedEscaping();
+  ~ScopedEscaping();
+  ScopedEscaping(const ScopedEscaping&) = delete;
+  ScopedEscaping& operator=(const ScopedEscaping&) = delete;
+
+ private:
+  EscapingStreambuf out_;
+  EscapingStreambuf err_;
+};
 
 // One event as a JSON object (no newline).
 std::string EventJson(const engine::EventRecord& e);

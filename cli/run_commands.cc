@@ -174,7 +174,7 @@ ExitCode Run(const RunOptions& o) {
   auto host = EngineHost::Open(o.db);
   if (!host) {
     std::cerr << "tenure: " << host.error().message << "\n";
-    return ExitCode::kInternal;
+    return ExitCodeFor(host.error());
   }
   // Resolve every connection's secrets now: a missing one stops the run before it exists, and
   // every value is known to the redactor before the inputs are stored.
@@ -232,7 +232,7 @@ ExitCode Resume(const ResumeOptions& o) {
   auto host = EngineHost::Open(o.db);
   if (!host) {
     std::cerr << "tenure: " << host.error().message << "\n";
-    return ExitCode::kInternal;
+    return ExitCodeFor(host.error());
   }
   if (!o.all) return ExecuteWithProgress(**host, o.run, o.json, {});
   auto runs = (*host)->store().ListRuns({});
@@ -269,7 +269,7 @@ ExitCode RetryCommand(const ResumeOptions& o) {
   auto host = EngineHost::Open(o.db);
   if (!host) {
     std::cerr << "tenure: " << host.error().message << "\n";
-    return ExitCode::kInternal;
+    return ExitCodeFor(host.error());
   }
   auto reset = engine::Retry((*host)->store(), o.run, o.task, (*host)->clock().Now());
   if (!reset) {
@@ -291,7 +291,7 @@ ExitCode DecideCommand(const DecideOptions& o, bool approve) {
   auto store = engine::OpenSqliteStore(engine::DefaultDbPath(o.db));
   if (!store) {
     std::cerr << "tenure: " << store.error().message << "\n";
-    return ExitCode::kInternal;
+    return ExitCodeFor(store.error());
   }
   const std::string user = engine::CurrentUser();
   auto r = engine::Decide(**store, o.run, o.task, approve, user, o.note, std::chrono::system_clock::now());
@@ -308,7 +308,7 @@ ExitCode CancelCommand(const std::string& run, const std::string& db) {
   auto store = engine::OpenSqliteStore(engine::DefaultDbPath(db));
   if (!store) {
     std::cerr << "tenure: " << store.error().message << "\n";
-    return ExitCode::kInternal;
+    return ExitCodeFor(store.error());
   }
   auto r = engine::Cancel(**store, run, std::chrono::system_clock::now());
   if (!r) {

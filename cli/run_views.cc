@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/engine_host.h"
 #include "cli/progress.h"
 #include "engine/state_store.h"
 #include "engine/timer.h"
@@ -30,7 +31,7 @@ std::unique_ptr<engine::StateStore> OpenOrReport(const std::string& db, ExitCode
   auto store = engine::OpenSqliteStore(engine::DefaultDbPath(db));
   if (!store) {
     std::cerr << "tenure: " << store.error().message << "\n";
-    *code = ExitCode::kInternal;
+    *code = ExitCodeFor(store.error());  // a bad database is the user's
     return nullptr;
   }
   return std::move(*store);
@@ -112,8 +113,10 @@ ExitCode Runs(const ViewOptions& o) {
   }
   std::printf("%-26s %-10s %-28s %-25s %s\n", "RUN", "STATUS", "PLAYBOOK", "CREATED", "TRIGGER");
   for (const RunRecord& r : *runs) {
-    std::printf("%-26s %-10s %-28s %-25s %s%s\n", r.id.c_str(), engine::RunStatusName(r.status), r.playbook.c_str(),
-                Time(r.created_ms).c_str(), r.trigger.c_str(), r.trigger_key.empty() ? "" : (" key " + r.trigger_key).c_str());
+    // printf bypasses std::cout's escaping: each field is made Printable here.
+    std::printf("%-26s %-10s %-28s %-25s %s%s\n", Printable(r.id).c_str(), engine::RunStatusName(r.status),
+                Printable(r.playbook).c_str(), Time(r.created_ms).c_str(), Printable(r.trigger).c_str(),
+                r.trigger_key.empty() ? "" : Printable(" key " + r.trigger_key).c_str());
   }
   return ExitCode::kOk;
 }
@@ -127,7 +130,7 @@ ExitCode Status(const ViewOptions& o) {
   if (!run || !tasks) {
     const Error e = !run ? run.error() : tasks.error();
     std::cerr << "tenure: " << e.message << "\n";
-    return e.Is(Errc::kIo) ? ExitCode::kInternal : ExitCode::kUsage;
+    return ExitCodeFor(e);
   }
   if (o.json) {
     boost::json::object out = RunJson(*run);
@@ -138,7 +141,7 @@ ExitCode Status(const ViewOptions& o) {
     return ExitCode::kOk;
   }
   std::cout << "run " << run->id << "  " << run->playbook << "  " << engine::RunStatusName(run->status)
-            << (run->error.empty() ? "" : ": " + run->error) << "\n"
+            << (run->error.empty() ? "" : ": " + Printable(run->error)) << "\n"
             << "created " << Time(run->created_ms) << " by " << run->trigger
             << (run->owner.empty() ? "" : ", executing in " + run->owner) << "\n\n";
   std::printf("%-32s %-10s %8s %9s  %s\n", "TASK", "STATUS", "ATTEMPTS", "DURATION", "DETAIL");
@@ -147,8 +150,8 @@ ExitCode Status(const ViewOptions& o) {
     std::string detail = t.error;
     if (t.status == engine::TaskStatus::kWaiting && t.due_ms > 0) detail = "until " + Time(t.due_ms);
     if (!t.decided_by.empty()) detail = "decided by " + t.decided_by + (t.note.empty() ? "" : ": " + t.note);
-    std::printf("%-32s %-10s %8d %9s  %s\n", RowName(t).c_str(), engine::TaskStatusName(t.status), t.attempts,
-                duration.c_str(), detail.c_str());
+    std::printf("%-32s %-10s %8d %9s  %s\n", Printable(RowName(t)).c_str(), engine::TaskStatusName(t.status),
+                t.attempts, duration.c_str(), Printable(detail).c_str());
   }
   return ExitCode::kOk;
 }
@@ -172,21 +175,22 @@ ExitCode Logs(const ViewOptions& o) {
       continue;
     }
     const std::string subject = e.task.empty() ? "run" : e.item >= 0 ? e.task + "[" + std::to_string(e.item) + "]" : e.task;
-    std::cout << Time(e.at_ms) << "  " << subject << "  " << e.kind << (e.detail.empty() ? "" : ": " + e.detail) << "\n";
+    std::cout << Time(e.at_ms) << "  " << Printable(subject) << "  " << e.kind
+              << (e.detail.empty() ? "" : ": " + Printable(e.detail)) << "\n";
   }
   return ExitCode::kOk;
 }
 
 void ReportMarkdown(const RunRecord& run, const std::vector<TaskRecord>& tasks, const std::vector<EventRecord>& events) {
   std::cout << "# Run " << run.id << ": " << run.playbook << "\n\n"
-            << "- Status: " << engine::RunStatusName(run.status) << (run.error.empty() ? "" : " (" + run.error + ")")
+            << "- Status: " << engine::RunStatusName(run.status) << (run.error.empty() ? "" : " (" + Printable(run.error) + ")")
             << "\n- Triggered by: " << run.trigger << (run.trigger_key.empty() ? "" : ", key " + run.trigger_key)
             << "\n- Created: " << Time(run.created_ms) << "\n- Finished: " << Time(run.finished_ms)
             << "\n- Playbook sha256: " << (run.sources.empty() ? "-" : run.sources.front().sha256)
             << "\n- Inputs: `" << run.inputs.ToJson() << "`\n\n## What was done\n\n"
             << "| Task | Status | Attempts | Finished | Result or reason |\n|---|---|---|---|---|\n";
   for (const TaskRecord& t : tasks) {
-    const std::string outcome = t.status == engine::TaskStatus::kSucceeded ? t.result.ToJson() : t.error;
+    const std::string outcome = Printable(t.status == engine::TaskStatus::kSucceeded ? t.result.ToJson() : t.error);
     std::cout << "| " << RowName(t) << " | " << engine::TaskStatusName(t.status) << " | " << t.attempts << " | "
               << Time(t.finished_ms) << " | " << outcome << " |\n";
   }
@@ -196,14 +200,14 @@ void ReportMarkdown(const RunRecord& run, const std::vector<TaskRecord>& tasks, 
     if (t.decided_by.empty()) continue;
     any = true;
     std::cout << "- " << RowName(t) << ": " << (t.status == engine::TaskStatus::kSucceeded ? "approved" : "rejected")
-              << " by " << t.decided_by << " at " << Time(t.finished_ms) << (t.note.empty() ? "" : ": " + t.note)
+              << " by " << Printable(t.decided_by) << " at " << Time(t.finished_ms) << (t.note.empty() ? "" : ": " + Printable(t.note))
               << "\n";
   }
   if (!any) std::cout << "None.\n";
   std::cout << "\n## Timeline\n\n";
   for (const EventRecord& e : events) {
     std::cout << "- " << Time(e.at_ms) << " " << (e.task.empty() ? "run" : e.task) << " " << e.kind
-              << (e.detail.empty() ? "" : ": " + e.detail) << "\n";
+              << (e.detail.empty() ? "" : ": " + Printable(e.detail)) << "\n";
   }
 }
 

@@ -73,6 +73,8 @@ class BuiltinRegistry final : public ConnectorFactory {
     if (type == "scim") {
       auto c = scim::ParseScimConfig(config);
       if (!c) return c.error();
+      // A Basic credential is made here from two settings: what is sent is a secret too.
+      if (c->authorization.starts_with("Basic ")) redactor.Add(c->authorization.substr(6));
       return scim::MakeScimConnector(std::move(*c), transport_, redactor);
     }
     if (type == "http") {

@@ -171,7 +171,12 @@ ConnectorSpec Slack() {
               Opt("ca_file", ArgType::kString, "PEM bundle of CAs to trust (for a proxy or a sandbox)")};
   c.actions = {
       {"post_message", "post a message to a channel, once per key (the key rides in the message metadata)",
-       {Req("channel", ArgType::kString, "channel name (#it) or id"), Req("text", ArgType::kString, "message text"),
+       {Req("channel", ArgType::kString, "channel name (#it) or id"),
+        Req("text", ArgType::kString,
+            "message text; &, < and > are escaped, so that no mention or link comes from it (see mrkdwn_raw)"),
+        Opt("mrkdwn_raw", ArgType::kBool,
+            "true: send text as written, mentions and links included; escape inputs in it with the slack_escape "
+            "filter"),
         Opt("once_key", ArgType::kString,
             "post only if no recent message in the channel has this key, across runs (default: the task's "
             "idempotency key, so retries and resumed runs never post twice)")},

@@ -25,6 +25,7 @@
 #include "workflows/connector_schema.h"
 #include "workflows/error.h"
 #include "workflows/value.h"
+#include "workflows/yaml_tree.h"
 
 namespace tenure::connectors {
 
@@ -67,6 +68,11 @@ using Outcome = std::variant<Succeeded, RetryLater, Failed, Unknown>;
 struct Action {
   std::string name;  // e.g. "ensure_user"
   Map args;          // rendered `with:` arguments, validated against the ActionSpec
+  // The author's unrendered `with:` (owned by the playbook, which outlives the call), or null.
+  // Secret references in arguments are resolved only where this holds them as plain text: a
+  // rendered value (an input, a server's answer) is data, `${...}` included. Null: nothing is
+  // resolved.
+  const workflows::YamlNode* literal = nullptr;
 };
 
 struct Context {

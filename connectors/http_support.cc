@@ -6,7 +6,6 @@
 #include <boost/json/value.hpp>
 #include <boost/system/system_error.hpp>
 #include <cctype>
-#include <charconv>
 
 #include "connectors/http/classify.h"
 
@@ -35,59 +34,15 @@ std::string Excerpt(std::string_view text, std::size_t max) {
   return std::string(text.substr(0, cut)) + "...";
 }
 
-std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-std::string Base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                 static_cast<unsigned char>(bytes[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
-  }
-  if (i < bytes.size()) {
-    unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-std::chrono::milliseconds RetryAfter(const http::HttpResponse& r) {
-  std::string v = r.Header("Retry-After");
-  long seconds = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-  if (ec != std::errc() || end != v.data() + v.size() || seconds < 0) return std::chrono::milliseconds(0);
-  return std::chrono::milliseconds(std::min(seconds, 86'400L) * 1000);
-}
-
 Outcome Fail(FailureClass cls, std::string message, int http_status, std::string provider_code) {
   return Failed{Failure{cls, std::move(message), http_status, std::move(provider_code)}};
 }
 
 Outcome FromTransportError(const http::TransportError& e, bool effectful, std::string_view what,
                            const Redactor& redactor) {
-  std::string msg = redactor.Redact(std::string(what) + ": " + e.message);
-  if ((e.sent || e.timed_out) && effectful) return Unknown{msg + " (the request may have taken effect)"};
-  return RetryLater{std::chrono::milliseconds(0), Failure{FailureClass::kTransient, msg, 0, ""}};
+  http::TransportError named = e;
+  named.message = std::string(what) + ": " + e.message;
+  return RedactOutcome(http::ClassifyTransportError(named, effectful), redactor);
 }
 
 Outcome FromHttpStatus(const http::HttpResponse& r, std::string_view what, std::string_view message,

@@ -18,6 +18,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/http/transport.h"
+#include "connectors/http/url.h"
 #include "workflows/value.h"
 
 namespace tenure::connectors {
@@ -33,16 +34,14 @@ std::optional<Value> ParseJsonBody(std::string_view body);
 std::string Excerpt(std::string_view text, std::size_t max = 200);
 
 // RFC 3986: everything but ALPHA DIGIT - . _ ~ becomes %XX (UTF-8 bytes encoded one by one).
-std::string UrlEncode(std::string_view text);
+inline std::string UrlEncode(std::string_view text) { return http::PercentEncode(text); }
 
 // Standard base64 with padding (for HTTP basic auth).
-std::string Base64(std::string_view bytes);
+using http::Base64;
 
-// Retry-After as delta-seconds; 0 when absent or an HTTP date (the engine's backoff applies).
-std::chrono::milliseconds RetryAfter(const http::HttpResponse& r);
-
-// The Outcome of a failed exchange. `effectful` is false for requests with no side effect.
-// The message says `what` ("SCIM POST /Users") and the transport's words, redacted.
+// The Outcome of a failed exchange, per http::ClassifyTransportError. `effectful` is false for
+// requests with no side effect. The message says `what` ("SCIM POST /Users") and the transport's
+// words, redacted.
 Outcome FromTransportError(const http::TransportError& e, bool effectful, std::string_view what,
                            const Redactor& redactor);
 

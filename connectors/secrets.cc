@@ -86,6 +86,31 @@ Result<Value> ResolveSecretsInValue(const Value& v, std::string_view where, Secr
   }
 }
 
+const workflows::YamlNode* LiteralAt(const workflows::YamlNode* with, std::initializer_list<std::string_view> path) {
+  const workflows::YamlNode* at = with;
+  for (std::string_view key : path) {
+    if (at == nullptr || !at->IsMap()) return nullptr;
+    at = at->Find(key);
+  }
+  return at;
+}
+
+Result<std::string> ResolveLiteralSecrets(const Value& rendered, const workflows::YamlNode* literal,
+                                          std::string_view where, SecretResolver& resolver, Redactor& redactor) {
+  std::string text = rendered.ToText();
+  if (literal == nullptr || !literal->IsScalar()) return text;
+  if (literal->scalar.find("{{") != std::string::npos) {
+    if (workflows::MentionsSecret(literal->scalar)) {
+      return Error::InvalidArgument(std::string(where) +
+                                    ": a secret reference cannot be combined with a {{ template }} in one value; "
+                                    "write the reference alone");
+    }
+    return text;  // rendered: data
+  }
+  if (literal->scalar != text) return text;  // not the author's text (cannot happen for a plain scalar)
+  return ResolveSecretsIn(text, where, resolver, redactor);
+}
+
 Result<Map> ResolveConnectionConfig(const workflows::ConnectionSpec& conn, SecretResolver& resolver,
                                     Redactor& redactor) {
   Value config = workflows::ToValue(conn.config);

@@ -6,6 +6,7 @@
 // content; the caller registers each resolved value with the Redactor before using it.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <string>
 
@@ -54,6 +55,19 @@ Result<std::string> ResolveSecretsIn(std::string_view text, std::string_view whe
 // The same for every string (not map key) inside `v`.
 Result<Value> ResolveSecretsInValue(const Value& v, std::string_view where, SecretResolver& resolver,
                                     Redactor& redactor);
+
+// The author's literal node at `path` inside `with` (an Action's `literal`), or null when `with`
+// is null or the path leads through a template, a list or a missing key.
+const workflows::YamlNode* LiteralAt(const workflows::YamlNode* with, std::initializer_list<std::string_view> path);
+
+// The text of the rendered argument `rendered`, with secret references resolved only when the
+// author wrote that field as plain text (`literal` is a scalar without a template and renders to
+// `rendered`). Anything else (a value rendered from an input, a var, a server's answer) is data and
+// is returned as is, `${...}` included: a value supplied at run time can never name a secret. A
+// field that mixes a reference with a template is refused: "WHERE: a secret reference cannot be
+// combined with a {{ template }} in one value; write the reference alone".
+Result<std::string> ResolveLiteralSecrets(const Value& rendered, const workflows::YamlNode* literal,
+                                          std::string_view where, SecretResolver& resolver, Redactor& redactor);
 
 // The connection's config as a Value map with every reference resolved. Errors name the
 // connection and the key: "connection 'okta', key 'token': environment variable OKTA_TOKEN is not set".

@@ -142,7 +142,7 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args) {
   const workflows::RetrySpec& retry = step.spec->retry;
   const workflows::Duration timeout =
       step.spec->timeout.count() > 0 ? step.spec->timeout : workflows::Duration(std::chrono::hours(24 * 365));
-  const connectors::Action action{step.call->action, std::move(args)};
+  const connectors::Action action{step.call->action, std::move(args), &step.call->with};
   row.idempotency_key = IdempotencyKey(run_.id, step.row, step.item);
   for (;;) {
     if (cancelled_) co_return EndRow(row, TaskStatus::kCancelled, "cancelled before it started", Value(), "cancelled", "cancelled before it started");

@@ -30,6 +30,7 @@
 #include "engine/clock.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -160,29 +161,65 @@ Value FromJson(const std::string& text) {
   return ec ? Value(text) : FromJsonValue(j);
 }
 
+// A database the user has to fix (kInvalidArgument, exit 2), as opposed to a failure of tenure.
+Error BadDatabase(const std::string& path, const std::string& why) {
+  return Error::InvalidArgument("state database " + path + " " + why);
+}
+
+std::string NotWritable(const std::string& path, const std::string& reason) {
+  return "cannot be written (" + reason + "): tenure keeps its runs there and must write it; check the " +
+         "permissions of the file and its directory (chmod 600 " + path + "), or give another path with --db or TENURE_DB";
+}
+
 // Creates `path` with mode 0600 before SQLite sees it (SQLite would use 0644 minus umask), and
-// checks an existing file is not readable by others.
+// checks an existing file is a writable regular file that others cannot read.
 Result<void> EnsureFile(const std::string& path) {
   std::error_code ec;
   const std::filesystem::path p(path);
   if (p.has_parent_path() && !std::filesystem::exists(p.parent_path(), ec)) {
     std::filesystem::create_directories(p.parent_path(), ec);
-    if (ec) return Error::Io("cannot create directory " + p.parent_path().string() + ": " + ec.message());
+    if (ec) {
+      return Error::InvalidArgument("cannot create directory " + p.parent_path().string() + " for the state database: " +
+                                    ec.message() + "; give another path with --db or TENURE_DB");
+    }
     ::chmod(p.parent_path().c_str(), 0700);
   }
+  if (std::filesystem::is_directory(p, ec)) {
+    return BadDatabase(path, "is a directory, not a file; give the path of a file with --db or TENURE_DB");
+  }
   const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0) return Error::Io("cannot open state database " + path + ": " + std::strerror(errno));
+  if (fd < 0) {
+    const int err = errno;
+    if (err == EACCES || err == EPERM || err == EROFS) return BadDatabase(path, NotWritable(path, std::strerror(err)));
+    if (err == EISDIR) return BadDatabase(path, "is a directory, not a file; give the path of a file with --db or TENURE_DB");
+    return Error::Io("cannot open state database " + path + ": " + std::strerror(err));
+  }
   struct stat st {};
   const int rc = ::fstat(fd, &st);
   ::close(fd);
   if (rc != 0) return Error::Io("cannot stat state database " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return BadDatabase(path, "is not a regular file; give the path of a file with --db or TENURE_DB");
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(st.st_mode & 0777));
-    return Error::Io("state database " + path + " is accessible by other users (mode " + mode +
-                     "); run: chmod 600 " + path);
+    return BadDatabase(path, std::string("is accessible by other users (mode ") + mode + "); run: chmod 600 " + path);
   }
   return {};
+}
+
+// The error for an SQLite failure while opening `path`: the user's problem when the file is not a
+// database, is damaged or cannot be written; else an I/O failure.
+Error OpenFailure(const std::string& path, const std::exception& e) {
+  const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e);
+  const int code = sqlite != nullptr ? sqlite->getErrorCode() : -1;
+  if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+    return BadDatabase(path, std::string("is not a usable SQLite database (") + e.what() +
+                                 "); move it away, or give another path with --db or TENURE_DB");
+  }
+  if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM || code == SQLITE_AUTH) {
+    return BadDatabase(path, NotWritable(path, e.what()));
+  }
+  return Error::Io("cannot open state database " + path + ": " + e.what());
 }
 
 class SqliteStateStore final : public StateStore {
@@ -197,8 +234,12 @@ class SqliteStateStore final : public StateStore {
       db_.exec("PRAGMA foreign_keys=ON");
       const int version = db_.execAndGet("PRAGMA user_version").getInt();
       if (version > kSchemaVersion) {
-        return Error::Io("state database " + path_ + " has schema version " + std::to_string(version) +
-                         "; this tenure understands up to " + std::to_string(kSchemaVersion));
+        return BadDatabase(path_, "has schema version " + std::to_string(version) + "; this tenure understands up to " +
+                                      std::to_string(kSchemaVersion));
+      }
+      if (auto foreign = ForeignTables(version); !foreign.empty()) {
+        return BadDatabase(path_, "is an SQLite database that tenure did not create (it has " + foreign +
+                                      "); tenure will not add its tables to it: give another path with --db or TENURE_DB");
       }
       for (int v = version; v < kSchemaVersion; ++v) {
         SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
@@ -209,9 +250,27 @@ class SqliteStateStore final : public StateStore {
       }
       read_db_ = std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READONLY, 10000);
     } catch (const std::exception& e) {
-      return Error::Io("cannot open state database " + path_ + ": " + e.what());
+      return OpenFailure(path_, e);
     }
     return {};
+  }
+
+  // "" for a new database or one of tenure's, else the tables that show it is someone else's
+  // ("tables contacts, notes"). tenure's own have schema version >= 1 and a `runs` table.
+  std::string ForeignTables(int version) {
+    std::vector<std::string> tables;
+    bool has_runs = false;
+    SQLite::Statement q(db_, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+    while (q.executeStep()) {
+      tables.push_back(q.getColumn(0).getString());
+      has_runs = has_runs || tables.back() == "runs";
+    }
+    if (version == 0 ? tables.empty() : has_runs) return "";
+    if (tables.empty()) return "schema version " + std::to_string(version) + " and no tables";
+    std::string list;
+    for (std::size_t i = 0; i < tables.size() && i < 5; ++i) list += (i == 0 ? "" : ", ") + tables[i];
+    if (tables.size() > 5) list += ", ...";
+    return (tables.size() == 1 ? "table " : "tables ") + list;
   }
 
   Result<CreatedRun> CreateRun(const RunRecord& run) override {
@@ -1047,7 +1106,7 @@ Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path) {
   try {
     store = std::make_unique<SqliteStateStore>(path);
   } catch (const std::exception& e) {
-    return Error::Io("cannot open state database " + path + ": " + e.what());
+    return OpenFailure(path, e);
   }
   if (auto r = store->Init(); !r) return r.error();
   return std::unique_ptr<StateStore>(std::move(store));

@@ -264,8 +264,11 @@ class StateStore {
 std::string DefaultDbPath(const std::string& flag);
 
 // Opens (creating with mode 0600 if missing, and its directory 0700) and migrates the database.
-// Errors (kIo) name the path: "cannot open state database /x/tenure.db: ...". Refuses a file whose
-// schema is newer than this binary ("... has schema version 5; this tenure understands up to 1").
+// Errors name the path. kInvalidArgument (the user's to fix, exit 2) for a database that is a
+// directory, cannot be written, is readable by others, is not an SQLite database or is damaged,
+// is another program's SQLite database (never given tenure's tables), or has a newer schema than
+// this binary ("state database /x/tenure.db has schema version 5; this tenure understands up to
+// 2"); kIo for other failures ("cannot open state database /x/tenure.db: ...").
 Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path);
 
 // Hex sha256 of `data`.

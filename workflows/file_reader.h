@@ -16,7 +16,8 @@ class FileReader {
   virtual Result<std::string> Read(const std::string& path) = 0;
 };
 
-// Reads from the local file system. Files over 16 MiB are refused.
+// Reads from the local file system. Files over 4 MiB are refused (a 10,000-task playbook is
+// about 2 MB; parsing a larger one would cost seconds and hundreds of MB before any other limit).
 class RealFileReader final : public FileReader {
  public:
   Result<std::string> Read(const std::string& path) override;

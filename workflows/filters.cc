@@ -145,6 +145,11 @@ Result<Value> Slug(std::string_view name, const Value& in, Args) {
   return Value(std::move(out));
 }
 
+Result<Value> SlackEscapeFilter(std::string_view name, const Value& in, Args) {
+  if (!in.IsString() && !in.IsNumber()) return InputTypeError(name, "a string", in);
+  return Value(SlackEscape(in.ToText()));
+}
+
 Result<Value> Urlencode(std::string_view name, const Value& in, Args) {
   if (!in.IsString() && !in.IsNumber()) return InputTypeError(name, "a string", in);
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -451,7 +456,7 @@ constexpr FilterSpec kFilters[] = {
     {"last", 0, 0, FirstLast},       {"json", 0, 0, Json},              {"urlencode", 0, 0, Urlencode},
     {"add_days", 1, 1, AddDays},     {"format_date", 1, 1, FormatDate}, {"string", 0, 0, ToString},
     {"int", 0, 0, ToInt},            {"keys", 0, 0, KeysValues},        {"values", 0, 0, KeysValues},
-    {"unique", 0, 0, Unique},        {"sort", 0, 0, Sort},
+    {"unique", 0, 0, Unique},        {"sort", 0, 0, Sort},              {"slack_escape", 0, 0, SlackEscapeFilter},
 };
 
 // ---- operators ----
@@ -603,6 +608,20 @@ std::span<const std::string_view> FilterNames() {
     return out;
   }();
   return names;
+}
+
+std::string SlackEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      default: out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace tenure::workflows

@@ -10,6 +10,16 @@
 #include "workflows/error.h"
 #include "workflows/value.h"
 
+namespace tenure::workflows {
+
+// Slack's escaping of message text (api.slack.com/reference/surfaces/formatting#escaping): `&`,
+// `<` and `>` become `&amp;`, `&lt;` and `&gt;`, so text cannot form a mention (`<!channel>`,
+// `<@U123>`) or a link. The `slack_escape` filter, and what the Slack connector applies to
+// message text unless the task sets `mrkdwn_raw: true`.
+std::string SlackEscape(std::string_view text);
+
+}  // namespace tenure::workflows
+
 namespace tenure::workflows::internal {
 
 // Strings an expression produces are capped at this size (kInvalidArgument beyond it), so that

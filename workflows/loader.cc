@@ -28,6 +28,9 @@ constexpr std::string_view kLibraryKeys[] = {"description", "params", "include",
 constexpr std::string_view kInputTypes[] = {"string", "email", "date", "datetime", "int", "bool", "enum", "list"};
 
 constexpr std::size_t kMaxIncludeDepth = 16;
+// Tasks in a playbook, included ones counted: bounds what validation allocates and how long it
+// takes (docs/playbooks.md, "Limits").
+constexpr std::size_t kMaxTasks = 10'000;
 
 std::string Join(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
@@ -406,6 +409,13 @@ class Loader {
         Error(e.key.where, path, "task id '" + e.key.scalar + "' is already the name of an include");
         continue;
       }
+      if (pb_.tasks.size() >= kMaxTasks) {
+        if (!too_many_tasks_) {
+          Error(e.key.where, path, "too many tasks: a playbook may have at most 10000, counting included files; split it into several playbooks");
+        }
+        too_many_tasks_ = true;
+        return;
+      }
       if (ExpectMap(e.value, path, "a task")) LoadTask(e, path, include);
     }
   }
@@ -662,6 +672,7 @@ class Loader {
   FileReader& files_;
   Diagnostics& diags_;
   Playbook pb_;
+  bool too_many_tasks_ = false;  // reported once
   std::vector<std::unique_ptr<YamlNode>> trees_;  // parsed files; the model copies what it keeps
   std::map<std::string, const YamlNode*> parsed_;  // path -> its tree in trees_, nullptr if unusable
 };

@@ -11,9 +11,13 @@
 namespace tenure::workflows {
 namespace {
 
-// A document with more nodes than this (after expanding aliases) is refused: it protects against
-// "billion laughs" alias bombs. Real playbooks have a few thousand nodes.
-constexpr std::size_t kMaxNodes = 2'000'000;
+// A document with more nodes than this (after expanding aliases) is refused: it bounds what
+// loading and validation may allocate (about 1 KB a node, all told: tree, playbook, checks), and
+// it stops "billion laughs" alias bombs. Real playbooks have a few thousand nodes.
+constexpr std::size_t kMaxNodes = 300'000;
+constexpr const char* kTooLarge =
+    "document too large: more than 300000 YAML values (a playbook file may hold at most 300000; "
+    "split it into several playbooks)";
 constexpr std::size_t kMaxDepth = 200;
 
 // Builds the tree from libyaml's events (libyaml: a fast C parser with exact marks and scalar
@@ -76,7 +80,10 @@ class TreeBuilder {
     n.scalar.assign(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
     n.quoted = e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE || e.data.scalar.tag != nullptr;
     if (!n.quoted && n.scalar.empty()) n.kind = YamlNode::Kind::kNull;  // `key:` with no value
-    ++node_count_;
+    if (++node_count_ > kMaxNodes) {
+      Fail(n.where, kTooLarge);
+      return;
+    }
     Place(std::move(n), Anchor(e.data.scalar.anchor), 1);
   }
 
@@ -88,7 +95,7 @@ class TreeBuilder {
     }
     node_count_ += it->second.count;
     if (node_count_ > kMaxNodes) {
-      Fail(Where(e.start_mark), "document too large after expanding aliases (more than 2000000 nodes)");
+      Fail(Where(e.start_mark), kTooLarge);
       return;
     }
     YamlNode copy = it->second.node;
@@ -105,6 +112,10 @@ class TreeBuilder {
     f.node.where = Where(e.start_mark);
     f.anchor = std::move(anchor);
     f.first_count = ++node_count_;
+    if (node_count_ > kMaxNodes) {
+      Fail(f.node.where, kTooLarge);
+      return;
+    }
     stack_.push_back(std::move(f));
   }
 

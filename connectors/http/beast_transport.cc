@@ -46,12 +46,12 @@ using Request = bhttp::request<bhttp::string_body>;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 TransportError Err(std::string message, bool sent, bool timed_out = false) {
-  return TransportError{std::move(message), sent, timed_out, false};
+  return TransportError{std::move(message), sent, timed_out, false, false};
 }
 
 // The error for a failed operation: a cancellation through the slot is marked as such.
 TransportError OpErr(const boost::system::error_code& ec, std::string message, bool sent) {
-  TransportError err{std::move(message), sent, ec == beast::error::timeout, false};
+  TransportError err{std::move(message), sent, ec == beast::error::timeout, false, false};
   if (ec == boost::asio::error::operation_aborted) {
     err.cancelled = true;
     err.message += " (cancelled)";
@@ -259,9 +259,24 @@ class BeastTransport final : public HttpTransport {
       if (res && info.keep_alive) PutIdle(key, std::move(conn));
       const bool stale = !res && reused && attempt == 0 && !info.response_started && !res.error().timed_out &&
                          !res.error().cancelled;
-      if (!stale || !(req.method == "GET" || req.method == "HEAD")) co_return res;
+      if (!stale || !(req.method == "GET" || req.method == "HEAD")) {
+        if (*proxy && !(*proxy)->secrets.empty()) Scrub(res, **proxy);
+        co_return res;
+      }
       conn.reset();  // the pooled connection was dead: one more try on a fresh one
     }
+  }
+
+  // What came back through a proxy, without the proxy's credential in any form.
+  static void Scrub(SendResult& res, const ProxyRoute& proxy) {
+    if (!res) {
+      TransportError err = res.error();  // result::error() returns a copy
+      err.message = ScrubProxyCredentials(std::move(err.message), proxy);
+      res = std::move(err);
+      return;
+    }
+    res->body = ScrubProxyCredentials(std::move(res->body), proxy);
+    for (auto& header : res->headers) header.second = ScrubProxyCredentials(std::move(header.second), proxy);
   }
 
   asio::awaitable<SendResult> Exchange(Connection& conn, Request& msg, Clock::time_point deadline,
@@ -358,7 +373,11 @@ class BeastTransport final : public HttpTransport {
   asio::awaitable<std::optional<TransportError>> StartTls(Connection& conn, const Url& url, const std::string& ca_file,
                                                           Clock::time_point deadline, const std::string& what) {
     auto ctx = SslContext(ca_file);
-    if (!ctx) co_return Err(what + ": " + ctx.error(), false);
+    if (!ctx) {
+      TransportError err = Err(what + ": " + ctx.error(), false);
+      err.permanent = true;
+      co_return err;
+    }
     auto& tls = conn.StartTls(std::move(*ctx));
     boost::system::error_code not_an_ip;
     asio::ip::make_address(url.host, not_an_ip);
@@ -372,8 +391,11 @@ class BeastTransport final : public HttpTransport {
     beast::get_lowest_layer(tls).expires_at(deadline);
     auto [hec] = co_await tls.async_handshake(ssl::stream_base::client, kTuple);
     if (hec) {
-      co_return OpErr(hec, what + ": " + (IsTimeout(hec) ? std::string("timed out in the TLS handshake") : TlsFailure(tls.native_handle(), hec, url.host)),
-                      false);
+      TransportError err = OpErr(hec, what + ": " + (IsTimeout(hec) ? std::string("timed out in the TLS handshake") : TlsFailure(tls.native_handle(), hec, url.host)),
+                                 false);
+      // A certificate that fails verification fails the same way next time: not transient.
+      err.permanent = !IsTimeout(hec) && SSL_get_verify_result(tls.native_handle()) != X509_V_OK;
+      co_return err;
     }
     co_return std::nullopt;
   }

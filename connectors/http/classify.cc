@@ -3,6 +3,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <ctime>
@@ -170,10 +171,12 @@ std::chrono::milliseconds ParseRetryAfter(std::string_view value, std::chrono::s
   if (value.empty()) return milliseconds(0);
   std::int64_t seconds = 0;
   const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec == std::errc() && ptr == value.data() + value.size()) return milliseconds(std::max<std::int64_t>(seconds, 0) * 1000);
+  if (ec == std::errc() && ptr == value.data() + value.size()) {
+    return milliseconds(std::clamp<std::int64_t>(seconds, 0, kMaxRetryAfter.count()) * 1000);
+  }
   const auto date = ParseHttpDate(value);
   if (!date || *date <= now) return milliseconds(0);
-  return std::chrono::duration_cast<milliseconds>(*date - now);
+  return std::min<milliseconds>(std::chrono::duration_cast<milliseconds>(*date - now), kMaxRetryAfter);
 }
 
 std::string SummarizeBody(std::string_view body, std::size_t max_chars) {
@@ -197,9 +200,10 @@ Outcome ClassifyResponse(const HttpResponse& res, std::chrono::system_clock::tim
   return Failed{MakeFailure(FailureClass::kPermanent, res)};
 }
 
-Outcome ClassifyTransportError(const TransportError& err) {
-  if (err.sent) return Unknown{err.message};
+Outcome ClassifyTransportError(const TransportError& err, bool effectful) {
+  if ((err.sent || err.timed_out) && effectful) return Unknown{err.message + " (the request may have taken effect)"};
   if (err.cancelled) return Failed{Failure{FailureClass::kCancelled, err.message, 0, ""}};
+  if (err.permanent) return Failed{Failure{FailureClass::kPermanent, err.message, 0, ""}};
   return RetryLater{milliseconds(0), Failure{FailureClass::kTransient, err.message, 0, ""}};
 }
 

@@ -11,8 +11,11 @@
 //   400 401 403 422, others  -> Failed kPermanent (any 1xx/3xx/4xx not listed here)
 //   404, 410                 -> Failed kNotFound
 //   409                      -> Failed kConflict
-//   TransportError sent=false-> RetryLater kTransient (Failed kCancelled if it was a cancellation)
-//   TransportError sent=true -> Unknown (the server may have acted)
+//   TransportError (ClassifyTransportError, the only classifier of transport errors):
+//     sent or timed out, on an effectful request -> Unknown (the server may have acted)
+//     cancelled                                  -> Failed kCancelled
+//     permanent (certificate verification, an unusable ca_file) -> Failed kPermanent
+//     anything else (refused, DNS, reset of a GET) -> RetryLater kTransient
 //
 // Failure::message is "HTTP <status> <reason>: <provider message>", where the provider message is
 // taken from SCIM `detail`, Slack `error`, or `message` / `error_description` / `error.message`,
@@ -32,11 +35,17 @@ namespace tenure::connectors::http {
 
 Outcome ClassifyResponse(const HttpResponse& res,
                          std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
-Outcome ClassifyTransportError(const TransportError& err);
+// `effectful`: the request may change something at the server (not GET or HEAD). The message is
+// the transport's, with " (the request may have taken effect)" for Unknown.
+Outcome ClassifyTransportError(const TransportError& err, bool effectful);
 
-// Retry-After as a delay: delta-seconds ("120") or an HTTP-date (IMF-fixdate
-// "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850 or asctime). Dates in the past, and values that
-// cannot be parsed, give 0 (the engine's own backoff then applies).
+// The longest wait a Retry-After can ask for; longer ones are cut to it.
+inline constexpr std::chrono::seconds kMaxRetryAfter{86'400};
+
+// Retry-After (RFC 9110 section 10.2.3) as a delay, the only parser of it: delta-seconds ("120")
+// or an HTTP-date (IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850 or asctime). Dates in the
+// past, and values that cannot be parsed, give 0 (the engine's own backoff then applies); at
+// most kMaxRetryAfter.
 std::chrono::milliseconds ParseRetryAfter(std::string_view value, std::chrono::system_clock::time_point now);
 
 // A short human-readable rendering of an error body: the provider's message for JSON bodies,

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "connectors/redactor.h"
+
 namespace tenure::connectors::http {
 namespace {
 
@@ -59,16 +61,11 @@ ProxyConfig ProxyConfigFromEnv() {
   return config;
 }
 
-std::string Base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
-    std::uint32_t chunk = 0;
-    for (std::size_t k = 0; k < 3; ++k) chunk = (chunk << 8) | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
-    for (std::size_t k = 0; k < 4; ++k) out.push_back(k <= n ? kAlphabet[(chunk >> (18 - 6 * k)) & 63] : '=');
+std::string ScrubProxyCredentials(std::string text, const ProxyRoute& route) {
+  for (const std::string& s : route.secrets) {  // longest first
+    for (std::size_t pos = 0; (pos = text.find(s, pos)) != std::string::npos; pos += 3) text.replace(pos, s.size(), "***");
   }
-  return out;
+  return text;
 }
 
 Result<std::optional<ProxyRoute>> ProxyFor(const ProxyConfig& config, const Url& target) {
@@ -84,7 +81,13 @@ Result<std::optional<ProxyRoute>> ProxyFor(const ProxyConfig& config, const Url&
   const auto authority_start = proxy.find("://") + 3;
   const auto at = proxy.find('@', authority_start);
   if (at != std::string::npos && at < proxy.find('/', authority_start)) {
-    route.authorization = "Basic " + Base64(PercentDecode(std::string_view(proxy).substr(authority_start, at - authority_start)));
+    const std::string written = proxy.substr(authority_start, at - authority_start);
+    const std::string userinfo = PercentDecode(written);
+    route.authorization = "Basic " + Base64(userinfo);
+    Redactor forms;
+    for (const std::string& form : {route.authorization.substr(6), userinfo, written}) forms.Add(form);
+    if (const auto colon = userinfo.find(':'); colon != std::string::npos) forms.Add(userinfo.substr(colon + 1));
+    route.secrets = forms.Forms();
     proxy.erase(authority_start, at + 1 - authority_start);
   }
   auto url = ParseUrl(proxy);

@@ -21,7 +21,13 @@ struct ProxyConfig {
 struct ProxyRoute {
   Url url;                    // the proxy itself (http:// only)
   std::string authorization;  // "Basic ..." from "http://user:pass@proxy:port", else ""; a secret
+  // Every form of that credential (the token, "user:pass" decoded and as written, the password),
+  // scrubbed from whatever comes back through the proxy: one that echoes requests cannot show it.
+  std::vector<std::string> secrets;
 };
+
+// `text` with every form of `route`'s credential replaced by "***".
+std::string ScrubProxyCredentials(std::string text, const ProxyRoute& route);
 
 // Reads the variables (upper case wins over lower case). Never fails.
 ProxyConfig ProxyConfigFromEnv();
@@ -33,8 +39,5 @@ ProxyConfig ProxyConfigFromEnv();
 // an entry with ":port" matches that port only; "*" disables proxying. Fails (InvalidArgument)
 // when the configured proxy URL is malformed (the message never repeats its credentials).
 Result<std::optional<ProxyRoute>> ProxyFor(const ProxyConfig& config, const Url& target);
-
-// Standard base64 with padding.
-std::string Base64(std::string_view bytes);
 
 }  // namespace tenure::connectors::http

@@ -38,6 +38,9 @@ struct TransportError {
   bool sent = false;
   bool timed_out = false;
   bool cancelled = false;  // stopped through the cancellation slot (sent says whether it had left)
+  // Retrying cannot help: the server's certificate failed verification, or ca_file is unusable.
+  // Nothing was sent.
+  bool permanent = false;
 };
 
 class HttpTransport {

@@ -33,5 +33,7 @@ Result<Url> ResolveLocation(const Url& base, std::string_view location);
 std::string PercentEncode(std::string_view text);
 // Decodes %XX sequences (invalid ones are kept literally); `plus_is_space` for form/query text.
 std::string PercentDecode(std::string_view text, bool plus_is_space = false);
+// Standard base64 with padding (RFC 4648 section 4), as in a Basic credential.
+std::string Base64(std::string_view bytes);
 
 }  // namespace tenure::connectors::http

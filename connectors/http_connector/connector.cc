@@ -82,20 +82,23 @@ class HttpConnector final : public Connector {
       co_return RedactOutcome(Fail(FailureClass::kPermanent, "http: unknown action '" + action.name + "'"), redactor_);
     }
     std::string what = "http request";
-    awaitable<Outcome> op = Request(action.args, ctx);
+    awaitable<Outcome> op = Request(action.args, action.literal, ctx);
     co_return co_await Guarded(std::move(op), std::move(what), redactor_);
   }
 
  private:
-  Result<std::string> Secret(const Value* v, std::string_view where) {
+  // A credential argument: references resolved only in the author's literal text (`literal`, the
+  // same field of the unrendered `with:`); whatever it ends up as is registered for redaction.
+  Result<std::string> Secret(const Value* v, const workflows::YamlNode* literal, std::string_view where) {
     if (v == nullptr || !v->IsString()) return Error::InvalidArgument(std::string(where) + " must be a string");
-    auto s = ResolveSecretsIn(v->AsString(), where, secrets_, redactor_);
+    auto s = ResolveLiteralSecrets(*v, literal, where, secrets_, redactor_);
     if (s) redactor_.Add(*s);  // literal credentials are secrets too
     return s;
   }
 
   // The Authorization (or custom) header from the `auth` argument, else the connection token.
-  Result<std::optional<std::pair<std::string, std::string>>> AuthHeader(const Map& args) {
+  Result<std::optional<std::pair<std::string, std::string>>> AuthHeader(const Map& args,
+                                                                       const workflows::YamlNode* literal) {
     using Header = std::optional<std::pair<std::string, std::string>>;
     const Value* auth = args.Find("auth");
     if (auth == nullptr || !auth->IsMap()) {
@@ -104,13 +107,15 @@ class HttpConnector final : public Connector {
     }
     const Map& a = auth->AsMap();
     if (const Value* bearer = a.Find("bearer")) {
-      auto s = Secret(bearer, "auth.bearer");
+      auto s = Secret(bearer, LiteralAt(literal, {"auth", "bearer"}), "auth.bearer");
       if (!s) return s.error();
       return Header(std::pair<std::string, std::string>("Authorization", "Bearer " + *s));
     }
     if (const Value* basic = a.Find("basic"); basic != nullptr && basic->IsMap()) {
-      auto user = Secret(basic->AsMap().Find("username"), "auth.basic.username");
-      auto pass = Secret(basic->AsMap().Find("password"), "auth.basic.password");
+      auto user = Secret(basic->AsMap().Find("username"), LiteralAt(literal, {"auth", "basic", "username"}),
+                         "auth.basic.username");
+      auto pass = Secret(basic->AsMap().Find("password"), LiteralAt(literal, {"auth", "basic", "password"}),
+                         "auth.basic.password");
       if (!user) return user.error();
       if (!pass) return pass.error();
       std::string token = Base64(*user + ":" + *pass);
@@ -118,14 +123,14 @@ class HttpConnector final : public Connector {
       return Header(std::pair<std::string, std::string>("Authorization", "Basic " + token));
     }
     if (const Value* name = a.Find("header"); name != nullptr && name->IsString()) {
-      auto s = Secret(a.Find("value"), "auth.value");
+      auto s = Secret(a.Find("value"), LiteralAt(literal, {"auth", "value"}), "auth.value");
       if (!s) return s.error();
       return Header(std::pair<std::string, std::string>(name->AsString(), *s));
     }
     return Error::InvalidArgument("auth must be {bearer: ..}, {basic: {username, password}} or {header, value}");
   }
 
-  Result<http::HttpRequest> Build(const Map& args, const Context& ctx) {
+  Result<http::HttpRequest> Build(const Map& args, const workflows::YamlNode* literal, const Context& ctx) {
     http::HttpRequest req;
     req.method = Str(args, "method");
     std::transform(req.method.begin(), req.method.end(), req.method.begin(), ::toupper);
@@ -149,17 +154,17 @@ class HttpConnector final : public Connector {
     req.timeout = TimeLeft(ctx);
     req.ca_file = config_.ca_file;
     req.headers.emplace_back("Accept", "application/json");
-    const Value* arg_headers = args.Find("headers");
-    const Map* action_headers = arg_headers != nullptr && arg_headers->IsMap() ? &arg_headers->AsMap() : nullptr;
-    for (const Map* headers : {static_cast<const Map*>(&config_.headers), action_headers}) {
-      if (headers == nullptr) continue;
-      for (const auto& [k, v] : *headers) {
-        auto value = ResolveSecretsIn(v.ToText(), "header " + k, secrets_, redactor_);
+    // The connection's headers were resolved when it was created (never twice: a secret's value
+    // is not a reference); a task's, only where the author wrote them as text.
+    for (const auto& [k, v] : config_.headers) req.headers.emplace_back(k, v.ToText());
+    if (const Value* headers = args.Find("headers"); headers != nullptr && headers->IsMap()) {
+      for (const auto& [k, v] : headers->AsMap()) {
+        auto value = ResolveLiteralSecrets(v, LiteralAt(literal, {"headers", k}), "header " + k, secrets_, redactor_);
         if (!value) return value.error();
         req.headers.emplace_back(k, std::move(*value));
       }
     }
-    auto auth = AuthHeader(args);
+    auto auth = AuthHeader(args, literal);
     if (!auth) return auth.error();
     if (*auth) req.headers.push_back(**auth);
     if (req.method != "GET" && req.method != "HEAD" && !config_.idempotency_header.empty() &&
@@ -178,8 +183,8 @@ class HttpConnector final : public Connector {
     return req;
   }
 
-  awaitable<Outcome> Request(const Map& args, const Context& ctx) {
-    auto req = Build(args, ctx);
+  awaitable<Outcome> Request(const Map& args, const workflows::YamlNode* literal, const Context& ctx) {
+    auto req = Build(args, literal, ctx);
     if (!req) co_return Fail(FailureClass::kPermanent, "http request: " + req.error().message);
     std::string what = "http " + req->method + " " + req->url.substr(0, req->url.find('?'));
     const bool effectful = req->method != "GET" && req->method != "HEAD";

@@ -2,8 +2,10 @@
 //
 // Arguments (catalog.cc): method, url (absolute, or relative to the connection's base_url),
 // query (map, URL-encoded; list values repeat the key), headers (map), json (any: the body),
-// auth ({bearer: S} | {basic: {username, password}} | {header: NAME, value: S}; S may be a
-// ${env:..}/${file:..} reference, resolved on use and registered with the Redactor), expect
+// auth ({bearer: S} | {basic: {username, password}} | {header: NAME, value: S}; S, like a header
+// value, may be a ${env:..}/${file:..} reference, resolved on use and registered with the
+// Redactor, but only where the playbook's author wrote it as text: a value rendered from a
+// template, e.g. an input, is data and sent as is, `${` included; see Action::literal), expect
 // (accepted statuses; default any 2xx), capture ({field: "/json/pointer"}).
 //
 // Every request that is not GET or HEAD carries the context's idempotency key in the

@@ -3,7 +3,9 @@
 #include <exception>
 #include <map>
 
+#include "connectors/http/classify.h"
 #include "connectors/http_support.h"
+#include "workflows/filters.h"
 
 namespace tenure::connectors::slack {
 namespace {
@@ -55,6 +57,13 @@ Value AlreadyPosted(const std::string& ts, const std::string& channel) {
 }
 Value PostMetadata(const std::string& key) {
   return MakeMap({{"event_type", "tenure_post"}, {"event_payload", MakeMap({{"key", key}})}});
+}
+// The message text to send: escaped (Slack's &, <, >) unless the task says it is mrkdwn the
+// author vouches for (`mrkdwn_raw: true`): an input's "<!channel>" must not ping a whole channel.
+std::string MessageText(const Map& args) {
+  const Value* raw = args.Find("mrkdwn_raw");
+  if (raw != nullptr && raw->IsBool() && raw->AsBool()) return Str(args, "text");
+  return workflows::SlackEscape(Str(args, "text"));
 }
 Value MessageBody(const std::string& channel, const std::string& text) {
   return MakeMap({{"channel", channel}, {"text", text}});
@@ -115,7 +124,7 @@ class SlackConnector final : public Connector {
     FailureClass cls = ClassOf(code);
     Failure f{cls, redactor_.Redact(what + ": " + code), result->status, code};
     if (cls == FailureClass::kThrottled || cls == FailureClass::kTransient) {
-      co_return RetryLater{RetryAfter(*result), std::move(f)};
+      co_return RetryLater{http::ParseRetryAfter(result->Header("Retry-After"), std::chrono::system_clock::now()), std::move(f)};
     }
     co_return Failed{std::move(f)};
   }
@@ -135,7 +144,7 @@ class SlackConnector final : public Connector {
     if (const std::string& ts = std::get<std::string>(earlier); !ts.empty()) {
       co_return Succeeded{AlreadyPosted(ts, std::get<std::string>(id))};
     }
-    Value body = MessageBody(channel, Str(args, "text"));
+    Value body = MessageBody(channel, MessageText(args));
     body.AsMap().Set("metadata", PostMetadata(key));
     auto r = co_await Call("chat.postMessage", "", &body, ctx);
     if (auto* o = std::get_if<Outcome>(&r)) co_return std::move(*o);

@@ -5,6 +5,8 @@
 #include "connectors/http_connector/connector.h"
 #include "connectors/http_support.h"
 #include "tests/connectors/support/scripted_transport.h"
+#include "workflows/render.h"
+#include "workflows/yaml_tree.h"
 
 namespace tenure::connectors {
 namespace {
@@ -37,6 +39,20 @@ struct Fixture {
   Outcome Do(Map args, std::string key = "run1/task1") {
     return InvokeNow(*connector, "request", std::move(args), std::move(key));
   }
+  // As the engine calls it: `with_yaml` (the author's text) rendered against `inputs`, and passed
+  // along as the Action's literal.
+  Outcome DoYaml(const std::string& with_yaml, Map inputs = {}) {
+    workflows::Diagnostics diags;
+    literal = workflows::ParseYaml(with_yaml, "test.yaml", diags);
+    REQUIRE_FALSE(diags.HasErrors());
+    Map roots;
+    roots.Set("inputs", Value(std::move(inputs)));
+    auto args = workflows::RenderNode(literal, workflows::MapScope(std::move(roots)), "tasks.t.with");
+    REQUIRE(args.has_value());
+    REQUIRE(args->IsMap());
+    return InvokeNow(*connector, "request", args->AsMap(), "run1/task1", &literal);
+  }
+  workflows::YamlNode literal;
   ScriptedTransport transport;
   MapSecretResolver secrets;
   Redactor redactor;
@@ -106,25 +122,57 @@ TEST_CASE("http request: auth from secret references, never echoed", "[http-conn
                              HeaderOf(r, "X-Api-Key").value_or(HeaderOf(r, "Authorization").value_or("")) +
                              R"( is not allowed"})");
   });
-  Outcome o = f.Do(MakeMap(
-      {{"method", "GET"}, {"url", "/x"}, {"auth", MakeMap({{"header", "X-Api-Key"}, {"value", "${env:API_KEY}"}})}}));
+  Outcome o = f.DoYaml("{method: GET, url: /x, auth: {header: X-Api-Key, value: '${env:API_KEY}'}}");
   REQUIRE(FailureOf(o));
   CHECK(FailureOf(o)->cls == FailureClass::kPermanent);
   CHECK(HeaderOf(f.transport.requests[0], "X-Api-Key") == kArgSecret);
   CHECK(testing::OutcomeText(o).find(kArgSecret) == std::string::npos);
-  Outcome basic =
-      f.Do(MakeMap({{"method", "GET"},
-                    {"url", "/x"},
-                    {"auth", MakeMap({{"basic", MakeMap({{"username", "svc"}, {"password", "${env:API_KEY}"}})}})}}));
+  Outcome basic = f.DoYaml("{method: GET, url: /x, auth: {basic: {username: svc, password: '${env:API_KEY}'}}}");
   CHECK(HeaderOf(f.transport.requests[1], "Authorization") == "Basic " + Base64(std::string("svc:") + kArgSecret));
   CHECK(testing::OutcomeText(basic).find(Base64(std::string("svc:") + kArgSecret)) == std::string::npos);
-  Outcome bearer = f.Do(MakeMap({{"method", "GET"}, {"url", "/x"}, {"auth", MakeMap({{"bearer", "${env:API_KEY}"}})}}));
+  Outcome bearer = f.DoYaml("{method: GET, url: /x, auth: {bearer: '${env:API_KEY}'}}");
   CHECK(HeaderOf(f.transport.requests[2], "Authorization") == std::string("Bearer ") + kArgSecret);
   CHECK(testing::OutcomeText(bearer).find(kArgSecret) == std::string::npos);
-  Outcome missing = f.Do(MakeMap({{"method", "GET"}, {"url", "/x"}, {"auth", MakeMap({{"bearer", "${env:NOPE}"}})}}));
+  Outcome missing = f.DoYaml("{method: GET, url: /x, auth: {bearer: '${env:NOPE}'}}");
   REQUIRE(FailureOf(missing));
   CHECK(FailureOf(missing)->message == "http request: auth.bearer: environment variable NOPE is not set");
   CHECK(f.transport.requests.size() == 3);
+}
+
+TEST_CASE("http request: a secret reference that came from an input is sent as text", "[http-connector]") {
+  Fixture f([](const http::HttpRequest& r) -> SendResult {
+    return Response(403, "denied: " + HeaderOf(r, "Authorization").value_or("") + HeaderOf(r, "X-Key").value_or(""));
+  });
+  const std::string taint = "${env:API_KEY}|${file:/etc/passwd}";
+  auto inputs = [&] { return MakeMap({{"x", taint}}); };
+  // Every credential field and every header, each rendered from the input.
+  f.DoYaml("{method: GET, url: /x, auth: {bearer: '{{ inputs.x }}'}, headers: {X-H: '{{ inputs.x }}'}}", inputs());
+  f.DoYaml("{method: GET, url: /x, auth: {basic: {username: '{{ inputs.x }}', password: '{{ inputs.x }}'}}}", inputs());
+  Outcome custom = f.DoYaml("{method: GET, url: /x, auth: {header: X-Key, value: '{{ inputs.x }}'}}", inputs());
+  // A whole map rendered from an input is data too (here: the headers).
+  f.DoYaml("{method: GET, url: /x, headers: '{{ inputs.h }}'}", MakeMap({{"h", MakeMap({{"X-All", taint}})}}));
+  REQUIRE(f.transport.requests.size() == 4);
+  CHECK(HeaderOf(f.transport.requests[0], "Authorization") == "Bearer " + taint);
+  CHECK(HeaderOf(f.transport.requests[0], "X-H") == taint);
+  CHECK(HeaderOf(f.transport.requests[1], "Authorization") == "Basic " + Base64(taint + ":" + taint));
+  CHECK(HeaderOf(f.transport.requests[2], "X-Key") == taint);
+  CHECK(HeaderOf(f.transport.requests[3], "X-All") == taint);
+  for (const http::HttpRequest& r : f.transport.requests) {
+    for (const auto& [k, v] : r.headers) CHECK(v.find(kArgSecret) == std::string::npos);
+  }
+  // What is sent as a credential is still redacted from what comes back.
+  REQUIRE(FailureOf(custom));
+  CHECK(FailureOf(custom)->message.find(taint) == std::string::npos);
+}
+
+TEST_CASE("http request: a secret reference beside a template in one value is refused", "[http-connector]") {
+  Fixture f;
+  Outcome o = f.DoYaml("{method: GET, url: /x, auth: {bearer: '${env:API_KEY}{{ inputs.x }}'}}", MakeMap({{"x", "y"}}));
+  REQUIRE(FailureOf(o));
+  CHECK(FailureOf(o)->message ==
+        "http request: auth.bearer: a secret reference cannot be combined with a {{ template }} in one value; write "
+        "the reference alone");
+  CHECK(f.transport.requests.empty());
 }
 
 TEST_CASE("http request: expect, statuses and transport errors", "[http-connector]") {
@@ -163,6 +211,17 @@ TEST_CASE("http request: expect, statuses and transport errors", "[http-connecto
   CHECK(std::holds_alternative<RetryLater>(dropped.Do(MakeMap({{"method", "GET"}, {"url", "/x"}}))));
   Fixture refused([](const http::HttpRequest&) -> SendResult { return http::TransportError{"refused", false, false}; });
   CHECK(std::holds_alternative<RetryLater>(refused.Do(MakeMap({{"method", "POST"}, {"url", "/x"}}))));
+  // A certificate that fails verification is permanent: retrying cannot make it valid.
+  Fixture bad_cert([](const http::HttpRequest&) -> SendResult {
+    return http::TransportError{"certificate verification failed: self-signed certificate", false, false, false, true};
+  });
+  for (const std::string method : {"GET", "POST"}) {
+    Outcome o = bad_cert.Do(MakeMap({{"method", method}, {"url", "/x"}}));
+    REQUIRE(std::holds_alternative<Failed>(o));
+    CHECK(FailureOf(o)->cls == FailureClass::kPermanent);
+    CHECK(FailureOf(o)->message ==
+          "http " + method + " http://api.test/v1/x: certificate verification failed: self-signed certificate");
+  }
 }
 
 TEST_CASE("http request: malformed bodies and bad arguments", "[http-connector]") {

@@ -1,11 +1,13 @@
 // The slack connector against a scripted Web API.
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <map>
 #include <set>
 
 #include "connectors/http_support.h"
 #include "connectors/slack/connector.h"
 #include "tests/connectors/support/scripted_transport.h"
+#include "workflows/filters.h"
 
 namespace tenure::connectors {
 namespace {
@@ -107,6 +109,24 @@ TEST_CASE("slack post_message sends JSON with the bearer token", "[slack]") {
   CHECK(req.url.find(kToken) == std::string::npos);
 }
 
+TEST_CASE("slack post_message escapes text unless mrkdwn_raw is set", "[slack]") {
+  Fixture f;
+  const std::string hostile = "Welcome <!channel> & <@U0BOSS> <https://evil.example|login>";
+  REQUIRE(std::holds_alternative<Succeeded>(f.Do("post_message", MakeMap({{"channel", "C1"}, {"text", hostile}}))));
+  REQUIRE(f.slack.posted.size() == 1);
+  CHECK(f.slack.posted[0] == "Welcome &lt;!channel&gt; &amp; &lt;@U0BOSS&gt; &lt;https://evil.example|login&gt;");
+  // The author's own mention, with an input escaped by the filter's function.
+  const std::string vouched = "<!here> " + workflows::SlackEscape("<!channel> Ada");
+  REQUIRE(std::holds_alternative<Succeeded>(
+      f.Do("post_message", MakeMap({{"channel", "C1"}, {"text", vouched}, {"mrkdwn_raw", true}, {"once_key", "k2"}}))));
+  REQUIRE(f.slack.posted.size() == 2);
+  CHECK(f.slack.posted[1] == "<!here> &lt;!channel&gt; Ada");
+  // mrkdwn_raw: false is the default.
+  REQUIRE(std::holds_alternative<Succeeded>(
+      f.Do("post_message", MakeMap({{"channel", "C1"}, {"text", "<!here>"}, {"mrkdwn_raw", false}, {"once_key", "k3"}}))));
+  CHECK(f.slack.posted[2] == "&lt;!here&gt;");
+}
+
 TEST_CASE("slack post_message posts once per key, across retries and runs", "[slack]") {
   Fixture f;
   Map once = MakeMap({{"channel", "C1"}, {"text", "Welcome Ada"}, {"once_key", "welcome-ada@example.com"}});
@@ -191,6 +211,21 @@ TEST_CASE("slack ok:false errors and HTTP errors are classified", "[slack]") {
   REQUIRE(std::holds_alternative<RetryLater>(o));
   CHECK(std::get<RetryLater>(o).after == std::chrono::seconds(30));
   CHECK(std::get<RetryLater>(o).failure.cls == FailureClass::kThrottled);
+
+  // The same parser as every other connector: an HTTP-date (RFC 9110) works too.
+  const std::time_t in_a_minute = std::time(nullptr) + 60;
+  std::tm tm{};
+  gmtime_r(&in_a_minute, &tm);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  ScriptedTransport dated([&](const http::HttpRequest&) -> SendResult {
+    return Response(200, R"({"ok":false,"error":"ratelimited"})", {{"Retry-After", date}});
+  });
+  auto d = slack::MakeSlackConnector(config, dated, r);
+  Outcome later = InvokeNow(*d, "post_message", MakeMap({{"channel", "C1"}, {"text", "x"}}));
+  REQUIRE(std::holds_alternative<RetryLater>(later));
+  CHECK(std::get<RetryLater>(later).after > std::chrono::seconds(50));
+  CHECK(std::get<RetryLater>(later).after <= std::chrono::seconds(60));
 }
 
 TEST_CASE("slack malformed responses, timeouts and redaction", "[slack]") {

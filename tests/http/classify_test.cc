@@ -140,18 +140,47 @@ TEST_CASE("non-JSON plain text bodies are excerpted", "[http]") {
   CHECK(FailureOf(o).message == "HTTP 500 Internal Server Error: upstream connect error or disconnect/reset before headers");
 }
 
-TEST_CASE("transport errors: not sent is transient, sent is unknown", "[http]") {
-  const auto refused = ClassifyTransportError({"GET http://h/x: cannot connect", false, false, false});
-  REQUIRE(std::holds_alternative<RetryLater>(refused));
-  CHECK(std::get<RetryLater>(refused).failure.cls == FailureClass::kTransient);
-  CHECK(std::get<RetryLater>(refused).failure.message == "GET http://h/x: cannot connect");
-  const auto timeout = ClassifyTransportError({"POST http://h/x: timed out", true, true, false});
+TEST_CASE("transport errors: the one classifier the connectors call", "[http]") {
+  auto err = [](std::string m, bool sent, bool timed_out, bool cancelled, bool permanent) {
+    return TransportError{std::move(m), sent, timed_out, cancelled, permanent};
+  };
+  // Not sent: transient, whatever the method.
+  for (const bool effectful : {false, true}) {
+    const auto refused = ClassifyTransportError(err("GET http://h/x: cannot connect", false, false, false, false), effectful);
+    REQUIRE(std::holds_alternative<RetryLater>(refused));
+    CHECK(std::get<RetryLater>(refused).failure.cls == FailureClass::kTransient);
+    CHECK(std::get<RetryLater>(refused).failure.message == "GET http://h/x: cannot connect");
+    CHECK(std::get<RetryLater>(refused).after == 0ms);
+  }
+  // Sent, or timed out waiting: the server may have acted on a POST; a GET is simply retried.
+  const auto timeout = ClassifyTransportError(err("POST http://h/x: timed out", true, true, false, false), true);
   REQUIRE(std::holds_alternative<Unknown>(timeout));
-  CHECK(std::get<Unknown>(timeout).why == "POST http://h/x: timed out");
-  const auto cancelled = ClassifyTransportError({"cancelled", false, false, true});
+  CHECK(std::get<Unknown>(timeout).why == "POST http://h/x: timed out (the request may have taken effect)");
+  CHECK(std::holds_alternative<Unknown>(ClassifyTransportError(err("reset", true, false, false, false), true)));
+  const auto get_reset = ClassifyTransportError(err("GET http://h/x: reset", true, false, false, false), false);
+  REQUIRE(std::holds_alternative<RetryLater>(get_reset));
+  CHECK(std::get<RetryLater>(get_reset).failure.cls == FailureClass::kTransient);
+  // Cancelled before anything was sent.
+  const auto cancelled = ClassifyTransportError(err("cancelled", false, false, true, false), true);
   REQUIRE(std::holds_alternative<Failed>(cancelled));
   CHECK(std::get<Failed>(cancelled).failure.cls == FailureClass::kCancelled);
-  CHECK(std::holds_alternative<Unknown>(ClassifyTransportError({"cancelled", true, false, true})));
+  CHECK(std::holds_alternative<Unknown>(ClassifyTransportError(err("cancelled", true, false, true, false), true)));
+  // A certificate that fails verification: permanent, for every method.
+  for (const bool effectful : {false, true}) {
+    const auto bad_cert = ClassifyTransportError(
+        err("GET https://h/x: certificate verification failed: self-signed certificate", false, false, false, true),
+        effectful);
+    REQUIRE(std::holds_alternative<Failed>(bad_cert));
+    CHECK(std::get<Failed>(bad_cert).failure.cls == FailureClass::kPermanent);
+    CHECK(std::get<Failed>(bad_cert).failure.message ==
+          "GET https://h/x: certificate verification failed: self-signed certificate");
+  }
+}
+
+TEST_CASE("Retry-After longer than a day is cut to a day", "[http]") {
+  CHECK(ParseRetryAfter("999999999", kNow) == 86'400s);
+  CHECK(ParseRetryAfter("Mon, 23 Nov 2036 07:00:00 GMT", kNow) == 86'400s);
+  CHECK(ParseRetryAfter("99999999999999999999999", kNow) == 0ms);  // not a number we can hold
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "connectors/http/classify.h"
 #include "tests/http/http_test_support.h"
 
 namespace tenure::testing {
@@ -82,6 +83,13 @@ TEST_CASE("TLS: a self-signed certificate is rejected by default", "[http]") {
   CHECK_FALSE(r.error().sent);
   CHECK(r.error().message == "GET " + sb->url() +
                                  "/echo/x: certificate verification failed: self-signed certificate (set ca_file to trust a private CA)");
+  // The same certificate fails the same way next time: a permanent failure, never retried.
+  CHECK(r.error().permanent);
+  for (const bool effectful : {false, true}) {
+    const auto outcome = connectors::http::ClassifyTransportError(r.error(), effectful);
+    REQUIRE(std::holds_alternative<connectors::Failed>(outcome));
+    CHECK(std::get<connectors::Failed>(outcome).failure.cls == connectors::FailureClass::kPermanent);
+  }
 }
 
 TEST_CASE("TLS: ca_file trusts the certificate, and connections are reused", "[http]") {
@@ -116,6 +124,7 @@ TEST_CASE("TLS: a certificate for another host name is rejected", "[http]") {
   CHECK_FALSE(r.error().sent);
   CHECK(r.error().message == "GET " + sb->url() +
                                  "/echo/x: certificate verification failed: hostname mismatch (the certificate is not valid for 127.0.0.1)");
+  CHECK(r.error().permanent);
 }
 
 TEST_CASE("TLS: an unreadable ca_file is a clear error", "[http]") {
@@ -129,6 +138,7 @@ TEST_CASE("TLS: an unreadable ca_file is a clear error", "[http]") {
   REQUIRE_FALSE(r.has_value());
   CHECK_FALSE(r.error().sent);
   CHECK_THAT(r.error().message, Catch::Contains("cannot load CA file /nonexistent/ca.pem"));
+  CHECK(r.error().permanent);
 }
 
 TEST_CASE("TLS through HTTPS_PROXY: CONNECT tunnel, then end-to-end verification", "[http]") {

@@ -261,6 +261,11 @@ TEST_CASE("string filters", "[expr]") {
   CHECK(Render("{{ 'a-b' | replace('-', '') }}") == Value("ab"));
   CHECK(Render("{{ 'a b/c?d=é~_.-' | urlencode }}") == Value("a%20b%2Fc%3Fd%3D%C3%A9~_.-"));
   CHECK(Render("{{ 42 | urlencode }}") == Value("42"));
+  // Slack's three escapes, nothing else (an input cannot ping a channel or forge a link).
+  CHECK(Render("{{ '<!channel> & <@U1|boss> <https://x|y>' | slack_escape }}") ==
+        Value("&lt;!channel&gt; &amp; &lt;@U1|boss&gt; &lt;https://x|y&gt;"));
+  CHECK(Render("{{ 'José *bold* _it_ ~s~ `c`' | slack_escape }}") == Value("José *bold* _it_ ~s~ `c`"));
+  CHECK(Render("{{ 7 | slack_escape }}") == Value("7"));
   CHECK(Render("{{ inputs.count | string }}") == Value("3"));
   CHECK(Render("{{ inputs.tags | string }}") == Value(R"(["admin","dev","admin"])"));
   CHECK(Render("{{ inputs.optional | string }}") == Value(""));
@@ -274,6 +279,7 @@ TEST_CASE("string filters", "[expr]") {
   CHECK(TypeError("{{ 'a' | replace('a', null) }}") == "filter 'replace' expects a string as argument 2, got null");
   CHECK(ArgError("{{ 'a' | replace('', 'b') }}") == "filter 'replace' needs a non-empty string to replace");
   CHECK(TypeError("{{ [] | urlencode }}") == "filter 'urlencode' expects a string, got list");
+  CHECK(TypeError("{{ [] | slack_escape }}") == "filter 'slack_escape' expects a string, got list");
 }
 
 TEST_CASE("slug", "[expr]") {
@@ -534,7 +540,8 @@ TEST_CASE("RootNames and FilterNames", "[expr]") {
   CHECK(std::vector<std::string_view>(filters.begin(), filters.end()) ==
         std::vector<std::string_view>{"lower", "upper", "capitalize", "title", "trim", "default", "replace", "slug",
                                       "join", "split", "length", "first", "last", "json", "urlencode", "add_days",
-                                      "format_date", "string", "int", "keys", "values", "unique", "sort"});
+                                      "format_date", "string", "int", "keys", "values", "unique", "sort",
+                                      "slack_escape"});
   // Every listed filter parses (with its argument count).
   for (std::string_view f : filters) {
     const bool one_arg = f == "default" || f == "split" || f == "add_days" || f == "format_date";

@@ -27,18 +27,19 @@ std::optional<std::string> HeaderOf(const http::HttpRequest& req, std::string_vi
   return std::nullopt;
 }
 
-Outcome InvokeNow(Connector& c, std::string action, Map args, std::string key) {
+Outcome InvokeNow(Connector& c, std::string action, Map args, std::string key, const workflows::YamlNode* literal) {
   boost::asio::io_context io;
-  return InvokeOn(io, c, std::move(action), std::move(args), std::move(key));
+  return InvokeOn(io, c, std::move(action), std::move(args), std::move(key), literal);
 }
 
-Outcome InvokeOn(boost::asio::io_context& io, Connector& c, std::string action, Map args, std::string key) {
+Outcome InvokeOn(boost::asio::io_context& io, Connector& c, std::string action, Map args, std::string key,
+                 const workflows::YamlNode* literal) {
   Context ctx;
   ctx.idempotency_key = std::move(key);
   ctx.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   ctx.run_id = "run1";
   ctx.task_id = "task1";
-  Action a{std::move(action), std::move(args)};
+  Action a{std::move(action), std::move(args), literal};
   return RunAwaitable(io, c.Invoke(a, ctx));
 }
 

@@ -54,10 +54,12 @@ T RunAwaitable(boost::asio::io_context& io, boost::asio::awaitable<T> a) {
 }
 
 // Invokes `action` with `args` through `c` on a fresh io_context.
-Outcome InvokeNow(Connector& c, std::string action, Map args, std::string key = "run1/task1");
+// `literal` is the author's unrendered `with:` (Action::literal), null for none.
+Outcome InvokeNow(Connector& c, std::string action, Map args, std::string key = "run1/task1",
+                  const workflows::YamlNode* literal = nullptr);
 // The same on `io` (for connectors whose transport lives on it).
 Outcome InvokeOn(boost::asio::io_context& io, Connector& c, std::string action, Map args,
-                 std::string key = "run1/task1");
+                 std::string key = "run1/task1", const workflows::YamlNode* literal = nullptr);
 
 // Text of everything in an Outcome (results and messages), for redaction checks.
 std::string OutcomeText(const Outcome& o);
