@@ -130,14 +130,20 @@ TEST_CASE("docs/connectors.md is what `tenure connectors --markdown` prints", "[
 TEST_CASE("an unknown command says so and suggests the nearest one, also with --help", "[cli]") {
   auto typo = Tenure("shedule list");
   CHECK(typo.exit_code == 2);
-  CHECK(typo.err == "tenure: unknown command 'shedule'; run 'tenure --help' for the list of commands\n");
+  CHECK(typo.err == "tenure: unknown command 'shedule'; did you mean 'schedule'?\n");
+  auto far = Tenure("offboard-everyone now");
+  CHECK(far.exit_code == 2);
+  CHECK(far.err == "tenure: unknown command 'offboard-everyone'; run 'tenure --help' for the list of commands\n");
   auto near = Tenure("valdate examples/onboarding.yaml");
   CHECK(near.exit_code == 2);
   CHECK(near.err == "tenure: unknown command 'valdate'; did you mean 'validate'?\n");
-  auto help = Tenure("schedule --help");
+  auto help = Tenure("shedule --help");  // an unknown command with --help is still an error
   CHECK(help.exit_code == 2);
   CHECK(help.out.empty());
-  CHECK(help.err == "tenure: unknown command 'schedule'; run 'tenure --help' for the list of commands\n");
+  CHECK(help.err == "tenure: unknown command 'shedule'; did you mean 'schedule'?\n");
+  auto sub_help = Tenure("schedule --help");
+  CHECK(sub_help.exit_code == 0);
+  CHECK(sub_help.out.find("Runs at an instant or on a cron rule") != std::string::npos);
   auto nested = Tenure("sandbox srve");
   CHECK(nested.exit_code == 2);
   CHECK(nested.err == "tenure: unknown command 'sandbox srve'; did you mean 'sandbox serve'?\n");
