@@ -475,7 +475,10 @@ std::optional<std::string> WhyNotApprover(std::string_view name) {
   const auto allowed = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
   };
-  const std::string quoted = "\"" + std::string(name) + "\"";
+  // Appends, not "\"" + std::string(name): GCC 12 at -O3 reports that as -Wrestrict (GCC bug 105329).
+  std::string quoted = "\"";
+  quoted.append(name);
+  quoted += '"';
   if (name.find('@') != std::string_view::npos) {
     return quoted + " is not an OS user name; approvals by e-mail need an identity provider, which tenure does "
            "not have yet: name the approver's user on this machine (tenure approve checks who runs it)";
