@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/exit_code.h"
@@ -22,6 +23,19 @@ struct BatchOptions {
   std::string tz;
   std::string catch_up = "fire_once";
 };
+
+// The options every batch takes, from a command's flags.
+inline BatchOptions MakeBatchOptions(std::string playbook, std::string inputs, std::string key_column,
+                                     std::vector<std::string> sets, std::string db, bool json) {
+  BatchOptions b;
+  b.playbook = std::move(playbook);
+  b.inputs = std::move(inputs);
+  b.key_column = std::move(key_column);
+  b.sets = std::move(sets);
+  b.db = std::move(db);
+  b.json = json;
+  return b;
+}
 
 // Validates every row (all problems, by row and column) before anything starts; then creates one
 // run per row (a row whose key already has a run starts nothing) and executes them all at once

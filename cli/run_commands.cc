@@ -361,14 +361,7 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
       *exit_code = ExitCode::kUsage;
       return;
     }
-    BatchOptions b;
-    b.playbook = run->file;
-    b.inputs = run->batch;
-    b.key_column = run->key_column;
-    b.sets = run->sets;
-    b.db = run->db;
-    b.json = run->json;
-    *exit_code = RunBatch(b);
+    *exit_code = RunBatch(MakeBatchOptions(run->file, run->batch, run->key_column, run->sets, run->db, run->json));
   });
 
   auto resume = std::make_shared<ResumeOptions>();

@@ -464,13 +464,7 @@ void RegisterScheduleCommands(CLI::App& app, ExitCode* exit_code) {
       *exit_code = ExitCode::kUsage;
       return;
     }
-    BatchOptions b;
-    b.playbook = add->file;
-    b.inputs = add->batch;
-    b.key_column = add->key_column;
-    b.sets = add->sets;
-    b.db = add->db;
-    b.json = add->json;
+    BatchOptions b = MakeBatchOptions(add->file, add->batch, add->key_column, add->sets, add->db, add->json);
     b.at = add->at;
     b.cron = add->cron;
     b.tz = add->tz;

@@ -303,16 +303,7 @@ class SqliteStateStore final : public StateStore {
       ins.bind(7, static_cast<int64_t>(run.created_ms));
       ins.bind(8, static_cast<int64_t>(run.created_ms));
       ins.exec();
-      int position = 0;
-      for (const SourceSnapshot& s : run.sources) {
-        SQLite::Statement src(db_, "INSERT INTO run_sources VALUES (?, ?, ?, ?, ?)");
-        src.bind(1, run.id);
-        src.bind(2, position++);
-        src.bind(3, s.path);
-        src.bind(4, s.text);
-        src.bind(5, s.sha256);
-        src.exec();
-      }
+      InsertSources("INSERT INTO run_sources VALUES (?, ?, ?, ?, ?)", run.id, run.sources);
       InsertEvent(EventRecord{0, run.created_ms, run.id, "", -1, 0, "run_created",
                               "playbook " + run.playbook + " (trigger " + run.trigger + ")"});
       txn.commit();
@@ -329,11 +320,7 @@ class SqliteStateStore final : public StateStore {
       q.bind(1, id);
       if (!q.executeStep()) return Error::NotFound("no run '" + id + "'");
       RunRecord r = ReadRun(q);
-      SQLite::Statement s(*read_db_, "SELECT path, text, sha256 FROM run_sources WHERE run_id = ? ORDER BY position");
-      s.bind(1, id);
-      while (s.executeStep()) {
-        r.sources.push_back({s.getColumn(0).getString(), s.getColumn(1).getString(), s.getColumn(2).getString()});
-      }
+      r.sources = ReadSources("SELECT path, text, sha256 FROM run_sources WHERE run_id = ? ORDER BY position", id);
       return r;
     } catch (const std::exception& e) {
       return Error::Io(std::string("reading run ") + id + ": " + e.what());
@@ -596,16 +583,7 @@ class SqliteStateStore final : public StateStore {
         ins.bind(12, static_cast<int64_t>(s.created_ms));
         ins.exec();
       }
-      int position = 0;
-      for (const SourceSnapshot& src : s.sources) {
-        SQLite::Statement i(db_, "INSERT INTO schedule_sources VALUES (?, ?, ?, ?, ?)");
-        i.bind(1, out.id);
-        i.bind(2, position++);
-        i.bind(3, src.path);
-        i.bind(4, src.text);
-        i.bind(5, src.sha256);
-        i.exec();
-      }
+      InsertSources("INSERT INTO schedule_sources VALUES (?, ?, ?, ?, ?)", out.id, s.sources);
       const std::string rule = s.cron.empty() ? "at " + s.at : "cron \"" + s.cron + "\"";
       const std::string detail = "playbook " + s.playbook + ", " + rule + " " + s.time_zone + " by " + s.created_by;
       if (out.replaced) {
@@ -631,11 +609,8 @@ class SqliteStateStore final : public StateStore {
       q.bind(1, id_or_key);
       if (!q.executeStep()) return Error::NotFound("no schedule '" + id_or_key + "'");
       ScheduleRecord r = ReadSchedule(q);
-      SQLite::Statement s(*read_db_, "SELECT path, text, sha256 FROM schedule_sources WHERE schedule_id = ? ORDER BY position");
-      s.bind(1, r.id);
-      while (s.executeStep()) {
-        r.sources.push_back({s.getColumn(0).getString(), s.getColumn(1).getString(), s.getColumn(2).getString()});
-      }
+      r.sources = ReadSources("SELECT path, text, sha256 FROM schedule_sources WHERE schedule_id = ? ORDER BY position",
+                              r.id);
       return r;
     } catch (const std::exception& e) {
       return Error::Io(std::string("reading schedule ") + id_or_key + ": " + e.what());
@@ -964,6 +939,31 @@ class SqliteStateStore final : public StateStore {
     u.bind(15, static_cast<int64_t>(at_ms));
     u.exec();
     return {};
+  }
+
+  // A snapshot as stored (read connection; REQUIRES read_mu_ held).
+  std::vector<SourceSnapshot> ReadSources(const char* sql, const std::string& owner) {
+    std::vector<SourceSnapshot> out;
+    SQLite::Statement s(*read_db_, sql);
+    s.bind(1, owner);
+    while (s.executeStep()) {
+      out.push_back({s.getColumn(0).getString(), s.getColumn(1).getString(), s.getColumn(2).getString()});
+    }
+    return out;
+  }
+
+  // The snapshot of a run or a schedule: one row per source file, the main file at position 0.
+  void InsertSources(const char* sql, const std::string& owner, const std::vector<SourceSnapshot>& sources) {
+    int position = 0;
+    for (const SourceSnapshot& s : sources) {
+      SQLite::Statement ins(db_, sql);
+      ins.bind(1, owner);
+      ins.bind(2, position++);
+      ins.bind(3, s.path);
+      ins.bind(4, s.text);
+      ins.bind(5, s.sha256);
+      ins.exec();
+    }
   }
 
   void InsertEvent(const EventRecord& e) {

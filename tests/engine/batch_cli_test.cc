@@ -10,27 +10,14 @@
 
 #include "engine/state_store.h"
 #include "tests/engine/support/engine_fixture.h"
+#include "tests/engine/support/tenure_cli.h"
 
 namespace tenure::engine {
 namespace {
 
-struct Output {
-  int code = -1;
-  std::string text;
-};
-
-Output Tenure(const std::string& args) {
-  Output out;
-  FILE* p = ::popen((std::string(TENURE_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.text.append(buf, n);
-  const int status = ::pclose(p);
-  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using testing::Contains;
+using testing::Output;
+using testing::Tenure;
 
 const char* const kHire = R"(playbook: hire
 inputs:

@@ -9,27 +9,14 @@
 
 #include "engine/run_control.h"
 #include "tests/engine/support/engine_fixture.h"
+#include "tests/engine/support/tenure_cli.h"
 
 namespace tenure::engine {
 namespace {
 
-struct Output {
-  int code = -1;
-  std::string text;  // stdout and stderr
-};
-
-Output Tenure(const std::string& args) {
-  Output out;
-  FILE* p = ::popen((std::string(TENURE_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.text.append(buf, n);
-  const int status = ::pclose(p);
-  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-bool Contains(const std::string& text, const std::string& line) { return text.find(line) != std::string::npos; }
+using testing::Contains;
+using testing::Output;
+using testing::Tenure;
 
 // The id in the first "run rID: ..." line of `tenure run`.
 std::string RunId(const std::string& text) {
@@ -38,11 +25,7 @@ std::string RunId(const std::string& text) {
   return text.substr(at + 4, text.find(':', at) - at - 4);
 }
 
-bool BinaryBuilt() {
-  if (std::filesystem::exists(TENURE_BINARY)) return true;
-  WARN("skipped: " << TENURE_BINARY << " is not built");
-  return false;
-}
+using testing::BinaryBuilt;
 
 TEST_CASE("tenure run waits for an approval, approve and resume finish it", "[engine][cli]") {
   if (!BinaryBuilt()) return;

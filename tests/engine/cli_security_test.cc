@@ -15,6 +15,7 @@
 
 #include "connectors/http_support.h"
 #include "tests/engine/support/engine_fixture.h"
+#include "tests/engine/support/tenure_cli.h"
 #include "tests/support/recording_server.h"
 
 namespace tenure::engine {
@@ -24,27 +25,9 @@ using tenure::testing::RecordedAnswer;
 using tenure::testing::RecordedRequest;
 using tenure::testing::RecordingServer;
 
-struct Output {
-  int code = -1;
-  std::string text;  // stdout and stderr
-};
-
-Output Tenure(const std::string& args, const std::string& env = "") {
-  Output out;
-  FILE* p = ::popen((env + " " + std::string(TENURE_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.text.append(buf, n);
-  const int status = ::pclose(p);
-  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-bool BinaryBuilt() {
-  if (std::filesystem::exists(TENURE_BINARY)) return true;
-  WARN("skipped: " << TENURE_BINARY << " is not built");
-  return false;
-}
+using testing::BinaryBuilt;
+using testing::Output;
+using testing::Tenure;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
