@@ -8,6 +8,7 @@
 #include <boost/asio/this_coro.hpp>
 
 #include <map>
+#include <variant>
 
 #include "engine/arg_checks.h"
 #include "engine/run_execution.h"
@@ -24,6 +25,34 @@ using workflows::TaskId;
 std::string FormatFailure(const connectors::Failure& f) {
   if (f.http_status != 0) return "HTTP " + std::to_string(f.http_status) + ": " + f.message;
   return f.message;
+}
+
+// What an attempt's outcome means for its row. std::visit over every alternative: a new kind of
+// Outcome does not compile until it is decided here.
+struct Verdict {
+  enum Kind { kSucceeded, kFailed, kRetry };
+  Kind kind = kRetry;
+  std::string why;
+  Value result;
+  std::chrono::milliseconds retry_after{0};  // RetryLater's Retry-After, a floor for the backoff
+};
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+Verdict Judge(connectors::Outcome& outcome) {
+  return std::visit(
+      Overloaded{
+          [](connectors::Succeeded& ok) { return Verdict{Verdict::kSucceeded, "", std::move(ok.result), {}}; },
+          [](connectors::Failed& f) { return Verdict{Verdict::kFailed, FormatFailure(f.failure), Value(), {}}; },
+          [](connectors::RetryLater& l) { return Verdict{Verdict::kRetry, FormatFailure(l.failure), Value(), l.after}; },
+          [](connectors::Unknown& u) { return Verdict{Verdict::kRetry, "outcome unknown: " + u.why, Value(), {}}; },
+      },
+      outcome);
 }
 
 std::string AttemptText(int attempt, const workflows::RetrySpec& retry) {
@@ -176,24 +205,22 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args) {
     std::chrono::milliseconds retry_after{0};
     if (ended == Ended::kTimeout) {
       why = "timed out after " + workflows::FormatDuration(timeout);
-    } else if (auto* ok = std::get_if<connectors::Succeeded>(&outcome)) {
-      co_return EndRow(row, TaskStatus::kSucceeded, "", std::move(ok->result), "succeeded", attempt);
-    } else if (auto* failed = std::get_if<connectors::Failed>(&outcome)) {
-      why = FormatFailure(failed->failure);
-      co_return EndRow(row, TaskStatus::kFailed, why, Value(), "failed", why);
-    } else if (auto* later = std::get_if<connectors::RetryLater>(&outcome)) {
-      why = FormatFailure(later->failure);
-      retry_after = later->after;
-      if (later->after.count() > 0) {
-        services_.limiter.Pause(conn->name, services_.clock.SteadyNow() + later->after);
+    } else {
+      Verdict verdict = Judge(outcome);
+      why = std::move(verdict.why);
+      if (verdict.kind == Verdict::kSucceeded) {
+        co_return EndRow(row, TaskStatus::kSucceeded, "", std::move(verdict.result), "succeeded", attempt);
+      }
+      if (verdict.kind == Verdict::kFailed) co_return EndRow(row, TaskStatus::kFailed, why, Value(), "failed", why);
+      retry_after = verdict.retry_after;
+      if (retry_after.count() > 0) {
+        services_.limiter.Pause(conn->name, services_.clock.SteadyNow() + retry_after);
         co_await CommitEventWith([&] {
           return Event(step.row, step.item, row.attempts, "throttled",
-                       "connection '" + conn->name + "' paused for " + workflows::FormatDuration(later->after) +
+                       "connection '" + conn->name + "' paused for " + workflows::FormatDuration(retry_after) +
                            ": " + why);
         });
       }
-    } else {
-      why = "outcome unknown: " + std::get<connectors::Unknown>(outcome).why;
     }
     if (!MayRetry(retry, row.attempts)) {
       why = "gave up after " + std::to_string(row.attempts) + (row.attempts == 1 ? " attempt: " : " attempts: ") + why;
