@@ -317,12 +317,7 @@ ExitCode DaemonStatus(const DaemonOptions& o) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
-  bool running = false;
-  {
-    // Probed and released at once: a status query never holds the lock.
-    auto lock = engine::DaemonLock::Acquire(db);
-    running = !lock && lock.error().Is(Errc::kConflict);
-  }
+  const bool running = engine::DaemonLock::Held(db);
   Value status;
   if (in) {
     boost::system::error_code ec;

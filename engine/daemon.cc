@@ -58,7 +58,7 @@ boost::asio::awaitable<Result<void>> Daemon::Run() {
   using namespace boost::asio::experimental::awaitable_operators;
   Log("started", "", "", "owner " + owner_);
   while (!stopping_) {
-    co_await Pass();
+    Pass();
     if (auto failed = services_.journal.Failed(); failed) {
       Log("error", "", "", "the state database failed; stopping: " + failed->message);
       stopping_ = true;
@@ -79,7 +79,7 @@ boost::asio::awaitable<Result<void>> Daemon::Run() {
   co_return Result<void>();
 }
 
-boost::asio::awaitable<void> Daemon::Pass() {
+void Daemon::Pass() {
   const SystemTime now = services_.clock.Now();
   stats_.last_pass_ms = ToUnixMillis(now);
   FireDue(now);
@@ -89,7 +89,6 @@ boost::asio::awaitable<void> Daemon::Pass() {
   if (auto t = services_.store.NextTimerDue(ToUnixMillis(now)); t && *t > 0) next = next == 0 ? *t : std::min(next, *t);
   stats_.next_due_ms = next;
   stats_.active = static_cast<int>(active_.size());
-  co_return;
 }
 
 void Daemon::FireDue(SystemTime now) {
@@ -239,6 +238,14 @@ Result<DaemonLock> DaemonLock::Acquire(const std::string& db_path) {
     return Error::Io("cannot write " + path + ": " + std::strerror(errno));
   }
   return DaemonLock(fd);
+}
+
+bool DaemonLock::Held(const std::string& db_path) {
+  const int fd = ::open((db_path + ".daemon.lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // no daemon ever ran on this database
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // releases a shared lock taken by the probe
+  return held;
 }
 
 std::string DaemonStatusPath(const std::string& db_path) { return db_path + ".daemon.json"; }

@@ -74,7 +74,7 @@ class Daemon {
   bool stopping() const { return stopping_; }
 
  private:
-  boost::asio::awaitable<void> Pass();
+  void Pass();
   void FireDue(SystemTime now);
   void StartRunnable(SystemTime now);
   // One execution: a named coroutine with its run id by value (never a capturing lambda).
@@ -100,6 +100,8 @@ class DaemonLock {
  public:
   // Errors: kConflict "another tenure daemon (pid 123) is running on /x/tenure.db"; kIo.
   static Result<DaemonLock> Acquire(const std::string& db_path);
+  // Whether a daemon holds the lock of `db_path` now; writes and creates nothing.
+  static bool Held(const std::string& db_path);
   DaemonLock(DaemonLock&& o) noexcept;
   DaemonLock& operator=(DaemonLock&&) = delete;
   DaemonLock(const DaemonLock&) = delete;
