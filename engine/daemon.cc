@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "engine/run_control.h"
 #include "engine/run_execution.h"  // RethrowIfFailed
@@ -54,11 +55,77 @@ void Daemon::Wake() {
   wake_.NotifyAll();
 }
 
+namespace {
+
+// What a fire pass did, for the io thread to log: built on the journal's writer thread.
+struct FireLog {
+  std::string schedule;
+  std::string run;     // the new run, "" when skipped or failed
+  std::string kind;    // schedule_fired, schedule_skipped, error
+  std::string detail;
+};
+
+// On the journal's writer thread: fire up to `max` due schedules in one transaction (10,000
+// schedules due in the same minute: one fsync), deciding each one's catch-up first.
+Result<std::vector<FireLog>> FireDueSchedules(StateStore& store, SystemTime now, int max,
+                                              std::chrono::milliseconds grace) {
+  auto due = store.DueSchedules(ToUnixMillis(now), max);
+  if (!due) return due.error();
+  std::vector<FireLog> out;
+  std::vector<ScheduleFire> fires;
+  std::vector<FireDecision> decisions;
+  std::vector<const ScheduleRecord*> schedules;
+  for (const ScheduleRecord& s : *due) {
+    auto decision = DecideFire(s, now, grace);
+    if (!decision) {
+      out.push_back({s.id, "", "error", "cannot decide the next fire: " + decision.error().message});
+      continue;
+    }
+    ScheduleFire fire;
+    fire.schedule_id = s.id;
+    fire.fire_ms = decision->fire_ms;
+    fire.at_ms = ToUnixMillis(now);
+    fire.next_ms = decision->next_ms;
+    fire.detail = decision->detail;
+    fire.trigger = "schedule:" + s.id + (s.key.empty() ? "" : ":" + s.key);
+    if (decision->fire) fire.run_id = NewRunId(now);
+    fires.push_back(std::move(fire));
+    decisions.push_back(std::move(*decision));
+    schedules.push_back(&s);
+  }
+  if (fires.empty()) return out;
+  auto results = store.FireSchedules(fires);
+  if (!results) return results.error();
+  for (std::size_t i = 0; i < fires.size(); ++i) {
+    Result<void> r = (*results)[i];
+    // A run id drawn twice (24 random bits a second): draw again, alone.
+    for (int draw = 0; draw < 16 && !r && r.error().Is(Errc::kAlreadyExists); ++draw) {
+      fires[i].run_id = NewRunId(now);
+      r = store.FireSchedule(fires[i]);
+    }
+    const ScheduleRecord& s = *schedules[i];
+    if (!r) {
+      // kConflict: moved, cancelled or fired by someone else since it was read: nothing to do.
+      if (!r.error().Is(Errc::kConflict)) out.push_back({s.id, "", "error", r.error().message});
+      continue;
+    }
+    const std::string key = s.key.empty() ? "" : "key " + s.key + ", ";
+    if (decisions[i].fire) {
+      out.push_back({s.id, fires[i].run_id, "schedule_fired", key + decisions[i].detail});
+    } else {
+      out.push_back({s.id, "", "schedule_skipped", key + decisions[i].detail});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 boost::asio::awaitable<Result<void>> Daemon::Run() {
   using namespace boost::asio::experimental::awaitable_operators;
   Log("started", "", "", "owner " + owner_);
   while (!stopping_) {
-    Pass();
+    co_await Pass();
     if (auto failed = services_.journal.Failed(); failed) {
       Log("error", "", "", "the state database failed; stopping: " + failed->message);
       stopping_ = true;
@@ -79,82 +146,53 @@ boost::asio::awaitable<Result<void>> Daemon::Run() {
   co_return Result<void>();
 }
 
-void Daemon::Pass() {
+boost::asio::awaitable<void> Daemon::Pass() {
+  // Every store access of a pass goes through the journal's writer thread: while it fires and
+  // claims, the io thread goes on executing the runs of the previous pass.
   const SystemTime now = services_.clock.Now();
   stats_.last_pass_ms = ToUnixMillis(now);
-  FireDue(now);
-  StartRunnable(now);
-  std::int64_t next = 0;
-  if (auto s = services_.store.NextScheduleDue(); s && *s > 0) next = *s;
-  if (auto t = services_.store.NextTimerDue(ToUnixMillis(now)); t && *t > 0) next = next == 0 ? *t : std::min(next, *t);
-  stats_.next_due_ms = next;
+  co_await FireDue(now);
+  co_await StartRunnable(now);
+  // Every op is a named std::function before the co_await: GCC 12 mis-destroys a lambda converted
+  // to a temporary inside a co_await expression (its storage ends up inside the coroutine frame).
+  std::function<Result<std::int64_t>(StateStore&)> next_op = [now](StateStore& store) -> Result<std::int64_t> {
+    std::int64_t next = 0;
+    if (auto s = store.NextScheduleDue(); s && *s > 0) next = *s;
+    if (auto t = store.NextTimerDue(ToUnixMillis(now)); t && *t > 0) next = next == 0 ? *t : std::min(next, *t);
+    return next;
+  };
+  auto next_due = co_await services_.journal.Run(std::move(next_op));
+  stats_.next_due_ms = next_due ? *next_due : 0;
   stats_.active = static_cast<int>(active_.size());
 }
 
-void Daemon::FireDue(SystemTime now) {
-  auto due = services_.store.DueSchedules(ToUnixMillis(now), options_.max_fires_per_pass);
-  if (!due) {
-    Log("error", "", "", due.error().message);
-    return;
+boost::asio::awaitable<void> Daemon::FireDue(SystemTime now) {
+  if (stopping_) co_return;
+  std::function<Result<std::vector<FireLog>>(StateStore&)> fire_op =
+      [now, max = options_.max_fires_per_pass, grace = options_.catch_up_grace](StateStore& store) {
+        return FireDueSchedules(store, now, max, grace);
+      };
+  auto fired = co_await services_.journal.Run(std::move(fire_op));
+  if (!fired) {
+    Log("error", "", "", fired.error().message);
+    co_return;
   }
-  if (due->empty() || stopping_) return;
-  std::vector<ScheduleFire> fires;
-  std::vector<FireDecision> decisions;
-  std::vector<const ScheduleRecord*> schedules;
-  for (const ScheduleRecord& s : *due) {
-    auto decision = DecideFire(s, now, options_.catch_up_grace);
-    if (!decision) {
-      Log("error", s.id, "", "cannot decide the next fire: " + decision.error().message);
-      continue;
-    }
-    ScheduleFire fire;
-    fire.schedule_id = s.id;
-    fire.fire_ms = decision->fire_ms;
-    fire.at_ms = ToUnixMillis(now);
-    fire.next_ms = decision->next_ms;
-    fire.detail = decision->detail;
-    fire.trigger = "schedule:" + s.id + (s.key.empty() ? "" : ":" + s.key);
-    if (decision->fire) fire.run_id = NewRunId(now);
-    fires.push_back(std::move(fire));
-    decisions.push_back(std::move(*decision));
-    schedules.push_back(&s);
-  }
-  // Every fire of the pass in one transaction (10,000 schedules due in the same minute: one fsync).
-  auto results = services_.store.FireSchedules(fires);
-  if (!results) {
-    Log("error", "", "", results.error().message);
-    return;
-  }
-  for (std::size_t i = 0; i < fires.size(); ++i) {
-    Result<void> r = (*results)[i];
-    // A run id drawn twice (24 random bits a second): draw again, alone.
-    for (int draw = 0; draw < 16 && !r && r.error().Is(Errc::kAlreadyExists); ++draw) {
-      fires[i].run_id = NewRunId(now);
-      r = services_.store.FireSchedule(fires[i]);
-    }
-    const ScheduleRecord& s = *schedules[i];
-    if (!r) {
-      // kConflict: moved, cancelled or fired by someone else since it was read: nothing to do.
-      if (!r.error().Is(Errc::kConflict)) Log("error", s.id, "", r.error().message);
-      continue;
-    }
-    const std::string key = s.key.empty() ? "" : "key " + s.key + ", ";
-    if (decisions[i].fire) {
-      ++stats_.fired;
-      Log("schedule_fired", s.id, fires[i].run_id, key + decisions[i].detail);
-    } else {
-      ++stats_.skipped;
-      Log("schedule_skipped", s.id, "", key + decisions[i].detail);
-    }
+  for (FireLog& f : *fired) {
+    if (f.kind == "schedule_fired") ++stats_.fired;
+    if (f.kind == "schedule_skipped") ++stats_.skipped;
+    Log(std::move(f.kind), std::move(f.schedule), std::move(f.run), std::move(f.detail));
   }
 }
 
-void Daemon::StartRunnable(SystemTime now) {
-  if (stopping_) return;
-  auto runs = services_.store.RunnableRuns(ToUnixMillis(now), owner_);
+boost::asio::awaitable<void> Daemon::StartRunnable(SystemTime now) {
+  if (stopping_) co_return;
+  std::function<Result<std::vector<RunRecord>>(StateStore&)> list_op = [now, owner = owner_](StateStore& store) {
+    return store.RunnableRuns(ToUnixMillis(now), owner);
+  };
+  auto runs = co_await services_.journal.Run(std::move(list_op));
   if (!runs) {
     Log("error", "", "", runs.error().message);
-    return;
+    co_return;
   }
   std::vector<std::string> candidates;
   std::map<std::string, const RunRecord*> by_id;
@@ -165,16 +203,21 @@ void Daemon::StartRunnable(SystemTime now) {
     candidates.push_back(r.id);
     by_id[r.id] = &r;
   }
-  if (candidates.empty()) return;
+  if (candidates.empty()) co_return;
   // One transaction claims them all; each Execute then finds itself the owner and writes nothing.
-  auto claimed = services_.store.ClaimRuns(candidates, owner_, &OwnerGone);
+  std::function<Result<std::vector<std::string>>(StateStore&)> claim_op =
+      [candidates = std::move(candidates), owner = owner_](StateStore& store) {
+        return store.ClaimRuns(candidates, owner, &OwnerGone);
+      };
+  auto claimed = co_await services_.journal.Run(std::move(claim_op));
   if (!claimed) {
     Log("error", "", "", claimed.error().message);
-    return;
+    co_return;
   }
   for (const std::string& id : *claimed) {
-    const RunRecord& r = *by_id[id];
-    active_.insert(id);
+    // Started meanwhile by nothing else (one pass at a time), but never twice.
+    if (stopping_ || !active_.insert(id).second) continue;
+    const RunRecord& r = *by_id.at(id);
     ++stats_.runs_started;
     Log("run_started", "", id,
         std::string(r.status == RunStatus::kPending   ? "new run of "
@@ -193,24 +236,32 @@ boost::asio::awaitable<void> Daemon::ExecuteOne(std::string run_id) {
   } catch (const std::exception& e) {
     crash = e.what();
   }
+  const bool skipped = !status && (status.error().Is(Errc::kConflict) || status.error().Is(Errc::kFailedPrecondition));
+  if (crash.empty() && !status && !skipped) {
+    // Claimed by this process but not executed: let the next pass (or another process) have it.
+    // Before the run leaves active_: Run() returns only once every execution is done with `this`.
+    Transition release;
+    release.run_id = run_id;
+    release.release_owner = owner_;
+    (void)co_await services_.journal.Commit(std::move(release));
+  }
   active_.erase(run_id);
   ++stats_.runs_ended;
   stats_.active = static_cast<int>(active_.size());
   if (!crash.empty()) {
     Log("error", "", run_id, "internal error: " + crash);
-  } else if (!status) {
+  } else if (skipped) {
     // Another process claimed it first (kConflict) or it finished meanwhile: not an error.
-    if (status.error().Is(Errc::kConflict) || status.error().Is(Errc::kFailedPrecondition)) {
-      Log("run_skipped", "", run_id, status.error().message);
-    } else {
-      Log("error", "", run_id, status.error().message);
-    }
+    Log("run_skipped", "", run_id, status.error().message);
+  } else if (!status) {
+    Log("error", "", run_id, status.error().message);
   } else {
     Log("run_ended", "", run_id, RunStatusName(*status));
   }
   idle_.NotifyAll();
-  // A run that stopped may have unblocked nothing else, but a finished one frees limits: look again.
-  if (!stopping_) Wake();
+  // A decision recorded while the run executed is news for the next pass: look again now. (A run
+  // that ended otherwise unblocks nothing: every runnable run is started at once.)
+  if (!stopping_ && status && *status == RunStatus::kWaiting) Wake();
 }
 
 DaemonLock::DaemonLock(DaemonLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}

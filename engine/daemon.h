@@ -74,9 +74,9 @@ class Daemon {
   bool stopping() const { return stopping_; }
 
  private:
-  void Pass();
-  void FireDue(SystemTime now);
-  void StartRunnable(SystemTime now);
+  boost::asio::awaitable<void> Pass();
+  boost::asio::awaitable<void> FireDue(SystemTime now);
+  boost::asio::awaitable<void> StartRunnable(SystemTime now);
   // One execution: a named coroutine with its run id by value (never a capturing lambda).
   boost::asio::awaitable<void> ExecuteOne(std::string run_id);
   void Log(std::string kind, std::string schedule, std::string run, std::string detail);

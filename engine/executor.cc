@@ -31,27 +31,50 @@ std::string IdempotencyKey(const std::string& run_id, const std::string& task, i
   return Sha256Hex(run_id + "\n" + task + "\n" + std::to_string(item)).substr(0, 32);
 }
 
-awaitable<Result<RunStatus>> Executor::Execute(std::string run_id) {
-  auto run = services_.store.GetRun(run_id);
-  if (!run) co_return run.error();
+namespace {
+struct Claimed {
+  RunRecord run;
+  std::vector<TaskRecord> rows;
+};
+
+// On the journal's writer thread: the run, claimed for `owner` (unless it is already), and its
+// task rows. Everything by value: the caller waits on another thread.
+Result<Claimed> LoadAndClaim(StateStore& store, const std::string& run_id, const std::string& owner) {
+  auto run = store.GetRun(run_id);
+  if (!run) return run.error();
   switch (run->status) {
     case RunStatus::kSucceeded:
     case RunStatus::kFailed:
     case RunStatus::kCancelled:
-      co_return Error::FailedPrecondition("run " + run_id + " already " + RunStatusName(run->status));
+      return Error::FailedPrecondition("run " + run_id + " already " + RunStatusName(run->status));
     default: break;
   }
   // Claimed already (the daemon claims the runs of a pass in one transaction): no write here.
-  if (run->owner != options_.owner) {
-    auto owner = services_.store.ClaimRun(run_id, options_.owner, &OwnerGone);
-    if (!owner) co_return owner.error();
-    if (*owner != options_.owner) {
-      co_return Error::Conflict("run " + run_id + " is being executed by " + *owner);
-    }
+  if (run->owner != owner) {
+    auto current = store.ClaimRun(run_id, owner, &OwnerGone);
+    if (!current) return current.error();
+    if (*current != owner) return Error::Conflict("run " + run_id + " is being executed by " + *current);
+    run->owner = owner;
   }
+  auto rows = store.GetTasks(run_id);
+  if (!rows) return rows.error();
+  return Claimed{std::move(*run), std::move(*rows)};
+}
+}  // namespace
+
+awaitable<Result<RunStatus>> Executor::Execute(std::string run_id) {
+  // Through the journal: the reads and the claim never make the io thread wait for SQLite.
+  // A named std::function, not a lambda temporary in the co_await expression (GCC 12 mis-destroys
+  // those; see Daemon::Pass).
+  std::function<Result<Claimed>(StateStore&)> op = [run_id, owner = options_.owner](StateStore& store) {
+    return LoadAndClaim(store, run_id, owner);
+  };
+  auto claimed = co_await services_.journal.Run(std::move(op));
+  if (!claimed) co_return claimed.error();
   Result<RunStatus> status = Error::Io("not executed");
   {
-    RunExecution execution(services_, options_, playbooks_, cancel_watch_, std::move(*run));
+    RunExecution execution(services_, options_, playbooks_, cancel_watch_, std::move(claimed->run),
+                           std::move(claimed->rows));
     status = co_await execution.Run();
   }
   // Released through the journal: with many runs ending at once, the releases share transactions.
@@ -63,12 +86,13 @@ awaitable<Result<RunStatus>> Executor::Execute(std::string run_id) {
 }
 
 RunExecution::RunExecution(Services& services, const ExecutorOptions& options, PlaybookCache& playbooks,
-                           CancelWatch& cancel_watch, RunRecord run)
+                           CancelWatch& cancel_watch, RunRecord run, std::vector<TaskRecord> rows)
     : services_(services),
       options_(options),
       playbooks_(playbooks),
       cancel_watch_(cancel_watch),
       run_(std::move(run)),
+      initial_rows_(std::move(rows)),
       wake_(services.io),
       cancel_(services.io) {}
 
@@ -140,9 +164,7 @@ awaitable<std::optional<Result<RunStatus>>> RunExecution::FailStart(std::string 
 
 awaitable<std::optional<Result<RunStatus>>> RunExecution::Start() {
   if (auto r = Load(); !r) co_return co_await FailStart(r.error().message);
-  auto rows = services_.store.GetTasks(run_.id);
-  if (!rows) co_return Result<RunStatus>(rows.error());
-  LoadRows(std::move(*rows));
+  LoadRows(std::exchange(initial_rows_, {}));
   std::vector<TaskRecord> fresh;  // a row for every task, so `tenure status` lists them all
   for (const workflows::TaskSpec& spec : pb_->tasks) {
     if (!rows_.count({spec.id, -1})) fresh.push_back(Row(spec.id, -1));

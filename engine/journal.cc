@@ -31,7 +31,8 @@ boost::asio::awaitable<Result<void>> Journal::Commit(Transition t) {
              [shared, io](Result<void> r) {
                boost::asio::post(io, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
              },
-             /*awaited=*/true});
+             /*awaited=*/true,
+             /*op=*/{}});
   };
   return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(Result<void>)>(
       std::move(initiate), boost::asio::use_awaitable);
@@ -43,7 +44,8 @@ void Journal::Submit(Transition t, std::function<void(Result<void>)> done) {
            [done = std::move(done), io](Result<void> r) {
              boost::asio::post(io, [done, r = std::move(r)]() mutable { done(std::move(r)); });
            },
-           /*awaited=*/false});
+           /*awaited=*/false,
+           /*op=*/{}});
 }
 
 void Journal::Enqueue(Pending p) {
@@ -58,6 +60,43 @@ void Journal::Enqueue(Pending p) {
   queue_.push_back(std::move(p));
   lock.unlock();
   cv_.notify_all();
+}
+
+void Journal::EnqueueOp(std::function<void(StateStore&)> op, std::function<void()> done) {
+  Pending p;
+  p.op = std::move(op);
+  p.done = [done = std::move(done)](Result<void>) { done(); };
+  p.awaited = true;
+  {
+    std::lock_guard lock(mu_);
+    ++awaited_queued_;
+    queue_.push_back(std::move(p));
+  }
+  cv_.notify_all();
+}
+
+void Journal::ApplyGroup(std::deque<Pending>& batch) {
+  std::optional<Error> already;
+  {
+    std::lock_guard lock(mu_);
+    already = failed_;
+  }
+  Result<void> r = already ? Result<void>(*already) : Result<void>();
+  if (!already) {
+    std::vector<Transition> transitions;
+    transitions.reserve(batch.size());
+    for (Pending& p : batch) transitions.push_back(std::move(p.transition));
+    r = store_.Apply(transitions);
+  }
+  for (Pending& p : batch) p.done(r);
+  std::lock_guard lock(mu_);
+  if (!already) {
+    ++transactions_;
+    transitions_ += batch.size();
+  }
+  // Only a database failure is sticky: afterwards the store's state is unknown. A refused
+  // transition (a conflict, a run that does not exist) fails its batch and nothing else.
+  if (!r && !failed_ && r.error().Is(Errc::kIo)) failed_ = r.error();
 }
 
 void Journal::WriterLoop() {
@@ -75,26 +114,23 @@ void Journal::WriterLoop() {
     batch.swap(queue_);
     awaited_queued_ = 0;
     busy_ = true;
-    const std::optional<Error> already = failed_;
     lock.unlock();
 
-    Result<void> r = already ? Result<void>(*already) : Result<void>();
-    if (!already) {
-      std::vector<Transition> transitions;
-      transitions.reserve(batch.size());
-      for (Pending& p : batch) transitions.push_back(std::move(p.transition));
-      r = store_.Apply(transitions);
+    // Every transition of the batch in one transaction (one fsync), then the Run ops in queue
+    // order: each sees at least every transition queued before it.
+    std::vector<std::size_t> ops;
+    std::deque<Pending> transitions;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].op) ops.push_back(i);
+      else transitions.push_back(std::move(batch[i]));
     }
-    for (Pending& p : batch) p.done(r);
+    if (!transitions.empty()) ApplyGroup(transitions);
+    for (std::size_t i : ops) {
+      batch[i].op(store_);
+      batch[i].done(Result<void>());
+    }
 
     lock.lock();
-    if (!already) {
-      ++transactions_;
-      transitions_ += batch.size();
-    }
-    // Only a database failure is sticky: afterwards the store's state is unknown. A refused
-    // transition (a conflict, a run that does not exist) fails its batch and nothing else.
-    if (!r && !failed_ && r.error().Is(Errc::kIo)) failed_ = r.error();
     busy_ = false;
     cv_.notify_all();
   }

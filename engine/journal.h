@@ -7,6 +7,11 @@
 // under load, many tasks share each fsync, and a task's intent is still durable before its
 // connector is called (the caller awaits Commit before invoking).
 //
+// Reads and claims go the same road (Run): a function run against the store on the writer thread,
+// in order with the transitions queued before it (it sees them committed), completed on the io
+// thread. So 10,000 runs starting together never make the io thread wait for SQLite: the store's
+// work happens on the writer's core while the io thread executes the runs already loaded.
+//
 // A database failure (kIo) is sticky: after it, that batch and every later Commit complete with
 // the same error, and Failed() reports it; the executor then starts no new side effects. A
 // transition the store refuses without failing (kConflict, kNotFound) fails its own batch only.
@@ -24,6 +29,12 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
 
 #include "engine/state_store.h"
 
@@ -50,6 +61,29 @@ class Journal {
   // re-sends the attempt with the same idempotency key).
   void Submit(Transition t, std::function<void(Result<void>)> done);
 
+  // Runs `op` against the store on the writer thread, after every transition queued before it has
+  // been applied (it may see some queued after it: a batch's transitions go first, in one
+  // transaction), and completes on `io` (never inline) with what it returned. `op` must not
+  // capture references to the caller's frame (it runs on another thread while the caller waits,
+  // but a cancelled caller may be gone): capture copies. It runs even after a sticky failure (the
+  // store's own methods then report it). Pass a named std::function (moved), never a lambda
+  // written inside the co_await expression: GCC 12 mis-destroys such a temporary.
+  template <class T>
+  boost::asio::awaitable<Result<T>> Run(std::function<Result<T>(StateStore&)> op) {
+    // Not a coroutine itself (like Commit): `op` moves straight into the initiation.
+    auto initiate = [this, op = std::move(op)](auto handler) mutable {
+      auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+      auto slot = std::make_shared<std::optional<Result<T>>>();
+      auto io = boost::asio::prefer(io_, boost::asio::execution::outstanding_work.tracked);
+      EnqueueOp([slot, op = std::move(op)](StateStore& store) { slot->emplace(op(store)); },
+                [shared, io, slot] {
+                  boost::asio::post(io, [shared, slot]() mutable { (*shared)(std::move(**slot)); });
+                });
+    };
+    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(Result<T>)>(
+        std::move(initiate), boost::asio::use_awaitable);
+  }
+
   // The sticky write error, if any.
   std::optional<Error> Failed() const;
   // Blocks until every queued transition has been applied and its completion posted (tests and
@@ -63,9 +97,13 @@ class Journal {
   struct Pending {
     Transition transition;
     std::function<void(Result<void>)> done;
-    bool awaited = false;  // Commit (someone waits for it), not Submit
+    bool awaited = false;  // Commit or Run (someone waits for it), not Submit
+    std::function<void(StateStore&)> op;  // set: a Run, not a transition
   };
   void Enqueue(Pending p);
+  void EnqueueOp(std::function<void(StateStore&)> op, std::function<void()> done);
+  // Applies `batch` (transitions only) in one transaction and completes them.
+  void ApplyGroup(std::deque<Pending>& batch);
   void WriterLoop();
 
   StateStore& store_;

@@ -60,6 +60,8 @@ Result<std::shared_ptr<const LoadedPlaybook>> PlaybookCache::Get(const std::vect
   // Forget entries no run holds any more, so the map does not grow with every playbook ever run.
   std::erase_if(entries_, [](const auto& entry) { return entry.second.expired(); });
   entries_[key] = loaded;
+  if (recent_.size() == kRecent) recent_.erase(recent_.begin());
+  recent_.push_back(loaded);
   return loaded;
 }
 

@@ -4,7 +4,8 @@
 //
 // Design: keyed by the snapshot's paths and sha256s, so two runs share an entry only when every
 // source file is byte for byte the same. Entries are weak: a playbook lives while a run executing
-// it holds it, then its memory goes. What is shared is immutable (Playbook and TaskGraph are,
+// it holds it, then its memory goes, except for the few most recently loaded, which stay (a
+// daemon whose runs of one playbook come and go in waves parses it once, not once per wave). What is shared is immutable (Playbook and TaskGraph are,
 // once built); everything that varies per run (inputs, vars, task states) stays in the run.
 // Threading: engine executor only.
 #pragma once
@@ -40,7 +41,9 @@ class PlaybookCache {
   std::size_t loads() const { return loads_; }
 
  private:
+  static constexpr std::size_t kRecent = 8;
   std::map<std::string, std::weak_ptr<const LoadedPlaybook>> entries_;
+  std::vector<std::shared_ptr<const LoadedPlaybook>> recent_;  // the last kRecent loaded, held
   std::size_t loads_ = 0;
 };
 

@@ -34,8 +34,9 @@ void RethrowIfFailed(std::exception_ptr e);
 
 class RunExecution {
  public:
+  // `run` claimed by this process, with its task rows as stored (read with it).
   RunExecution(Services& services, const ExecutorOptions& options, PlaybookCache& playbooks, CancelWatch& cancel_watch,
-               RunRecord run);
+               RunRecord run, std::vector<TaskRecord> rows);
   boost::asio::awaitable<Result<RunStatus>> Run();
 
  private:
@@ -149,6 +150,7 @@ class RunExecution {
   PlaybookCache& playbooks_;
   CancelWatch& cancel_watch_;
   RunRecord run_;
+  std::vector<TaskRecord> initial_rows_;  // until Start() takes them
 
   std::shared_ptr<const LoadedPlaybook> loaded_;  // shared with the runs of the same snapshot
   const workflows::Playbook* pb_ = nullptr;       // loaded_->playbook, set by Load

@@ -492,7 +492,7 @@ class SqliteStateStore final : public StateStore {
     std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
       SQLite::Statement q(*read_db_, std::string(kRunColumns) +
-                                   " WHERE status = 'pending' OR (status = 'waiting' AND wakeups > wakeups_seen) "
+                                   " WHERE (status = 'pending' AND owner != ?1) OR (status = 'waiting' AND wakeups > wakeups_seen) "
                                    "OR (status = 'running' AND owner != ?1) "
                                    "OR (status = 'waiting' AND id IN (SELECT run_id FROM tasks WHERE status = "
                                    "'waiting' AND due_ms > 0 AND due_ms <= ?2)) ORDER BY created_ms, id");
@@ -723,9 +723,13 @@ class SqliteStateStore final : public StateStore {
  private:
   // One fire inside the caller's transaction; refusals write nothing.
   Result<void> FireOne(const ScheduleFire& f) {
-    SQLite::Statement q(db_, "SELECT status, next_ms, playbook, inputs_json, key FROM schedules WHERE id = ?");
+    // Prepared once per store: a pass fires thousands (preparing costs more than running them).
+    SQLite::Statement& q = Cached(fire_read_, "SELECT status, next_ms, playbook, inputs_json, key FROM schedules WHERE id = ?");
     q.bind(1, f.schedule_id);
-    if (!q.executeStep()) return Error::NotFound("no schedule '" + f.schedule_id + "'");
+    if (!q.executeStep()) {
+      q.reset();
+      return Error::NotFound("no schedule '" + f.schedule_id + "'");
+    }
     const std::string status = q.getColumn(0).getString();
     const std::int64_t next = q.getColumn(1).getInt64();
     const std::string playbook = q.getColumn(2).getString();
@@ -745,19 +749,24 @@ class SqliteStateStore final : public StateStore {
       InsertEvent(EventRecord{0, f.at_ms, f.schedule_id, "", -1, 0, "schedule_skipped", f.detail});
       return {};
     }
-    SQLite::Statement taken(db_, "SELECT 1 FROM runs WHERE id = ?");
+    SQLite::Statement& taken = Cached(fire_taken_, "SELECT 1 FROM runs WHERE id = ?");
     taken.bind(1, f.run_id);
-    if (taken.executeStep()) return Error::AlreadyExists("a run with id " + f.run_id + " already exists");
+    const bool id_taken = taken.executeStep();
+    taken.reset();
+    if (id_taken) return Error::AlreadyExists("a run with id " + f.run_id + " already exists");
     const std::string key = "schedule:" + f.schedule_id + "@" + std::to_string(f.fire_ms);
-    SQLite::Statement dup(db_, "SELECT id FROM runs WHERE trigger_key = ?");
+    SQLite::Statement& dup = Cached(fire_dup_, "SELECT id FROM runs WHERE trigger_key = ?");
     dup.bind(1, key);
     if (dup.executeStep()) {
+      const std::string other = dup.getColumn(0).getString();
+      dup.reset();
       return Error::Conflict("schedule " + f.schedule_id + " already fired at " +
-                             FormatRfc3339(FromUnixMillis(f.fire_ms)) + ": run " + dup.getColumn(0).getString());
+                             FormatRfc3339(FromUnixMillis(f.fire_ms)) + ": run " + other);
     }
-    SQLite::Statement ins(db_,
-                          "INSERT INTO runs (id, playbook, inputs_json, status, trigger, trigger_key, created_ms, "
-                          "updated_ms) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)");
+    dup.reset();
+    SQLite::Statement& ins = Cached(fire_insert_run_,
+                                    "INSERT INTO runs (id, playbook, inputs_json, status, trigger, trigger_key, "
+                                    "created_ms, updated_ms) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)");
     ins.bind(1, f.run_id);
     ins.bind(2, playbook);
     ins.bind(3, inputs);
@@ -766,15 +775,15 @@ class SqliteStateStore final : public StateStore {
     ins.bind(6, static_cast<int64_t>(f.at_ms));
     ins.bind(7, static_cast<int64_t>(f.at_ms));
     ins.exec();
-    SQLite::Statement src(db_,
-                          "INSERT INTO run_sources (run_id, position, path, text, sha256) SELECT ?, position, path, "
-                          "text, sha256 FROM schedule_sources WHERE schedule_id = ?");
+    SQLite::Statement& src = Cached(fire_sources_,
+                                    "INSERT INTO run_sources (run_id, position, path, text, sha256) SELECT ?, "
+                                    "position, path, text, sha256 FROM schedule_sources WHERE schedule_id = ?");
     src.bind(1, f.run_id);
     src.bind(2, f.schedule_id);
     src.exec();
-    SQLite::Statement u(db_,
-                        "UPDATE schedules SET last_run = ?, fires = fires + 1, next_ms = ?, status = ?, "
-                        "updated_ms = ? WHERE id = ?");
+    SQLite::Statement& u = Cached(fire_update_,
+                                  "UPDATE schedules SET last_run = ?, fires = fires + 1, next_ms = ?, status = ?, "
+                                  "updated_ms = ? WHERE id = ?");
     u.bind(1, f.run_id);
     u.bind(2, static_cast<int64_t>(f.next_ms));
     u.bind(3, f.next_ms == 0 ? "fired" : "pending");
@@ -1005,6 +1014,7 @@ class SqliteStateStore final : public StateStore {
   std::optional<Error> write_error_;    // guarded by mu_; sticky
   // Guarded by mu_; declared after db_ so they are finalized before it closes.
   std::unique_ptr<SQLite::Statement> upsert_task_, insert_event_, update_run_;
+  std::unique_ptr<SQLite::Statement> fire_read_, fire_taken_, fire_dup_, fire_insert_run_, fire_sources_, fire_update_;
 };
 
 }  // namespace

@@ -214,7 +214,8 @@ class StateStore {
   // Ids of the runs `owner` executes whose cancellation was requested: one indexed query a poll
   // for every run of a process (CancelWatch).
   virtual Result<std::vector<std::string>> CancelRequests(const std::string& owner) = 0;
-  // Runs a process should execute now (the daemon, `resume --all`): pending; waiting with news
+  // Runs a process should execute now (the daemon, `resume --all`): pending and not claimed by
+  // `self` already (the daemon claims a pass's runs before they start); waiting with news
   // (wakeups > wakeups_seen) or a timer due at `now_ms`; running with an owner other than `self`
   // (the caller checks that owner is gone). Ordered by creation.
   virtual Result<std::vector<RunRecord>> RunnableRuns(std::int64_t now_ms, const std::string& self) = 0;

@@ -47,6 +47,54 @@ TEST_CASE("transitions queued while a commit is in flight share the next transac
   CHECK(f.store->GetTasks("r1")->size() == kTasks);
 }
 
+TEST_CASE("a store operation through the journal sees what was queued before it and completes on the io thread", "[store]") {
+  testing::EngineFixture f;
+  CreateRun(f, "r1");
+  // A long linger: without the operation, the Submit below would wait 30 s for company.
+  Journal journal(*f.store, f.io.get_executor(), std::chrono::seconds(30));
+  bool submitted = false;
+  journal.Submit(Row("r1", 0), [&](Result<void> r) { submitted = r.has_value(); });
+  std::optional<std::size_t> rows_seen;
+  std::thread::id op_thread, completion_thread;
+  const std::thread::id io_thread = std::this_thread::get_id();  // RunUntilIdle runs io here
+  auto read = [&]() -> boost::asio::awaitable<void> {
+    std::function<Result<std::size_t>(StateStore&)> op = [&op_thread](StateStore& store) -> Result<std::size_t> {
+      op_thread = std::this_thread::get_id();
+      auto tasks = store.GetTasks("r1");
+      if (!tasks) return tasks.error();
+      return tasks->size();
+    };
+    auto rows = co_await journal.Run(std::move(op));
+    completion_thread = std::this_thread::get_id();
+    if (rows) rows_seen = *rows;
+  };
+  boost::asio::co_spawn(f.io, read(), boost::asio::detached);
+  const auto started = std::chrono::steady_clock::now();
+  f.RunUntilIdle();
+  journal.WaitIdle();
+  f.RunUntilIdle();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));  // did not linger
+  CHECK(submitted);
+  REQUIRE(rows_seen.has_value());
+  CHECK(*rows_seen == 1);  // the Submit queued before it was applied first
+  CHECK(op_thread != io_thread);  // the store's work happened on the writer thread
+  CHECK(completion_thread == io_thread);
+
+  // Errors come back as the operation's result.
+  std::optional<Error> error;
+  auto missing = [&]() -> boost::asio::awaitable<void> {
+    std::function<Result<RunRecord>(StateStore&)> op = [](StateStore& store) { return store.GetRun("nope"); };
+    auto run = co_await journal.Run(std::move(op));
+    if (!run) error = run.error();
+  };
+  boost::asio::co_spawn(f.io, missing(), boost::asio::detached);
+  f.RunUntilIdle();
+  journal.WaitIdle();
+  f.RunUntilIdle();
+  REQUIRE(error.has_value());
+  CHECK(error->Is(Errc::kNotFound));
+}
+
 TEST_CASE("a result nobody awaits lingers for the next intent and shares its transaction", "[store]") {
   testing::EngineFixture f;
   CreateRun(f, "r1");

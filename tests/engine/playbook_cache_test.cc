@@ -13,7 +13,7 @@ std::vector<SourceSnapshot> Snapshot(const std::string& text) {
 
 const char* const kPlaybook = "playbook: p\ntasks:\n  ask: { uses: manual.approve, with: { prompt: ok } }\n";
 
-TEST_CASE("a snapshot is parsed once while runs hold it, and again after they let go", "[engine][cache]") {
+TEST_CASE("a snapshot is parsed once while runs hold it or it is recent, and again after it is neither", "[engine][cache]") {
   const auto catalog = connectors::BuiltinCatalog();
   PlaybookCache cache;
   auto first = cache.Get(Snapshot(kPlaybook), catalog);
@@ -34,7 +34,19 @@ TEST_CASE("a snapshot is parsed once while runs hold it, and again after they le
   second->reset();
   auto again = cache.Get(Snapshot(kPlaybook), catalog);
   REQUIRE(again.has_value());
-  CHECK(cache.loads() == 3);  // nobody held it: its memory was freed, so it is parsed anew
+  CHECK(cache.loads() == 2);  // no run holds it, but it is among the recently loaded: kept
+  again->reset();
+  changed->reset();
+
+  // Eight other playbooks later, nobody holds the first any more: its memory was freed.
+  for (int i = 0; i < 8; ++i) {
+    auto other = cache.Get(Snapshot(std::string(kPlaybook) + "# variant " + std::to_string(i) + "\n"), catalog);
+    REQUIRE(other.has_value());
+  }
+  CHECK(cache.loads() == 10);
+  auto evicted = cache.Get(Snapshot(kPlaybook), catalog);
+  REQUIRE(evicted.has_value());
+  CHECK(cache.loads() == 11);  // parsed anew
 }
 
 TEST_CASE("a snapshot this tenure cannot load is an error naming the place", "[engine][cache]") {
