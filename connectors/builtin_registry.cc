@@ -4,6 +4,7 @@
 
 #include "connectors/exec/connector.h"
 #include "connectors/http_connector/connector.h"
+#include "connectors/ldap/connector.h"
 #include "connectors/scim/connector.h"
 #include "connectors/slack/connector.h"
 
@@ -92,7 +93,12 @@ class BuiltinRegistry final : public ConnectorFactory {
       if (!c) return c.error();
       return slack::MakeSlackConnector(std::move(*c), transport_, redactor);
     }
-    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack)");
+    if (type == "ldap") {
+      auto c = ldap::ParseLdapConfig(config);
+      if (!c) return c.error();
+      return ldap::MakeLdapConnector(std::move(*c), redactor, secrets_);
+    }
+    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack, ldap)");
   }
 
   http::HttpTransport& transport_;

@@ -203,6 +203,172 @@ ConnectorSpec Slack() {
   return c;
 }
 
+std::vector<ArgSpec> LdapUserRef() {
+  return {Opt("uid", ArgType::kString,
+              "the user's id (the value of user_id_attribute, uid by default), looked up under base_dn"),
+          Opt("dn", ArgType::kString, "the user's DN, used as given")};
+}
+
+std::vector<ArgSpec> LdapGroupRef() {
+  return {Opt("group", ArgType::kString, "the group's cn, looked up under groups_dn"),
+          Opt("group_dn", ArgType::kString, "the group's DN, used as given")};
+}
+
+ConnectorSpec Ldap() {
+  ConnectorSpec c{"ldap",
+                  "people and groups in an LDAP directory (OpenLDAP, 389-ds, Active Directory) through libldap; DN "
+                  "values escaped per RFC 4514 and filter values per RFC 4515",
+                  {},
+                  {}};
+  c.config = {
+      Req("url", ArgType::kString, "ldap://host[:port] or ldaps://host[:port]"),
+      Opt("starttls", ArgType::kBool, "upgrade an ldap:// connection with StartTLS before binding (default false)"),
+      Opt("bind_dn", ArgType::kString, "the DN to bind as (simple bind); absent = anonymous"),
+      Secret("password", "the bind password (a ${env:..} or ${file:..} reference)"),
+      Req("base_dn", ArgType::kString, "where users are looked up (subtree), e.g. dc=example,dc=com"),
+      Opt("people_dn", ArgType::kString, "where ensure_user adds users (default base_dn)"),
+      Opt("groups_dn", ArgType::kString, "where groups are looked up and made (default base_dn)"),
+      Opt("ca_file", ArgType::kString,
+          "PEM bundle of CAs to trust (default: the system's); certificates and host names are always verified"),
+      Opt("connect_timeout", ArgType::kDuration, "connect, TLS and bind together (default 10s)"),
+      Opt("timeout", ArgType::kDuration,
+          "per operation, capped by the task's timeout (default 30s); a write without answer by then is Unknown"),
+      Opt("page_size", ArgType::kInt, "entries per page of a paged search (RFC 2696; default 500)"),
+      Opt("user_rdn_attribute", ArgType::kString, "the RDN attribute of new users: uid (default), cn for AD"),
+      Opt("user_id_attribute", ArgType::kString,
+          "the attribute `uid` arguments match (default user_rdn_attribute; sAMAccountName for AD)"),
+      Opt("user_object_classes", ArgType::kList,
+          "object classes of new users (default [inetOrgPerson]; AD: [top, person, organizationalPerson, user]); "
+          "the last one is also required when looking users up"),
+      Opt("disable_method", ArgType::kString,
+          "ppolicy (default: pwdAccountLockedTime 000001010000Z), ad (userAccountControl bit 2), or attribute"),
+      Opt("disable_attribute", ArgType::kString, "disable_method attribute: the attribute to set"),
+      Opt("disable_value", ArgType::kString, "disable_method attribute: its value when disabled"),
+      Opt("enable_value", ArgType::kString, "disable_method attribute: its value when enabled (default: removed)"),
+      Opt("password_method", ArgType::kString,
+          "exop (default: Password Modify extended operation, RFC 3062), ad (unicodePwd, only over TLS), or "
+          "attribute (userPassword in clear; needs allow_plain_password_attribute)"),
+      Opt("allow_plain_password_attribute", ArgType::kBool,
+          "allow password_method attribute, which sends the password to be stored as written (default false)"),
+      Opt("group_type", ArgType::kString,
+          "groups made by ensure_group: groupOfNames (default, member), groupOfUniqueNames (uniqueMember) or "
+          "posixGroup (memberUid); membership changes follow each group's own object class"),
+      Opt("group_placeholder_member", ArgType::kString,
+          "a DN kept in a groupOfNames/groupOfUniqueNames that would otherwise be empty (their schema requires a "
+          "member): set, ensure_group can create groups and removing the last member puts it in its place; unset, "
+          "removing the last member fails and changes nothing")};
+  const std::vector<workflows::ResultField> changed = {
+      {"dn", "the user's DN"},
+      {"uid", "the user's id"},
+      {"created", "true when the entry was added"},
+      {"changed", "the attributes replaced or removed (empty when nothing differed)"}};
+  const ArgSpec attributes =
+      Opt("attributes", ArgType::kMap,
+          "attributes to set: name -> string, number or list (multi-valued); null removes one; passwords are refused "
+          "(use set_password)");
+  const std::vector<workflows::ResultField> disabled = {
+      {"dn", "the user's DN"},
+      {"uid", "the user's id"},
+      {"disabled", "the account's state now"},
+      {"changed", "false when it already was so (nothing sent)"}};
+  const std::vector<workflows::ResultField> membership = {
+      {"group_dn", "the group's DN (\"\" when remove_from_group found no such group)"},
+      {"dn", "the user's DN"},
+      {"uid", "the user's id"}};
+  auto with = [](std::vector<workflows::ResultField> a, workflows::ResultField f) {
+    a.push_back(std::move(f));
+    return a;
+  };
+  c.actions = {
+      {"ensure_user",
+       "find the user by uid under base_dn; add it (user_object_classes, at user_rdn_attribute=...,people_dn) if "
+       "absent, else replace only the attributes that differ. alreadyExists (68) means it was made meanwhile: it is "
+       "read again and reconciled, never an error",
+       {Req("uid", ArgType::kString, "the user's id (user_id_attribute)"), attributes}, {}, changed, true,
+       "delete_user"},
+      {"get_user", "read a user; not found is an error (kNotFound)", LdapUserRef(), {{"uid", "dn"}},
+       {{"dn", "the user's DN"},
+        {"uid", "the user's id"},
+        {"disabled", "whether the account is disabled (per disable_method)"},
+        {"attributes", "the entry's attributes: a string per single value, a list for several (passwords left out)"}},
+       true, ""},
+      {"update_user", "replace the attributes that differ on an existing user; not found is an error",
+       Plus(LdapUserRef(), {attributes}), {{"uid", "dn"}}, changed, true, ""},
+      {"disable_user",
+       "disable the account per disable_method (ppolicy lock, AD userAccountControl bit 2, or an attribute); "
+       "already disabled sends nothing",
+       LdapUserRef(), {{"uid", "dn"}}, disabled, true, "enable_user"},
+      {"enable_user", "undo disable_user; already enabled sends nothing", LdapUserRef(), {{"uid", "dn"}}, disabled,
+       true, "disable_user"},
+      {"delete_user", "delete the user's entry; absent, or noSuchObject (32), is success", LdapUserRef(),
+       {{"uid", "dn"}},
+       {{"dn", "the deleted entry's DN"}, {"deleted", "false when the user was already gone"}}, true, ""},
+      {"set_password",
+       "set the user's password per password_method: Password Modify extended operation (RFC 3062), AD unicodePwd "
+       "(refused unless the connection is encrypted), or userPassword (only with allow_plain_password_attribute). "
+       "Setting it again has the same effect",
+       Plus(LdapUserRef(), {Req("password", ArgType::kString,
+                                "the new password: a ${env:..} or ${file:..} reference; redacted everywhere")}),
+       {{"uid", "dn"}},
+       {{"dn", "the user's DN"}, {"uid", "the user's id"}, {"changed", "true"}, {"method", "exop, ad or attribute"}},
+       true, ""},
+      {"move_user",
+       "move the user under another parent (modrdn with newSuperior, RDN kept); already there is success. Undo: "
+       "move_user back to the result's old_parent",
+       Plus(LdapUserRef(), {Req("new_parent", ArgType::kString, "the new parent DN, e.g. ou=former,dc=example,dc=com")}),
+       {{"uid", "dn"}},
+       {{"dn", "the user's DN now"},
+        {"uid", "the user's id"},
+        {"old_dn", "the DN before"},
+        {"old_parent", "the parent before (for moving back)"},
+        {"moved", "false when it already was there"}},
+       true, "move_user"},
+      {"ensure_group",
+       "find the group by cn under groups_dn; add it (group_type) if absent. A groupOfNames/groupOfUniqueNames is "
+       "made with group_placeholder_member (required for them), a posixGroup with gid_number",
+       {Req("name", ArgType::kString, "the group's cn"), Opt("description", ArgType::kString, "description"),
+        Opt("gid_number", ArgType::kInt, "posixGroup: its gidNumber")},
+       {},
+       {{"dn", "the group's DN"}, {"cn", "its cn"}, {"created", "true when it was added"}},
+       true, ""},
+      {"add_to_group",
+       "add the user to a group: member (groupOfNames, AD group), uniqueMember (groupOfUniqueNames) or memberUid "
+       "(posixGroup), per the group's object class; already a member is success. Removes "
+       "group_placeholder_member from the group in the same modify",
+       Plus(LdapUserRef(), LdapGroupRef()), {{"uid", "dn"}, {"group", "group_dn"}},
+       with(membership, {"added", "false when the user already was a member"}), true, "remove_from_group"},
+      {"remove_from_group",
+       "remove the user from a group; not a member, or no such group, is success. The last member of a "
+       "groupOfNames/groupOfUniqueNames is replaced by group_placeholder_member in one modify, or, without one, the "
+       "action fails permanently and changes nothing",
+       Plus(LdapUserRef(), LdapGroupRef()), {{"uid", "dn"}, {"group", "group_dn"}},
+       with(membership, {"removed", "false when the user was not a member"}), true, "add_to_group"},
+      {"remove_from_all_groups",
+       "remove the user from every group under groups_dn that holds it (member or uniqueMember = its DN, memberUid "
+       "= its id), found with one paged search; the last-member rule as in remove_from_group. If one removal fails "
+       "the action fails; a retry lists only the groups still held",
+       LdapUserRef(), {{"uid", "dn"}},
+       {{"dn", "the user's DN"},
+        {"uid", "the user's id"},
+        {"groups", "the groups left: [{dn, cn, attribute}], for a restore with add_to_group group_dn"},
+        {"count", "how many"}},
+       true, ""},
+      {"search",
+       "search with the paged results control (RFC 2696), following pages to the end. `filter` is used as written "
+       "and may not contain a {{ template }}; values from inputs go in `equals`, which escapes them (RFC 4515)",
+       {Opt("base", ArgType::kString, "the search base (default base_dn)"),
+        Opt("scope", ArgType::kString, "base, one or sub (default sub)"),
+        Opt("filter", ArgType::kString, "an LDAP filter, as written (default (objectClass=*))"),
+        Opt("equals", ArgType::kMap, "attribute -> value, each ANDed to the filter as an escaped equality"),
+        Opt("attributes", ArgType::kList, "attributes to return (default all user attributes)"),
+        Opt("page_size", ArgType::kInt, "entries per page (default the connection's page_size)")},
+       {},
+       {{"entries", "[{dn, attributes}]"}, {"count", "how many"}},
+       true, ""},
+  };
+  return c;
+}
+
 ConnectorSpec Manual() {
   ConnectorSpec c{"manual", "human steps: the run waits until a person approves, rejects or ticks", {}, {}};
   c.builtin_connection = true;
@@ -243,7 +409,7 @@ ConnectorSpec Timer() {
 }  // namespace
 
 workflows::ConnectorCatalog BuiltinCatalog() {
-  return workflows::ConnectorCatalog({Scim(), Http(), Exec(), Slack(), Manual(), Timer()});
+  return workflows::ConnectorCatalog({Scim(), Http(), Exec(), Slack(), Ldap(), Manual(), Timer()});
 }
 
 }  // namespace tenure::connectors
