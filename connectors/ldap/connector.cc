@@ -218,15 +218,21 @@ awaitable<Outcome> LdapConnector::Dispatch(const Action& action, const Context& 
 }
 
 Outcome LdapConnector::FromReply(const Reply& r, bool effectful, const std::string& what) const {
-  const std::string words = what + ": " + r.message;
+  return OutcomeOfReply(r, effectful, what);
+}
+
+Outcome OutcomeOfReply(const Reply& r, bool effectful, const std::string& what) {
+  // Connecting failed before the request: its message says what (connect, StartTLS, bind).
+  const std::string words = r.connecting ? r.message : what + ": " + r.message;
   switch (r.delivery) {
-    case Delivery::kNotSent: {
+    case Delivery::kNotSent:
       // A certificate the connection refuses is configuration, not weather: retrying cannot help.
-      const bool tls_refused = r.message.find("certificate") != std::string::npos ||
-                               r.message.find("TLS: hostname") != std::string::npos;
-      if (tls_refused) return Fail(FailureClass::kPermanent, words + " (TLS verification failed; check ca_file)");
+      if (r.tls_failure) {
+        return Fail(FailureClass::kPermanent,
+                    words + "; TLS verification failed? check ca_file and that the certificate names the host", 0,
+                    std::to_string(r.code));
+      }
       return RetryLater{std::chrono::milliseconds(0), Failure{FailureClass::kTransient, words, 0, std::to_string(r.code)}};
-    }
     case Delivery::kLost:
     case Delivery::kTimedOut:
     case Delivery::kCancelled:
@@ -235,6 +241,7 @@ Outcome LdapConnector::FromReply(const Reply& r, bool effectful, const std::stri
     case Delivery::kAnswered:
       break;
   }
+  if (r.connecting) return Fail(FailureClass::kPermanent, words, 0, std::to_string(r.code));
   const std::string text = what + ": " + ResultCodeName(r.code) + " (" + std::to_string(r.code) + ")" +
                            (r.message.empty() ? "" : ": " + r.message);
   const std::string code = std::to_string(r.code);

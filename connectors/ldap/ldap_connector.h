@@ -84,6 +84,9 @@ class LdapConnector final : public Connector {
 };
 
 // Shared helpers (connector.cc).
+// The Outcome for a reply that is not a success (the table in connector.h). `effectful`: the
+// request changes something, so an answer that never came makes it Unknown. `what` names it.
+Outcome OutcomeOfReply(const Reply& r, bool effectful, const std::string& what);
 std::string StringArg(const Map& args, std::string_view key);
 // The attributes of `e` as a map: name -> string (one value) or list (several); secrets
 // (userPassword, unicodePwd) left out.

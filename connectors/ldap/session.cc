@@ -73,13 +73,30 @@ struct Connected {
   int code = LDAP_SUCCESS;
   std::string message;
   bool tls = false;
+  bool tls_failure = false;
 };
 
 Connected Fail(Connected c, int code, std::string what) {
-  c.message = what + ": " + Describe(c.ld.get(), code);
+  c.message = what + ": " + Describe(c.ld.get(), code) + " (" + std::to_string(code) + ")";
   c.code = code;
   c.ld.reset();
   return c;
+}
+
+// Whether a plain TCP connection to the host and port of `url` can be made (nothing is sent):
+// tells a TLS handshake that failed from a server that is not there.
+bool Reachable(const std::string& url, const timeval& limit) {
+  LDAPURLDesc* lud = nullptr;
+  if (ldap_url_parse(url.c_str(), &lud) != LDAP_SUCCESS || lud == nullptr) return false;
+  const std::string host = lud->lud_host != nullptr ? lud->lud_host : "localhost";
+  const std::string plain = "ldap://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                            std::to_string(lud->lud_port > 0 ? lud->lud_port : 636);
+  ldap_free_urldesc(lud);
+  LDAP* raw = nullptr;
+  if (ldap_initialize(&raw, plain.c_str()) != LDAP_SUCCESS || raw == nullptr) return false;
+  LdapPtr probe(raw);
+  ldap_set_option(raw, LDAP_OPT_NETWORK_TIMEOUT, &limit);
+  return ldap_connect(raw) == LDAP_SUCCESS;
 }
 
 // Runs on the connect thread: libldap has no asynchronous connect, StartTLS or bind.
@@ -107,10 +124,21 @@ Connected ConnectBlocking(const SessionOptions& o) {
   rc = ldap_set_option(raw, LDAP_OPT_X_TLS_NEWCTX, &is_server);
   if (rc != LDAP_OPT_SUCCESS) return Fail(std::move(c), rc, "TLS setup (ca_file " + o.ca_file + ")");
   rc = ldap_connect(raw);
-  if (rc != LDAP_SUCCESS) return Fail(std::move(c), rc, "connect to " + o.url);
+  if (rc != LDAP_SUCCESS) {
+    // libldap (GnuTLS) reports an untrusted certificate as "Can't contact LDAP server".
+    const bool tls_failure = o.url.starts_with("ldaps://") && Reachable(o.url, limit);
+    c = Fail(std::move(c), rc, "connect to " + o.url + (tls_failure ? " (TLS handshake failed)" : ""));
+    c.tls_failure = tls_failure;
+    return c;
+  }
   if (o.starttls) {
     rc = ldap_start_tls_s(raw, nullptr, nullptr);
-    if (rc != LDAP_SUCCESS) return Fail(std::move(c), rc, "StartTLS with " + o.url);
+    if (rc != LDAP_SUCCESS) {
+      const bool tls_failure = rc == LDAP_CONNECT_ERROR;  // the server agreed; the handshake failed
+      c = Fail(std::move(c), rc, "StartTLS with " + o.url + (tls_failure ? " (TLS handshake failed)" : ""));
+      c.tls_failure = tls_failure;
+      return c;
+    }
   }
   berval cred = View(o.password);
   rc = ldap_sasl_bind_s(raw, o.bind_dn.empty() ? nullptr : o.bind_dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr,
@@ -238,7 +266,9 @@ class Session::Impl : public std::enable_shared_from_this<Impl> {
     asio::steady_timer poll(ex_);
     while (connecting_.valid() && connecting_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
       if (Clock::now() >= deadline) {
-        co_return Reply{Delivery::kNotSent, LDAP_TIMEOUT, "connect to " + options_.url + ": timed out", "", {}, ""};
+        Reply timed_out{Delivery::kNotSent, LDAP_TIMEOUT, "connect to " + options_.url + ": timed out", "", {}, ""};
+        timed_out.connecting = true;
+        co_return timed_out;
       }
       poll.expires_after(std::chrono::milliseconds(5));
       co_await poll.async_wait(use_awaitable);
@@ -291,6 +321,7 @@ class Session::Impl : public std::enable_shared_from_this<Impl> {
     }
     auto it = pending_.find(msgid);
     if (it != pending_.end() && it->second == &p) pending_.erase(it);
+    StopReadingIfIdle();
     co_return reply;
   }
 
@@ -311,6 +342,8 @@ class Session::Impl : public std::enable_shared_from_this<Impl> {
       // A refused bind is an answer (its code is permanent); the rest never got that far.
       last_connect_error_ = Reply{permanent ? Delivery::kAnswered : Delivery::kNotSent, c.code, c.message, "", {}, ""};
       if (c.code == LDAP_SUCCESS) last_connect_error_.code = LDAP_OTHER;
+      last_connect_error_.connecting = true;
+      last_connect_error_.tls_failure = c.tls_failure;
       return;
     }
     ber_socket_t fd = -1;
@@ -355,9 +388,14 @@ class Session::Impl : public std::enable_shared_from_this<Impl> {
   void OnReadable(const boost::system::error_code& ec, int generation) {
     if (generation != generation_) return;  // a wait of a connection since dropped
     reading_ = false;
-    if (ec) return;
-    Drain();
+    if (!ec) Drain();
     if (!pending_.empty()) StartReading();
+  }
+
+  // No request waits any more (the last one timed out or was cancelled): stop the wait, so that
+  // nothing is left on the executor for a connection with nothing to do.
+  void StopReadingIfIdle() {
+    if (pending_.empty() && reading_ && socket_) socket_->cancel();
   }
 
   // Every answer libldap can complete without blocking, to the request that owns it.

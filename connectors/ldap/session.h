@@ -70,6 +70,9 @@ struct Reply {
   std::string matched_dn;
   std::vector<Entry> entries;  // search entries, in the order received
   std::string cookie;       // paged search: the cookie for the next page; "" = this was the last
+  bool connecting = false;   // the failure was in connecting, StartTLS or binding, before the request
+  bool tls_failure = false;  // the TLS handshake failed (untrusted certificate, wrong host name, no
+                             // TLS there) though the server was reachable: retrying cannot help
   bool Ok() const { return delivery == Delivery::kAnswered && code == 0; }
 };
 

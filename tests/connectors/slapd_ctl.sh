@@ -13,11 +13,13 @@
 #
 # The directory: suffix dc=example,dc=com; rootdn cn=admin,dc=example,dc=com with the password
 # in STATE_DIR/admin_password (a file, as a playbook's ${file:..} reads it); ou=people, ou=groups,
-# ou=former; cn=reader,dc=example,dc=com (password "reader-password") may read everything and
+# ou=former; a default password policy (ou=policies: lockout on, so a pwdAccountLockedTime refuses
+# the bind); cn=reader,dc=example,dc=com (password "reader-password") may read everything and
 # write nothing, and has a size limit of 5 that the paged results control lifts (so a search
 # that does not page fails past 5 entries). Schemas core, cosine, inetorgperson, nis, and
-# Microsoft's AD user schema shipped with OpenLDAP (msuser: user, group, userAccountControl,
-# unicodePwd, sAMAccountName) for the Active Directory conventions; the ppolicy overlay (a module
+# a small Active Directory-like schema with AD's own OIDs (user, group, securityPrincipal,
+# userAccountControl, unicodePwd, sAMAccountName, groupType; OpenLDAP's msuser.ldif is not used:
+# its sAMAccountName has no matching rule, and its `user` requires what only AD fills in); the ppolicy overlay (a module
 # in Debian 12's slapd 2.5, its schema built in).
 set -euo pipefail
 
@@ -79,7 +81,16 @@ include: file://$schemas/inetorgperson.ldif
 
 include: file://$schemas/nis.ldif
 
-include: file://$schemas/msuser.ldif
+dn: cn=adlike,cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: adlike
+olcAttributeTypes: ( 1.2.840.113556.1.4.8 NAME 'userAccountControl' EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
+olcAttributeTypes: ( 1.2.840.113556.1.4.90 NAME 'unicodePwd' SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 SINGLE-VALUE )
+olcAttributeTypes: ( 1.2.840.113556.1.4.221 NAME 'sAMAccountName' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+olcAttributeTypes: ( 1.2.840.113556.1.4.750 NAME 'groupType' EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
+olcObjectClasses: ( 1.2.840.113556.1.5.6 NAME 'securityPrincipal' SUP top AUXILIARY MAY ( sAMAccountName ) )
+olcObjectClasses: ( 1.2.840.113556.1.5.9 NAME 'user' SUP organizationalPerson STRUCTURAL MAY ( userAccountControl $ unicodePwd $ givenName $ displayName $ mail $ sAMAccountName ) )
+olcObjectClasses: ( 1.2.840.113556.1.5.8 NAME 'group' SUP top STRUCTURAL MUST ( cn ) MAY ( member $ groupType $ sAMAccountName $ description ) )
 
 dn: olcDatabase={-1}frontend,cn=config
 objectClass: olcDatabaseConfig
@@ -110,6 +121,7 @@ dn: olcOverlay={0}ppolicy,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
 objectClass: olcPPolicyConfig
 olcOverlay: {0}ppolicy
+olcPPolicyDefault: cn=default,ou=policies,dc=example,dc=com
 olcPPolicyUseLockout: TRUE
 LDIF
 }
@@ -134,6 +146,19 @@ ou: groups
 dn: ou=former,dc=example,dc=com
 objectClass: organizationalUnit
 ou: former
+
+dn: ou=policies,dc=example,dc=com
+objectClass: organizationalUnit
+ou: policies
+
+dn: cn=default,ou=policies,dc=example,dc=com
+objectClass: top
+objectClass: device
+objectClass: pwdPolicy
+cn: default
+pwdAttribute: userPassword
+pwdLockout: TRUE
+pwdMaxFailure: 0
 
 dn: cn=reader,dc=example,dc=com
 objectClass: person
