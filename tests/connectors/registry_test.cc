@@ -80,9 +80,22 @@ TEST_CASE("registry errors name the connection", "[registry]") {
   auto bad = f.registry->Create(Conn("okta", "scim", "base_url: ftp://x\n"), f.redactor);
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().message == "connection 'okta': scim: base_url must be an http:// or https:// URL");
-  auto unknown = f.registry->Create(Conn("ldap1", "ldap", ""), f.redactor);
+  auto unknown = f.registry->Create(Conn("krb", "kerberos", ""), f.redactor);
   REQUIRE_FALSE(unknown.has_value());
-  CHECK(unknown.error().message == "connection 'ldap1': no connector type 'ldap' (built in: scim, http, exec, slack)");
+  CHECK(unknown.error().message ==
+        "connection 'krb': no connector type 'kerberos' (built in: scim, http, exec, slack, ldap)");
+  auto ldap = f.registry->Create(Conn("dir", "ldap", "url: http://x\nbase_dn: dc=x\n"), f.redactor);
+  REQUIRE_FALSE(ldap.has_value());
+  CHECK(ldap.error().message == "connection 'dir': ldap: url must be an ldap:// or ldaps:// URL");
+}
+
+TEST_CASE("registry registers the ldap bind password with the redactor", "[registry]") {
+  Fixture f;
+  auto c = f.registry->Create(
+      Conn("dir", "ldap", "url: ldap://127.0.0.1:1\nbase_dn: dc=x\nbind_dn: cn=a,dc=x\npassword: ${env:TOKEN}\n"),
+      f.redactor);
+  REQUIRE(c.has_value());
+  CHECK(f.redactor.Redact("bind with registry-secret-token") == "bind with ***");
 }
 
 TEST_CASE("registry covers every non-builtin catalog entry", "[registry]") {
@@ -91,7 +104,11 @@ TEST_CASE("registry covers every non-builtin catalog entry", "[registry]") {
   for (const auto& spec : catalog.all()) {
     if (spec.builtin_connection) continue;
     auto c = f.registry->Create(
-        Conn("x", spec.name, spec.name == "exec" ? "" : "base_url: http://h\ntoken: ${env:TOKEN}\n"), f.redactor);
+        Conn("x", spec.name,
+             spec.name == "exec"   ? ""
+             : spec.name == "ldap" ? "url: ldap://h\nbase_dn: dc=x\nbind_dn: cn=a,dc=x\npassword: ${env:TOKEN}\n"
+                                   : "base_url: http://h\ntoken: ${env:TOKEN}\n"),
+        f.redactor);
     CHECK(c.has_value());
   }
 }
