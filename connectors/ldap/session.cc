@@ -289,9 +289,19 @@ class Session::Impl : public std::enable_shared_from_this<Impl> {
       if (rc != LDAP_SERVER_DOWN && rc != LDAP_CONNECT_ERROR) r.delivery = Delivery::kAnswered;  // refused locally
       co_return r;
     }
-    Pending p(ex_);
+    Reply reply = co_await Await(msgid, deadline);
+    StopReadingIfIdle();
+    co_return reply;
+  }
+
+ private:
+  struct Pending;
+
+  // The answer to `msgid`, gathered from what the reader hands over, until its final message,
+  // the deadline, a cancellation or the loss of the connection.
+  awaitable<Reply> Await(int msgid, Clock::time_point deadline) {
+    Pending p(ex_, pending_, msgid);
     p.signal.expires_at(deadline);
-    pending_[msgid] = &p;
     StartReading();
     Reply reply;
     bool done = false;
@@ -319,19 +329,28 @@ class Session::Impl : public std::enable_shared_from_this<Impl> {
       if (ld_) ldap_abandon_ext(ld_.get(), msgid, nullptr, nullptr);
       break;
     }
-    auto it = pending_.find(msgid);
-    if (it != pending_.end() && it->second == &p) pending_.erase(it);
-    StopReadingIfIdle();
     co_return reply;
   }
 
- private:
+  // A request's state, on its coroutine's frame; registered in `pending_` under its message id
+  // for its lifetime (also when the frame is destroyed while suspended, at shutdown).
   struct Pending {
-    explicit Pending(const asio::any_io_executor& ex) : signal(ex) {}
+    Pending(const asio::any_io_executor& ex, std::map<int, Pending*>& registry, int id)
+        : signal(ex), pending(registry), msgid(id) {
+      pending[msgid] = this;
+    }
+    ~Pending() {
+      auto it = pending.find(msgid);
+      if (it != pending.end() && it->second == this) pending.erase(it);
+    }
+    Pending(const Pending&) = delete;
+    Pending& operator=(const Pending&) = delete;
     asio::steady_timer signal;  // cancelled to wake the request's coroutine; expiry = its deadline
     std::vector<MessagePtr> messages;
     bool notified = false;
     bool lost = false;
+    std::map<int, Pending*>& pending;
+    int msgid;
   };
 
   void Install(Connected c) {
@@ -407,9 +426,7 @@ class Session::Impl : public std::enable_shared_from_this<Impl> {
       if (rc == 0) return;
       if (rc < 0) {
         const int err = ErrorNumber(ld_.get());
-        if (err == LDAP_SERVER_DOWN || err == LDAP_CONNECT_ERROR || err == LDAP_DECODING_ERROR || pending_.empty()) {
-          Disconnect();
-        }
+        if (err == LDAP_SERVER_DOWN || err == LDAP_CONNECT_ERROR || err == LDAP_DECODING_ERROR) Disconnect();
         return;
       }
       MessagePtr m(raw);

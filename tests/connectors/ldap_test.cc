@@ -7,8 +7,11 @@
 // Active Directory conventions (userAccountControl, unicodePwd, sAMAccountName, the `user`
 // class) are tested against slapd with a small AD-like schema (AD's OIDs and names; see
 // slapd_ctl.sh). What slapd cannot show is listed in docs/ldap.md.
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
 #include <arpa/inet.h>
 #include <atomic>
@@ -722,6 +725,36 @@ TEST_CASE("ldap: a write sent without an answer by the deadline is Unknown", "[l
   CHECK(std::get<Unknown>(write).why ==
         "delete uid=ghost,ou=people,dc=example,dc=com: no answer before the deadline");
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  CHECK(server.writes_seen() == 1);
+}
+
+TEST_CASE("ldap: a write cancelled while waiting for its answer is Unknown and leaves nothing running", "[ldap]") {
+  SilentAfterSearch server;
+  Map c;
+  c.Set("url", "ldap://127.0.0.1:" + std::to_string(server.port()));
+  c.Set("base_dn", kBase);
+  c.Set("timeout", "60s");
+  Redactor redactor;
+  MapSecretResolver secrets({});
+  auto config = ParseLdapConfig(c);
+  REQUIRE(config.has_value());
+  auto connector = MakeLdapConnector(std::move(*config), redactor, secrets);
+  boost::asio::io_context io;
+  boost::asio::cancellation_signal cancel;
+  Outcome out = Succeeded{};
+  const Action action{"delete_user", Args({{"uid", "ghost"}}), nullptr};
+  const Context ctx{"k", std::chrono::steady_clock::now() + std::chrono::seconds(60), "run", "task"};
+  boost::asio::co_spawn(io, connector->Invoke(action, ctx),
+                        boost::asio::bind_cancellation_slot(cancel.slot(), [&out](std::exception_ptr e, Outcome o) {
+                          out = e ? Outcome(Failed{}) : std::move(o);
+                        }));
+  boost::asio::steady_timer later(io, std::chrono::milliseconds(300));
+  later.async_wait([&](const boost::system::error_code&) { cancel.emit(boost::asio::cancellation_type::terminal); });
+  const auto start = std::chrono::steady_clock::now();
+  io.run();  // returns only when nothing is left waiting (no wait on the socket, no timer)
+  INFO(Describe(out));
+  CHECK(std::holds_alternative<Unknown>(out));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
   CHECK(server.writes_seen() == 1);
 }
 
