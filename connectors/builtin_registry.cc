@@ -3,6 +3,8 @@
 #include "connectors/catalog.h"
 
 #include "connectors/exec/connector.h"
+#include "connectors/google/connector.h"
+#include "connectors/msgraph/connector.h"
 #include "connectors/http_connector/connector.h"
 #include "connectors/scim/connector.h"
 #include "connectors/slack/connector.h"
@@ -92,7 +94,17 @@ class BuiltinRegistry final : public ConnectorFactory {
       if (!c) return c.error();
       return slack::MakeSlackConnector(std::move(*c), transport_, redactor);
     }
-    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack)");
+    if (type == "google") {
+      auto c = google::ParseGoogleConfig(config);
+      if (!c) return c.error();
+      return google::MakeGoogleConnector(std::move(*c), transport_, secrets_, redactor);
+    }
+    if (type == "msgraph") {
+      auto c = msgraph::ParseGraphConfig(config);
+      if (!c) return c.error();
+      return msgraph::MakeGraphConnector(std::move(*c), transport_, secrets_, redactor);
+    }
+    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack, google, msgraph)");
   }
 
   http::HttpTransport& transport_;

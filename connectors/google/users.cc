@@ -1,13 +1,4 @@
 // The google connector's user actions (Admin SDK Directory API users resource).
-#include <fcntl.h>
-#include <openssl/rand.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-
 #include "connectors/google/google_connector.h"
 #include "connectors/http_support.h"
 
@@ -16,6 +7,8 @@ namespace {
 
 using boost::asio::awaitable;
 using oauth::PathSegment;
+using oauth::GeneratePassword;
+using oauth::SecretFile;
 using oauth::StringArg;
 
 // The user the action is about: `user` (email, alias or id).
@@ -58,43 +51,6 @@ Map Differences(const Map& current, const Map& desired) {
   }
   return patch;
 }
-
-// 24 characters from 18 random bytes (base64url): strong, and accepted by Google's 8..100 rule.
-std::string GeneratePassword() {
-  unsigned char bytes[18];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return "";
-  return oauth::Base64Url(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
-}
-
-// Writes `secret` to `path` through a new file of mode 0600 in the same directory, renamed over
-// `path` only when `commit` (the password was sent); otherwise the temp file is removed.
-class SecretFile {
- public:
-  explicit SecretFile(std::string path) : path_(std::move(path)), temp_(path_ + ".tenure-tmp") {}
-  ~SecretFile() {
-    if (!committed_) std::remove(temp_.c_str());
-  }
-  Result<void> Write(std::string_view secret) {
-    std::remove(temp_.c_str());
-    const int fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return Error::Io("cannot create " + temp_ + ": " + std::strerror(errno));
-    std::string text = std::string(secret) + "\n";
-    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok) return Error::Io("cannot write " + temp_);
-    return {};
-  }
-  Result<void> Commit() {
-    if (std::rename(temp_.c_str(), path_.c_str()) != 0) return Error::Io("cannot rename to " + path_);
-    committed_ = true;
-    return {};
-  }
-
- private:
-  std::string path_;
-  std::string temp_;
-  bool committed_ = false;
-};
 
 Value Changed(Value user_result, bool changed) {
   user_result.AsMap().Set("changed", changed);

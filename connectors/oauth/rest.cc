@@ -1,6 +1,15 @@
 #include "connectors/oauth/rest.h"
 
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include "connectors/http_support.h"
+#include "connectors/oauth/jwt.h"
 
 namespace tenure::connectors::oauth {
 
@@ -111,6 +120,42 @@ boost::asio::awaitable<Either<Token>> RequestToken(http::HttpTransport& transpor
     if (seconds > 0) token.lifetime = std::chrono::seconds(std::min<std::int64_t>(seconds, 86'400));
   }
   co_return token;
+}
+
+bool EqualsIgnoreCaseAscii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string GeneratePassword() {
+  unsigned char bytes[18];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return "";
+  return Base64Url(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+SecretFile::~SecretFile() {
+  if (!committed_) std::remove(temp_.c_str());
+}
+
+Result<void> SecretFile::Write(std::string_view secret) {
+  std::remove(temp_.c_str());
+  const int fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::Io("cannot create " + temp_ + ": " + std::strerror(errno));
+  std::string text = std::string(secret) + "\n";
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Error::Io("cannot write " + temp_);
+  return {};
+}
+
+Result<void> SecretFile::Commit() {
+  if (std::rename(temp_.c_str(), path_.c_str()) != 0) return Error::Io("cannot rename " + temp_ + " to " + path_);
+  committed_ = true;
+  return {};
 }
 
 }  // namespace tenure::connectors::oauth

@@ -72,4 +72,28 @@ std::string StringArg(const Map& args, std::string_view key);
 // The string at `key` of a JSON object value, or "".
 std::string StringAt(const Value& object, std::string_view key);
 
+// ASCII case-insensitive equality (user principal names, SKU ids).
+bool EqualsIgnoreCaseAscii(std::string_view a, std::string_view b);
+
+// 24 characters from 18 random bytes (base64url); "" when the system has no randomness.
+std::string GeneratePassword();
+
+// Hands a generated secret to the next step of a playbook without any result or journal holding
+// it: Write puts it in a new file of mode 0600 beside `path` (`path` + ".tenure-tmp"); Commit
+// renames that over `path` (once the secret was sent); otherwise the destructor removes it.
+class SecretFile {
+ public:
+  explicit SecretFile(std::string path) : path_(std::move(path)), temp_(path_ + ".tenure-tmp") {}
+  ~SecretFile();
+  SecretFile(const SecretFile&) = delete;
+  SecretFile& operator=(const SecretFile&) = delete;
+  Result<void> Write(std::string_view secret);
+  Result<void> Commit();
+
+ private:
+  std::string path_;
+  std::string temp_;
+  bool committed_ = false;
+};
+
 }  // namespace tenure::connectors::oauth
