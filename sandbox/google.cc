@@ -43,6 +43,7 @@ json::object DemoUser(std::string id, std::string email, std::string given, std:
           {"aliases", json::array{}},
           {"_drive_files", files},
           {"_sign_outs", 0},
+          {"_sessions", files > 20 ? 3 : 1},  // signed-in browsers and devices (demo people only)
           {"_password_changes", 0}};
 }
 
@@ -246,6 +247,7 @@ Response GoogleService::Users(const Request& req, const std::vector<std::string>
     if (Str(body, "password").size() < 8) return Error(400, "Invalid Password", "invalid", "INVALID_ARGUMENT");
     if (FindUser(email) != nullptr) return Error(409, "Entity already exists.", "duplicate", "ALREADY_EXISTS");
     json::object user = DemoUser(NextId(), email, "", "", "/", 0);
+    user["_sessions"] = 0;
     for (const auto& kv : body) {
       if (kv.key() != "password" && kv.key() != "id" && !kv.key().starts_with("_")) user[kv.key()] = kv.value();
     }
@@ -296,6 +298,7 @@ Response GoogleService::Users(const Request& req, const std::vector<std::string>
   }
   if (seg.size() == 3 && seg[2] == "signOut" && req.method == "POST") {
     (*user)["_sign_outs"] = IntAt(*user, "_sign_outs") + 1;
+    (*user)["_sessions"] = 0;
     return NoContent();
   }
   if (seg[2] == "aliases") {
@@ -557,6 +560,7 @@ json::value GoogleService::Summary() const {
                        {"aliases", user.contains("aliases") ? user.at("aliases") : json::array{}},
                        {"drive_files", IntAt(user, "_drive_files")},
                        {"sign_outs", IntAt(user, "_sign_outs")},
+                       {"sessions", IntAt(user, "_sessions")},
                        {"password_changes", IntAt(user, "_password_changes")},
                        {"forwarding", forwarding},
                        {"vacation", vacation}});

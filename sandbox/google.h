@@ -20,8 +20,8 @@
 // {"error":{"code","message","errors":[{"message","domain","reason"}],"status"}}.
 //
 // State: State::google {"users","groups","transfers","gmail","next_id"}; users carry the
-// sandbox-only counters "_drive_files", "_sign_outs" and "_password_changes" (never served by the
-// API). Access tokens are kept in memory only: after a restart clients fetch new ones.
+// sandbox-only counters "_drive_files", "_sessions" (signed-in browsers and devices; signOut
+// ends them), "_sign_outs" and "_password_changes" (never served by the API). Access tokens are kept in memory only: after a restart clients fetch new ones.
 #pragma once
 
 #include <boost/json/object.hpp>

@@ -61,6 +61,7 @@ json::object DemoUser(std::string id, std::string upn, std::string name, json::a
           {"assignedLicenses", std::move(licenses)},
           {"_roles", std::move(roles)},
           {"_revocations", 0},
+          {"_sessions", 0},
           {"_rules", json::array{}},
           {"_mailboxSettings", json::object{{"automaticRepliesSetting", {{"status", "disabled"}}}}}};
 }
@@ -107,6 +108,8 @@ void GraphService::Tick() {
   json::object ada_user = DemoUser(ada, "ada.lovelace@contoso.com", "Ada Lovelace", json::array{License(kE3), License(kEms)},
                                    json::array{"Global Reader"});
   ada_user["manager"] = grace;
+  ada_user["_sessions"] = 2;  // refresh tokens and browser sessions in use
+  grace_user["_sessions"] = 1;
   state_.msgraph["users"] = json::array{grace_user, ada_user};
   state_.msgraph["groups"] = json::array{
       DemoGroup("33333333-0000-4000-8000-000000000001", "Engineering", json::array{ada, grace}),
@@ -306,6 +309,7 @@ Response GraphService::UserSub(const Request& req, json::object& user, const std
   const std::string what = seg[2];
   if (what == "revokeSignInSessions" && req.method == "POST") {
     user["_revocations"] = user["_revocations"].to_number<std::int64_t>() + 1;
+    user["_sessions"] = 0;
     return JsonResponse(200, json::object{{"@odata.context", base + "/$metadata#Edm.Boolean"}, {"value", true}});
   }
   if (what == "memberOf" && req.method == "GET") {
@@ -489,12 +493,14 @@ json::value GraphService::Summary() const {
       if (const auto* a = s->get_object().if_contains("automaticRepliesSetting"); a != nullptr && a->is_object()) replies = Str(a->get_object(), "status");
     }
     const auto* revocations = u.if_contains("_revocations");
+    const auto* sessions = u.if_contains("_sessions");
     return json::object{{"id", id},
                         {"userPrincipalName", Str(u, "userPrincipalName")},
                         {"accountEnabled", BoolAt(u, "accountEnabled")},
                         {"groups", std::move(member_of)},
                         {"licenses", std::move(licenses)},
                         {"revocations", revocations != nullptr && revocations->is_int64() ? revocations->get_int64() : 0},
+                        {"sessions", sessions != nullptr && sessions->is_int64() ? sessions->get_int64() : 0},
                         {"forwarding", forwarding},
                         {"automatic_replies", replies},
                         {"deleted", deleted}};

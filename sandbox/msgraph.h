@@ -18,7 +18,8 @@
 // exist for the following modified properties: 'members'."; removing a non-member is 404.
 //
 // State: State::msgraph {"users","groups","deleted","next_id"}. Users carry sandbox-only
-// "_revocations", "_roles", "_rules" and "_mailboxSettings"; tokens are in memory only.
+// "_sessions" (revokeSignInSessions ends them), "_revocations", "_roles", "_rules" and
+// "_mailboxSettings"; tokens are in memory only.
 #pragma once
 
 #include <boost/json/object.hpp>

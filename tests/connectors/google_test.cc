@@ -113,7 +113,8 @@ TEST_CASE("google: the offboarding steps take effect once, and a second run chan
   CHECK(ada.at("groups").as_array().empty());
   CHECK(ada.at("drive_files") == 0);
   CHECK(ada.at("forwarding") == kGrace);
-  CHECK(ada.at("sign_outs") == 2);  // signOut is idempotent in effect: every session already ended
+  CHECK(ada.at("sessions") == 0);   // three before
+  CHECK(ada.at("sign_outs") == 2);  // the second signOut finds every session already ended
   CHECK(f.UserState(kGrace).at("drive_files") == 17 + 42);
   CHECK(f.State().at("google").at("transfers").as_array().size() == 1);
   // Five groups at two a page: three pages the first round, one (empty) page the second.
@@ -266,6 +267,7 @@ TEST_CASE("google: values are confined to their URL path segment", "[google]") {
     CHECK_FALSE(ResultMap(removed).Find("removed")->AsBool());
   }
   CHECK(f.UserState(kAda).at("sign_outs") == 0);
+  CHECK(f.UserState(kAda).at("sessions") == 3);
   CHECK(f.UserState(kAda).at("groups").as_array().size() == 5);
 }
 

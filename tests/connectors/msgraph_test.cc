@@ -115,6 +115,7 @@ TEST_CASE("msgraph: the offboarding steps take effect once, and a second run cha
   CHECK(ada.at("accountEnabled") == false);
   CHECK(ada.at("groups") == json::array{"London (dynamic)"});
   CHECK(ada.at("licenses").as_array().empty());
+  CHECK(ada.at("sessions") == 0);  // two before
   CHECK(ada.at("revocations") == 2);
   CHECK(ada.at("forwarding") == kGrace);
   CHECK(ada.at("automatic_replies") == "alwaysEnabled");
@@ -268,6 +269,7 @@ TEST_CASE("msgraph: OData filter values and path segments cannot change the requ
     CHECK(std::holds_alternative<Failed>(f.Do("disable_user", User(bad))));
   }
   CHECK(f.UserState(kAda).at("revocations") == 0);
+  CHECK(f.UserState(kAda).at("sessions") == 2);
   CHECK(f.UserState(kAda).at("accountEnabled") == true);
 }
 
