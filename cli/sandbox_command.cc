@@ -83,8 +83,9 @@ sandbox::SandboxOptions ToSandboxOptions(const ServeOptions& o) {
 // Where the Google personality's service-account key is kept: --google-key-file, else beside
 // --state (so a restart keeps the key the clients have), else in a new private temp directory.
 std::string GoogleKeyPath(const ServeOptions& o) {
-  if (!o.google_key_file.empty()) return o.google_key_file;
-  if (!o.state_file.empty()) return o.state_file + ".google-key.json";
+  std::error_code ec;
+  if (!o.google_key_file.empty()) return std::filesystem::absolute(o.google_key_file, ec).string();
+  if (!o.state_file.empty()) return std::filesystem::absolute(o.state_file + ".google-key.json", ec).string();
   std::string dir = (std::filesystem::temp_directory_path() / "tenure-sandbox.XXXXXX").string();
   if (::mkdtemp(dir.data()) == nullptr) return "";
   return dir + "/google-service-account.json";
