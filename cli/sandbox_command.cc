@@ -323,7 +323,8 @@ ExitCode Show(const ClientOptions& o) {
 
 ExitCode Reset(const ClientOptions& o) {
   if (!Call("POST", o.url + "/_sandbox/reset")) return ExitCode::kFailed;
-  std::cout << "sandbox at " << o.url << " reset: no users, groups, channels or messages\n";
+  std::cout << "sandbox at " << o.url
+            << " reset: no users, groups, channels or messages; the Google and Microsoft 365 demo directories as at start\n";
   return ExitCode::kOk;
 }
 
@@ -375,7 +376,7 @@ void AddClientCommand(CLI::App& sandbox_app, ExitCode* exit_code, bool show) {
   auto o = std::make_shared<ClientOptions>();
   o->url = DefaultUrl();
   auto* c = show ? sandbox_app.add_subcommand("show", "Print who has an account, in which groups, and which messages were posted")
-                 : sandbox_app.add_subcommand("reset", "Empty a running sandbox (users, groups, channels, messages, faults)");
+                 : sandbox_app.add_subcommand("reset", "Empty a running sandbox (users, groups, channels, messages, faults; the cloud demo directories return)");
   c->add_option("--url", o->url, "The sandbox's base URL (default $TENURE_SANDBOX_URL or http://127.0.0.1:8089)");
   if (show) {
     c->add_flag("--json", o->json, "Print the raw state as JSON");
@@ -390,12 +391,12 @@ void AddClientCommand(CLI::App& sandbox_app, ExitCode* exit_code, bool show) {
 }  // namespace
 
 void RegisterSandboxCommand(CLI::App& app, ExitCode* exit_code) {
-  auto* s = app.add_subcommand("sandbox", "A local SaaS sandbox (SCIM 2.0, Slack API, echo) to run playbooks against");
+  auto* s = app.add_subcommand("sandbox", "A local SaaS sandbox (SCIM 2.0, Slack API, Google Workspace, Microsoft 365, echo) to run playbooks against");
   s->require_subcommand(1);
   s->footer(
       "Examples:\n"
       "  tenure sandbox serve                 # http://127.0.0.1:8089, token sandbox-token\n"
-      "  tenure sandbox show                  # accounts, groups, channels, messages\n"
+      "  tenure sandbox show                  # accounts, groups, channels, messages, Google and Microsoft 365\n"
       "  tenure sandbox reset\n"
       "Run 'tenure sandbox serve --help' for latency, rate limits and fault injection.");
   AddServe(*s, exit_code);

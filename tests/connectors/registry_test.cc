@@ -5,6 +5,7 @@
 #include "connectors/builtin_registry.h"
 #include "connectors/catalog.h"
 #include "connectors/http_support.h"
+#include "connectors/oauth/jwt.h"
 #include "tests/connectors/support/scripted_transport.h"
 #include "workflows/yaml_tree.h"
 
@@ -94,6 +95,45 @@ TEST_CASE("registry covers every non-builtin catalog entry", "[registry]") {
         Conn("x", spec.name, spec.name == "exec" ? "" : "base_url: http://h\ntoken: ${env:TOKEN}\n"), f.redactor);
     CHECK(c.has_value());
   }
+}
+
+}  // namespace
+}  // namespace tenure::connectors
+
+namespace tenure::connectors {
+namespace {
+
+TEST_CASE("registry builds google and msgraph connections and registers their keys and secrets", "[registry]") {
+  auto key = oauth::GenerateRsaKeyPem();
+  REQUIRE(key.has_value());
+  Map sa;
+  sa.Set("type", "service_account");
+  sa.Set("client_email", "robot@project.iam.gserviceaccount.com");
+  sa.Set("private_key", *key);
+  sa.Set("token_uri", "https://oauth2.googleapis.com/token");
+  testing::ScriptedTransport transport(
+      [](const http::HttpRequest&) -> testing::SendResult { return testing::Response(200, R"({"ok":true})"); });
+  MapSecretResolver secrets(std::map<std::string, std::string>{{"file:/keys/google.json", Value(sa).ToJson()},
+                                                               {"env:GRAPH_SECRET", "graph-client-secret-77"}});
+  auto runner = exec::MakePosixProcessRunner();
+  auto registry = MakeBuiltinRegistry(transport, secrets, *runner);
+  Redactor redactor;
+  auto google = registry->Create(
+      Conn("gws", "google", "credentials: \"${file:/keys/google.json}\"\nsubject: admin@example.com\n"), redactor);
+  REQUIRE(google.has_value());
+  CHECK(redactor.Redact(*key) == "***");  // the PEM itself, not only the file's JSON text
+  auto graph = registry->Create(
+      Conn("m365", "msgraph", "tenant_id: contoso.onmicrosoft.com\nclient_id: app\nclient_secret: ${env:GRAPH_SECRET}\n"),
+      redactor);
+  REQUIRE(graph.has_value());
+  CHECK(redactor.Redact("x graph-client-secret-77 y") == "x *** y");
+  auto no_key = registry->Create(Conn("bad", "google", "credentials: \"${file:/keys/google.json}\"\n"), redactor);
+  REQUIRE_FALSE(no_key.has_value());
+  CHECK(no_key.error().message == "connection 'bad': google: `subject` (the admin the service account acts as) is required");
+  auto garbage = registry->Create(Conn("worse", "google", "credentials: \"${env:GRAPH_SECRET}\"\nsubject: a@b.c\n"), redactor);
+  REQUIRE_FALSE(garbage.has_value());
+  CHECK(garbage.error().message.find("graph-client-secret-77") == std::string::npos);
+  CHECK(garbage.error().message.find("not a JSON service-account key") != std::string::npos);
 }
 
 }  // namespace
