@@ -25,7 +25,10 @@ struct Fixture {
   Fixture()
       : transport(
             [](const http::HttpRequest&) -> testing::SendResult { return testing::Response(200, R"({"ok":true})"); }),
-        secrets(std::map<std::string, std::string>{{"env:TOKEN", "registry-secret-token"}}),
+        secrets(std::map<std::string, std::string>{
+            {"env:TOKEN", "registry-secret-token"},
+            {"env:GOOGLE_KEY", "{\"client_email\":\"r@p.iam.gserviceaccount.com\",\"private_key\":\"-----BEGIN PRIVATE "
+                               "KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n\"}"}}),
         runner(exec::MakePosixProcessRunner()),
         registry(MakeBuiltinRegistry(transport, secrets, *runner)) {}
   testing::ScriptedTransport transport;
@@ -83,7 +86,7 @@ TEST_CASE("registry errors name the connection", "[registry]") {
   CHECK(bad.error().message == "connection 'okta': scim: base_url must be an http:// or https:// URL");
   auto unknown = f.registry->Create(Conn("ldap1", "ldap", ""), f.redactor);
   REQUIRE_FALSE(unknown.has_value());
-  CHECK(unknown.error().message == "connection 'ldap1': no connector type 'ldap' (built in: scim, http, exec, slack)");
+  CHECK(unknown.error().message == "connection 'ldap1': no connector type 'ldap' (built in: scim, http, exec, slack, google, msgraph)");
 }
 
 TEST_CASE("registry covers every non-builtin catalog entry", "[registry]") {
@@ -91,8 +94,11 @@ TEST_CASE("registry covers every non-builtin catalog entry", "[registry]") {
   auto catalog = BuiltinCatalog();
   for (const auto& spec : catalog.all()) {
     if (spec.builtin_connection) continue;
-    auto c = f.registry->Create(
-        Conn("x", spec.name, spec.name == "exec" ? "" : "base_url: http://h\ntoken: ${env:TOKEN}\n"), f.redactor);
+    std::string yaml = spec.name == "exec" ? "" : "base_url: http://h\ntoken: ${env:TOKEN}\n";
+    if (spec.name == "google") yaml = "credentials: ${env:GOOGLE_KEY}\nsubject: admin@example.com\n";
+    if (spec.name == "msgraph") yaml = "tenant_id: t\nclient_id: c\nclient_secret: ${env:TOKEN}\n";
+    auto c = f.registry->Create(Conn("x", spec.name, yaml), f.redactor);
+    INFO(spec.name << ": " << (c ? std::string() : c.error().message));
     CHECK(c.has_value());
   }
 }
