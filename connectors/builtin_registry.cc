@@ -3,6 +3,8 @@
 #include "connectors/catalog.h"
 
 #include "connectors/exec/connector.h"
+#include "connectors/google/connector.h"
+#include "connectors/msgraph/connector.h"
 #include "connectors/http_connector/connector.h"
 #include "connectors/ldap/connector.h"
 #include "connectors/scim/connector.h"
@@ -98,7 +100,17 @@ class BuiltinRegistry final : public ConnectorFactory {
       if (!c) return c.error();
       return ldap::MakeLdapConnector(std::move(*c), redactor, secrets_);
     }
-    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack, ldap)");
+    if (type == "google") {
+      auto c = google::ParseGoogleConfig(config);
+      if (!c) return c.error();
+      return google::MakeGoogleConnector(std::move(*c), transport_, secrets_, redactor);
+    }
+    if (type == "msgraph") {
+      auto c = msgraph::ParseGraphConfig(config);
+      if (!c) return c.error();
+      return msgraph::MakeGraphConnector(std::move(*c), transport_, secrets_, redactor);
+    }
+    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack, ldap, google, msgraph)");
   }
 
   http::HttpTransport& transport_;

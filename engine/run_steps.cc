@@ -175,8 +175,13 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args) {
   row.idempotency_key = IdempotencyKey(run_.id, step.row, step.item);
   for (;;) {
     if (cancelled_) co_return EndRow(row, TaskStatus::kCancelled, "cancelled before it started", Value(), "cancelled", "cancelled before it started");
+    // A connection without `rate` gets its connector's published default (google: 2400/min).
+    double rate = conn->rate_per_second;
+    if (const workflows::ConnectorSpec* spec = services_.catalog.Find(conn->connector); rate <= 0 && spec != nullptr) {
+      rate = spec->default_rate_per_second;
+    }
     std::variant<Permit, std::monostate> slot =
-        co_await (services_.limiter.Acquire(conn->name, {conn->rate_per_second, conn->max_in_flight}) || cancel_.Wait());
+        co_await (services_.limiter.Acquire(conn->name, {rate, conn->max_in_flight}) || cancel_.Wait());
     if (slot.index() == 1 || cancelled_) continue;  // the loop head records the cancellation
     if (halted_ || services_.journal.Failed()) co_return TaskStatus::kRunning;  // no new side effects
     Permit permit = std::get<0>(std::move(slot));

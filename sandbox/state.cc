@@ -58,6 +58,8 @@ json::value StateToJson(const State& state) {
   out["channels"] = std::move(channels);
   out["messages"] = std::move(messages);
   out["echo_counts"] = std::move(echo);
+  out["google"] = state.google;
+  out["msgraph"] = state.msgraph;
   out["next_channel"] = state.next_channel;
   out["next_ts"] = state.next_ts;
   return out;
@@ -93,6 +95,12 @@ Result<State> StateFromJson(const json::value& j) {
   }
   if (const auto* e = o.if_contains("echo_counts"); e != nullptr && e->is_object()) {
     for (const auto& kv : e->get_object()) state.echo_counts[std::string(kv.key())] = kv.value().is_int64() ? kv.value().get_int64() : 0;
+  }
+  for (auto [key, field] : {std::pair{"google", &state.google}, std::pair{"msgraph", &state.msgraph}}) {
+    const auto* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) continue;
+    if (!v->is_object()) return Error::Parse(std::string("state: \"") + key + "\" must be an object");
+    *field = v->get_object();
   }
   state.next_channel = Int(o, "next_channel", 1);
   state.next_ts = Int(o, "next_ts", 1);

@@ -34,6 +34,8 @@ struct State {
   std::vector<SlackChannel> channels;
   std::vector<SlackMessage> messages;
   std::map<std::string, std::int64_t> echo_counts;  // Idempotency-Key -> requests seen
+  boost::json::object google;   // the Google Workspace personality's directory (sandbox/google.h)
+  boost::json::object msgraph;  // the Microsoft 365 personality's directory (sandbox/msgraph.h)
   std::int64_t next_channel = 1;
   std::int64_t next_ts = 1;
 };
