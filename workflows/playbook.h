@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,7 +22,7 @@ namespace tenure::workflows {
 
 using Duration = std::chrono::milliseconds;
 
-enum class InputType { kString, kEmail, kDate, kDateTime, kInt, kBool, kEnum, kList };
+enum class InputType { kString, kEmail, kDate, kDateTime, kInt, kBool, kEnum, kList, kDuration, kTimeZone, kMap };
 const char* InputTypeName(InputType t);
 
 struct InputSpec {
@@ -33,6 +34,8 @@ struct InputSpec {
   std::optional<Value> default_value;    // already checked against the type
   std::string pattern;                   // ECMAScript regex the whole value must match; "" = none
   std::string description;
+  std::shared_ptr<const InputSpec> items;  // kList: what each item must be (`items:`); null = anything
+  std::vector<InputSpec> keys;             // kMap: the declared keys (`keys:`); empty = any keys
 };
 
 struct VarSpec {
@@ -118,6 +121,9 @@ struct Playbook {
   RunFailurePolicy on_failure = RunFailurePolicy::kFail;
   // When `tenure schedule add` starts it without --at: a local "YYYY-MM-DDTHH:MM" and an IANA zone,
   // both templates over inputs and vars (e.g. "{{ inputs.last_day }}T16:00").
+  // `calendars:` of the playbook and its libraries: name -> {weekends, holidays}, the `calendars`
+  // root of templates (add_working_days(n, calendars.fr)).
+  Map calendars;
   std::optional<YamlNode> start_at;
   std::optional<YamlNode> time_zone;
   std::vector<IncludeSpec> includes;
