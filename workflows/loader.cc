@@ -23,7 +23,8 @@ constexpr std::string_view kConnectionKeys[] = {"connector", "rate", "max_in_fli
 constexpr std::string_view kDefaultsKeys[] = {"retry", "timeout"};
 constexpr std::string_view kRetryKeys[] = {"attempts", "backoff", "max_backoff"};
 constexpr std::string_view kTaskKeys[] = {"uses",  "with",    "needs",      "when",       "for_each",
-                                          "retry", "timeout", "on_failure", "compensate", "description"};
+                                          "retry", "timeout", "on_failure", "compensate", "description",
+                                          "item_when", "skip"};
 constexpr std::string_view kCompensateKeys[] = {"uses", "with"};
 constexpr std::string_view kIncludeKeys[] = {"file", "as", "with", "needs"};
 constexpr std::string_view kLibraryKeys[] = {"description", "params", "include", "tasks", "calendars"};
@@ -525,6 +526,8 @@ class Loader {
     if (const YamlNode* x = n.Find("needs")) LoadNeeds(*x, path + ".needs", t);
     if (const YamlNode* w = n.Find("when")) LoadWhen(*w, path + ".when", t);
     if (const YamlNode* f = n.Find("for_each")) LoadForEach(*f, path + ".for_each", t);
+    if (const YamlNode* w = n.Find("item_when")) LoadItemWhen(*w, path + ".item_when", t);
+    if (const YamlNode* s = n.Find("skip")) LoadSkip(*s, path + ".skip", t);
     if (const YamlNode* r = n.Find("retry")) LoadRetry(*r, path + ".retry", t.retry);
     if (const YamlNode* x = n.Find("timeout")) t.timeout = DurationField(*x, path + ".timeout").value_or(t.timeout);
     if (const YamlNode* o = n.Find("on_failure")) LoadTaskFailure(*o, path + ".on_failure", t);
@@ -586,6 +589,28 @@ class Loader {
       return;
     }
     t.for_each = n;
+  }
+
+  void LoadItemWhen(const YamlNode& n, const std::string& path, TaskSpec& t) {
+    if (!t.for_each) {
+      Error(n.where, path, "'item_when' is a condition on each item of a for_each; this task has no for_each (use 'when')");
+      return;
+    }
+    if (!n.IsScalar()) {
+      Error(n.where, path, "'item_when' must be a condition such as \"{{ item != 'everyone' }}\", got " +
+                               std::string(n.Describe()));
+      return;
+    }
+    t.item_when = n;
+  }
+
+  void LoadSkip(const YamlNode& n, const std::string& path, TaskSpec& t) {
+    if (n.IsScalar() && (n.scalar == "propagate" || n.scalar == "continue")) {
+      t.skip_propagates = n.scalar == "propagate";
+      if (!t.when) Error(n.where, path, "'skip' says what a skip by 'when' does to dependents; this task has no 'when'");
+    } else {
+      Error(n.where, path, "'skip' must be 'propagate' (dependents are skipped too) or 'continue' (they run), got '" + n.scalar + "'");
+    }
   }
 
   void LoadTaskFailure(const YamlNode& n, const std::string& path, TaskSpec& t) {

@@ -85,6 +85,10 @@ struct TaskSpec {
   std::vector<SourceLocation> needs_where;
   std::optional<YamlNode> when;      // a template; the task runs when it renders truthy
   std::optional<YamlNode> for_each;  // a list of templates, or one template yielding a list
+  std::optional<YamlNode> item_when;  // for_each only: per item; a false item is skipped
+  // `skip: propagate`: when `when` skips this task, its dependents are skipped too; `continue`
+  // (the default): they run, reading its result as null.
+  bool skip_propagates = false;
   RetrySpec retry;                   // the task's, or the playbook's defaults
   Duration timeout{0};               // per attempt; the task's, or the playbook's default
   TaskFailurePolicy on_failure = TaskFailurePolicy::kFail;

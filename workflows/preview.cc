@@ -291,6 +291,7 @@ class Previewer {
       MapScope item_scope = ScopeFor(t, &list[i], static_cast<std::int64_t>(i));
       Map entry;
       entry.Set("item", list[i]);
+      if (t.item_when) entry.Set("when", WhenValue(*t.item_when, item_scope, path + ".item_when"));
       entry.Set("with", CheckedArgs(t.call, item_scope, path + ".with"));
       per_item.push_back(Value(std::move(entry)));
     }

@@ -143,6 +143,7 @@ class Validator {
     }
     CheckCall(t.call, t, path, Context{path + ".with", t.include, &t, fan, false, true, -1, item});
     if (t.when) CheckTemplates(*t.when, Context{path + ".when", t.include, &t, false, false, true, -1, nullptr});
+    if (t.item_when) CheckTemplates(*t.item_when, Context{path + ".item_when", t.include, &t, true, false, true, -1, item});
     if (t.for_each) CheckForEach(*t.for_each, Context{path + ".for_each", t.include, &t, false, false, true, -1, nullptr});
     if (t.compensate) {
       CheckCall(*t.compensate, t, path + ".compensate", Context{path + ".compensate.with", t.include, &t, fan, true, true, -1, item});
