@@ -24,7 +24,8 @@ constexpr std::string_view kDefaultsKeys[] = {"retry", "timeout"};
 constexpr std::string_view kRetryKeys[] = {"attempts", "backoff", "max_backoff"};
 constexpr std::string_view kTaskKeys[] = {"uses",  "with",    "needs",      "when",       "for_each",
                                           "retry", "timeout", "on_failure", "compensate", "description",
-                                          "item_when", "skip"};
+                                          "item_when", "skip", "until"};
+constexpr std::string_view kUntilKeys[] = {"condition", "interval", "timeout"};
 constexpr std::string_view kCompensateKeys[] = {"uses", "with"};
 constexpr std::string_view kIncludeKeys[] = {"file", "as", "with", "needs"};
 constexpr std::string_view kLibraryKeys[] = {"description", "params", "include", "tasks", "calendars"};
@@ -528,6 +529,7 @@ class Loader {
     if (const YamlNode* f = n.Find("for_each")) LoadForEach(*f, path + ".for_each", t);
     if (const YamlNode* w = n.Find("item_when")) LoadItemWhen(*w, path + ".item_when", t);
     if (const YamlNode* s = n.Find("skip")) LoadSkip(*s, path + ".skip", t);
+    if (const YamlNode* u = n.Find("until")) LoadUntil(*u, path + ".until", t);
     if (const YamlNode* r = n.Find("retry")) LoadRetry(*r, path + ".retry", t.retry);
     if (const YamlNode* x = n.Find("timeout")) t.timeout = DurationField(*x, path + ".timeout").value_or(t.timeout);
     if (const YamlNode* o = n.Find("on_failure")) LoadTaskFailure(*o, path + ".on_failure", t);
@@ -602,6 +604,28 @@ class Loader {
       return;
     }
     t.item_when = n;
+  }
+
+  void LoadUntil(const YamlNode& n, const std::string& path, TaskSpec& t) {
+    if (!ExpectMap(n, path, "'until' (condition, interval, timeout)")) return;
+    CheckKeys(n, kUntilKeys, path, "'until'");
+    UntilSpec u;
+    u.where = n.where;
+    if (const YamlNode* c = n.Find("condition"); c != nullptr && c->IsScalar() && c->scalar.find("{{") != std::string::npos) {
+      u.condition = *c;
+    } else {
+      Error(c != nullptr ? c->where : n.where, path + ".condition",
+            "'until' needs 'condition': a template over the action's result, like \"{{ result.status == 'done' }}\"");
+      return;
+    }
+    if (const YamlNode* i = n.Find("interval")) u.interval = DurationField(*i, path + ".interval").value_or(u.interval);
+    if (const YamlNode* x = n.Find("timeout")) u.timeout = DurationField(*x, path + ".timeout").value_or(u.timeout);
+    if (u.interval < std::chrono::seconds(1)) Error(n.where, path + ".interval", "'interval' must be at least 1s");
+    if (u.timeout < u.interval) {
+      Error(n.where, path + ".timeout", "'timeout' (" + FormatDuration(u.timeout) + ") is shorter than 'interval' (" +
+                                            FormatDuration(u.interval) + ")");
+    }
+    t.until = std::move(u);
   }
 
   void LoadSkip(const YamlNode& n, const std::string& path, TaskSpec& t) {

@@ -74,6 +74,15 @@ struct ActionCall {
 };
 
 enum class RunFailurePolicy { kFail, kCompensate };
+
+// `until:` on a task: repeat its (read-only) action every `interval` until `condition` (a template
+// over `result`, the action's latest result) holds; fail when it still does not after `timeout`.
+struct UntilSpec {
+  YamlNode condition;
+  Duration interval = std::chrono::minutes(1);
+  Duration timeout = std::chrono::hours(24);
+  SourceLocation where;
+};
 enum class TaskFailurePolicy { kFail, kContinue };
 
 struct TaskSpec {
@@ -89,6 +98,7 @@ struct TaskSpec {
   // `skip: propagate`: when `when` skips this task, its dependents are skipped too; `continue`
   // (the default): they run, reading its result as null.
   bool skip_propagates = false;
+  std::optional<UntilSpec> until;
   RetrySpec retry;                   // the task's, or the playbook's defaults
   Duration timeout{0};               // per attempt; the task's, or the playbook's default
   TaskFailurePolicy on_failure = TaskFailurePolicy::kFail;

@@ -144,10 +144,27 @@ class Validator {
     CheckCall(t.call, t, path, Context{path + ".with", t.include, &t, fan, false, true, -1, item});
     if (t.when) CheckTemplates(*t.when, Context{path + ".when", t.include, &t, false, false, true, -1, nullptr});
     if (t.item_when) CheckTemplates(*t.item_when, Context{path + ".item_when", t.include, &t, true, false, true, -1, item});
+    if (t.until) CheckUntil(t, path, fan, item);
     if (t.for_each) CheckForEach(*t.for_each, Context{path + ".for_each", t.include, &t, false, false, true, -1, nullptr});
     if (t.compensate) {
       CheckCall(*t.compensate, t, path + ".compensate", Context{path + ".compensate.with", t.include, &t, fan, true, true, -1, item});
     }
+  }
+
+  // `until` repeats the action: only an action that changes nothing may be repeated.
+  void CheckUntil(const TaskSpec& t, const std::string& path, bool fan, const std::shared_ptr<const ExprType>& item) {
+    CheckTemplates(t.until->condition, Context{path + ".until.condition", t.include, &t, fan, true, true, -1, item});
+    const ConnectionSpec* conn = pb_.FindConnection(t.call.connection);
+    const ConnectorSpec* spec = conn != nullptr ? catalog_.Find(conn->connector) : nullptr;
+    const ActionSpec* action = spec != nullptr ? spec->FindAction(t.call.action) : nullptr;
+    if (action == nullptr || action->read_only) return;  // an unknown action is reported with `uses`
+    std::string read_only;
+    for (const ActionSpec& a : spec->actions) {
+      if (a.read_only) read_only += (read_only.empty() ? "" : ", ") + a.name;
+    }
+    Error(t.until->where, path + ".until",
+          "'until' repeats the action, and " + t.call.Uses() + " changes things; poll a read-only action" +
+              (read_only.empty() ? std::string(" (connector '" + spec->name + "' has none)") : " (" + read_only + ")"));
   }
 
   void CheckForEach(const YamlNode& n, const Context& ctx) {
