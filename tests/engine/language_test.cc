@@ -11,7 +11,7 @@ namespace {
 using testing::EngineFixture;
 using Strings = std::vector<std::string>;
 
-TEST_CASE("item_when skips the items it is false for; the others run", "[engine][lang]") {
+TEST_CASE("item_when skips the items it is false for and the others run", "[engine][lang]") {
   EngineFixture f;
   const std::string id = f.Run(R"(playbook: items
 inputs:
@@ -40,7 +40,7 @@ tasks:
   CHECK(f.Task(id, "add").status == TaskStatus::kSucceeded);
 }
 
-TEST_CASE("skip: propagate skips the dependents of a task its when skipped; continue runs them", "[engine][lang]") {
+TEST_CASE("skip propagate skips the dependents of a task its when skipped, continue runs them", "[engine][lang]") {
   const std::string pb = R"(playbook: conditional
 inputs:
   remote: { type: bool }

@@ -113,7 +113,7 @@ TEST_CASE("difference, intersect, union, unique, contains", "[lang]") {
   CHECK(Failure("{{ 'x' | union([]) }}").message == "filter 'union' expects a list, got string");
 }
 
-TEST_CASE("select, reject and map by attribute or test; named arguments", "[lang]") {
+TEST_CASE("select, reject and map by attribute or test, with named arguments", "[lang]") {
   CHECK(Json("{{ inputs.people | select('eq', 'Sales', attribute='dept') | map(attribute='name') }}") == R"(["alice","carol"])");
   CHECK(Json("{{ inputs.people | reject(attribute='dept', value='Sales', test='eq') | map(attribute='name') }}") == R"(["bob"])");
   CHECK(Json("{{ inputs.people | select(attribute='active') | map(attribute='name') }}") == R"(["carol"])");
