@@ -21,6 +21,7 @@
 #include "cli/engine_host.h"
 #include "cli/load.h"
 #include "connectors/catalog.h"
+#include "engine/arg_checks.h"
 #include "engine/cron.h"
 #include "engine/daemon.h"
 #include "engine/run_control.h"
@@ -87,7 +88,7 @@ ExitCode Add(const AddOptions& o) {
   Map inputs;
   if (!diags.HasErrors()) {
     const auto given = ReadGivenInputs(files, lp.pb, o.inputs, o.sets, diags);
-    inputs = workflows::ResolveInputs(lp.pb.inputs, given, cmdline, diags);
+    inputs = workflows::ResolveInputs(lp.pb.inputs, given, cmdline, diags, engine::CheckTimeZoneName);
   }
   // Every problem of the instant too, at once with the playbook's and the inputs'.
   std::string at = o.at, tz = o.tz;

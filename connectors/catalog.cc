@@ -125,6 +125,7 @@ ConnectorSpec Scim() {
        true,
        ""},
   };
+  for (auto& a : c.actions) a.read_only = a.name == "get_user" || a.name == "list_users" || a.name == "list_groups";
   return c;
 }
 

@@ -92,7 +92,10 @@ class RunExecution {
   boost::asio::awaitable<TaskStatus> RunStep(Step step);
   boost::asio::awaitable<TaskStatus> RunManual(Step& step);
   boost::asio::awaitable<TaskStatus> RunTimer(Step& step);
-  boost::asio::awaitable<TaskStatus> RunConnector(Step& step, Map args);
+  // `polled`: for `until`, a success is stored there and returned without ending the row.
+  boost::asio::awaitable<TaskStatus> RunConnector(Step& step, Map args, Value* polled = nullptr);
+  // `until`: polls the action until its condition holds (durable between polls through due_ms).
+  boost::asio::awaitable<TaskStatus> RunPolling(Step& step, Map args);
   boost::asio::awaitable<std::pair<Ended, connectors::Outcome>> Invoke(connectors::Connector& c,
                                                                         const connectors::Action& action,
                                                                         const connectors::Context& ctx,

@@ -42,6 +42,7 @@ struct ActionSpec {
   std::vector<ResultField> results;
   bool idempotent = true;
   std::string undo;  // the action that undoes this one ("" = none), for `compensate` hints
+  bool read_only = false;  // changes nothing anywhere: `until` may repeat it
 
   const ArgSpec* FindArg(std::string_view n) const;
 };

@@ -32,7 +32,8 @@ constexpr Example kAll[] = {{"onboarding.yaml", "inputs/jane.yaml"},
                             {"sales-onboarding.yaml", "inputs/omar.yaml"},
                             {"contractor-onboarding.yaml", "inputs/chloe-contractor.yaml"},
                             {"offboarding.yaml", "inputs/jane-leaves.yaml"},
-                            {"offboarding-cloud.yaml", "inputs/ada-leaves.yaml"}};
+                            {"offboarding-cloud.yaml", "inputs/ada-leaves.yaml"},
+                            {"mover.yaml", "inputs/jane-moves.yaml"}};
 
 }  // namespace
 
