@@ -1,11 +1,13 @@
 #include "cli/run_views.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/engine_host.h"
 #include "cli/progress.h"
+#include "engine/people.h"
 #include "engine/state_store.h"
 #include "engine/timer.h"
 #include "workflows/loader.h"
@@ -25,7 +27,13 @@ struct ViewOptions {
   std::string playbook;
   std::string since;
   std::string format = "md";
+  bool overdue = false;  // runs --overdue: only runs with a decision past its deadline
 };
+
+// Whether a waiting row is a person's decision past its deadline (engine/people.h).
+bool RowOverdue(const TaskRecord& t, std::int64_t now_ms) {
+  return t.status == engine::TaskStatus::kWaiting && engine::IsOverdue(t.result, now_ms);
+}
 
 std::unique_ptr<engine::StateStore> OpenOrReport(const std::string& db, ExitCode* code) {
   auto store = engine::OpenSqliteStore(engine::DefaultDbPath(db));
@@ -107,6 +115,18 @@ ExitCode Runs(const ViewOptions& o) {
     std::cerr << "tenure: " << runs.error().message << "\n";
     return ExitCode::kInternal;
   }
+  if (o.overdue) {
+    const std::int64_t now_ms = engine::ToUnixMillis(std::chrono::system_clock::now());
+    std::vector<RunRecord> late;
+    for (RunRecord& r : *runs) {
+      if (r.status != engine::RunStatus::kWaiting) continue;
+      auto rows = store->GetTasks(r.id);
+      if (rows && std::any_of(rows->begin(), rows->end(), [&](const TaskRecord& t) { return RowOverdue(t, now_ms); })) {
+        late.push_back(std::move(r));
+      }
+    }
+    *runs = std::move(late);
+  }
   if (o.json) {
     for (const RunRecord& r : *runs) std::cout << boost::json::serialize(RunJson(r)) << "\n";
     return ExitCode::kOk;
@@ -149,6 +169,10 @@ ExitCode Status(const ViewOptions& o) {
     const std::string duration = t.finished_ms > 0 && t.started_ms > 0 ? Elapsed(t.finished_ms - t.started_ms) : "-";
     std::string detail = t.error;
     if (t.status == engine::TaskStatus::kWaiting && t.due_ms > 0) detail = "until " + Time(t.due_ms);
+    if (const std::int64_t due = engine::DueMsOf(t.result); t.status == engine::TaskStatus::kWaiting && due > 0) {
+      const bool late = RowOverdue(t, engine::ToUnixMillis(std::chrono::system_clock::now()));
+      detail = (late ? "OVERDUE since " : "due ") + Time(due);
+    }
     if (!t.decided_by.empty()) detail = "decided by " + t.decided_by + (t.note.empty() ? "" : ": " + t.note);
     std::printf("%-32s %-10s %8d %9s  %s\n", Printable(RowName(t)).c_str(), engine::TaskStatusName(t.status),
                 t.attempts, duration.c_str(), Printable(detail).c_str());
@@ -254,6 +278,7 @@ void RegisterRunViews(CLI::App& app, ExitCode* exit_code) {
   r->add_option("--playbook", runs->playbook, "Only runs of this playbook");
   r->add_option("--since", runs->since, "Only runs created since: 7d, 2026-01-05 or an RFC 3339 instant");
   r->add_flag("--json", runs->json, "One JSON object per run");
+  r->add_flag("--overdue", runs->overdue, "Only waiting runs with a decision past its deadline (due:)");
   r->add_option("--db", runs->db, "State database");
   r->footer("Examples:\n  tenure runs --status waiting\n  tenure runs --playbook standard-offboarding --since 7d");
   r->callback([runs, exit_code] { *exit_code = Runs(*runs); });

@@ -27,6 +27,8 @@ if [ "$mode" = test ]; then
     catch2 ccache git
     clang libclang-rt-14-dev llvm
     libyaml-cpp-dev
+    chromium chromium-driver python3-selenium  # the console's browser end-to-end test
+    python3-aiosmtpd  # an SMTP server for the smtp connector's tests
   )
 fi
 
