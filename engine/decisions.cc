@@ -144,7 +144,7 @@ Result<void> DecideAs(StateStore& store, const DecisionRequest& q, SystemTime no
                                                 : (approve ? "approved" : "rejected");
     t.events.push_back(Ev(q.run_id, q.task, r.item,
                           action == "decide" ? "decided" : (approve ? (action == "task" ? "ticked" : "approved") : "rejected"),
-                          what + " by " + q.person + " (" + q.via + (q.link_id.empty() ? "" : ", link " + q.link_id) +
+                          what + " by " + q.person + " (" + q.via + (q.link_id.empty() ? "" : " " + q.link_id) +
                               ")" + (q.note.empty() ? "" : ": " + q.note),
                           t.at_ms));
     t.tasks.push_back(r);

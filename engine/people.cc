@@ -60,13 +60,13 @@ Result<SystemTime> AddWorkingDays(SystemTime start, int days, const Calendar& ca
   const auto local = tz->to_local(std::chrono::time_point_cast<std::chrono::seconds>(start));
   date::local_days day = date::floor<date::days>(local);
   const auto time_of_day = local - day;
-  // A start outside working time counts from the next working day's beginning of the same hour.
-  int left = days;
-  while (left > 0) {
+  // A start on a weekend or holiday counts from the next working day (Saturday + 1 working day is
+  // Tuesday: the person gets all of Monday).
+  while (!WorkingDay(day, calendar)) day += date::days{1};
+  for (int left = days; left > 0;) {
     day += date::days{1};
     if (WorkingDay(day, calendar)) --left;
   }
-  while (!WorkingDay(day, calendar)) day += date::days{1};
   const auto utc = tz->to_sys(day + time_of_day, date::choose::earliest);
   return SystemTime(std::chrono::duration_cast<SystemTime::duration>(utc.time_since_epoch()));
 }

@@ -212,7 +212,7 @@ browser.get(console + "/login")
 browser.find_element(By.NAME, "token").send_keys(token)
 browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 browser.get(console + "/runs/" + run_id)
-check("succeeded" in browser.page_source and "decided &#39;no&#39; by mgr@example.com" in browser.page_source,
+check("<strong>succeeded</strong>" in browser.page_source and "decided 'no' by mgr@example.com (link " in browser.page_source,
       "the run page shows the run succeeded and who decided")
 st2 = json.loads(tenure("status", run_id, "--json").stdout)
 check(st2["tasks"][0]["result"]["choice"] == "no", "nothing was recorded by the refused links")
