@@ -6,6 +6,7 @@
 #include "connectors/http_connector/connector.h"
 #include "connectors/scim/connector.h"
 #include "connectors/slack/connector.h"
+#include "connectors/smtp/connector.h"
 
 namespace tenure::connectors {
 namespace {
@@ -92,7 +93,12 @@ class BuiltinRegistry final : public ConnectorFactory {
       if (!c) return c.error();
       return slack::MakeSlackConnector(std::move(*c), transport_, redactor);
     }
-    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack)");
+    if (type == "smtp") {
+      auto c = smtp::ParseSmtpConfig(config);
+      if (!c) return c.error();
+      return smtp::MakeSmtpConnector(std::move(*c), redactor);
+    }
+    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack, smtp)");
   }
 
   http::HttpTransport& transport_;

@@ -203,6 +203,28 @@ ConnectorSpec Slack() {
   return c;
 }
 
+ConnectorSpec Smtp() {
+  ConnectorSpec c{"smtp", "e-mail over SMTP (STARTTLS, AUTH PLAIN/LOGIN): the notices of people in the loop", {}, {}};
+  c.config = {Opt("host", ArgType::kString, "the SMTP server (required)"),
+              Opt("port", ArgType::kInt, "default 587 (465 with tls: implicit)"),
+              Opt("tls", ArgType::kString, "starttls (default), implicit, or none (loopback test servers only)"),
+              Opt("username", ArgType::kString, "for AUTH; only sent over TLS"),
+              Secret("password", "for AUTH (a secret reference)"),
+              Opt("from", ArgType::kString, "the sender address (required)"),
+              Opt("ca_file", ArgType::kString, "PEM bundle of CAs to trust instead of the system's"),
+              Opt("helo", ArgType::kString, "the name sent in EHLO (default tenure.localdomain)")};
+  c.actions = {
+      {"send", "send one plain-text e-mail",
+       {Req("to", ArgType::kString, "one e-mail address"), Req("subject", ArgType::kString, "one line"),
+        Req("text", ArgType::kString, "the body (UTF-8)")},
+       {},
+       {{"message_id", "the Message-ID header sent"}, {"to", "the recipient"}},
+       false,
+       ""},
+  };
+  return c;
+}
+
 // The arguments every manual action shares: who, and the deadline machinery (engine/people.h).
 std::vector<ArgSpec> PeopleArgs(std::vector<ArgSpec> args) {
   for (ArgSpec a : {
@@ -276,7 +298,7 @@ ConnectorSpec Timer() {
 }  // namespace
 
 workflows::ConnectorCatalog BuiltinCatalog() {
-  return workflows::ConnectorCatalog({Scim(), Http(), Exec(), Slack(), Manual(), Timer()});
+  return workflows::ConnectorCatalog({Scim(), Http(), Exec(), Slack(), Smtp(), Manual(), Timer()});
 }
 
 }  // namespace tenure::connectors

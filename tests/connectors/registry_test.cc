@@ -82,7 +82,7 @@ TEST_CASE("registry errors name the connection", "[registry]") {
   CHECK(bad.error().message == "connection 'okta': scim: base_url must be an http:// or https:// URL");
   auto unknown = f.registry->Create(Conn("ldap1", "ldap", ""), f.redactor);
   REQUIRE_FALSE(unknown.has_value());
-  CHECK(unknown.error().message == "connection 'ldap1': no connector type 'ldap' (built in: scim, http, exec, slack)");
+  CHECK(unknown.error().message == "connection 'ldap1': no connector type 'ldap' (built in: scim, http, exec, slack, smtp)");
 }
 
 TEST_CASE("registry covers every non-builtin catalog entry", "[registry]") {
