@@ -11,9 +11,9 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <ctime>
-#include <optional>
 #include <tuple>
 
 namespace tenure::connectors::smtp {
@@ -49,7 +49,7 @@ std::string RfcDate() {
 }
 
 struct Reply {
-  int code = 0;
+  int code = 0;      // 0: the connection failed (nothing or garbage was read)
   std::string text;  // all lines, joined by ' '
 };
 
@@ -62,7 +62,8 @@ Failure Fail(FailureClass cls, std::string message, int code = 0) {
 }
 
 // One SMTP session on a socket that may be upgraded to TLS. Not movable: the ssl stream refers to
-// the socket.
+// the socket. (Plain values out of every coroutine, no std::optional, no structured bindings and
+// no co_await inside a condition: GCC 12 miscompiles those in coroutines.)
 class Session {
  public:
   Session(asio::any_io_executor ex, ssl::context& tls) : socket_(ex), stream_(socket_, tls) {}
@@ -71,55 +72,63 @@ class Session {
   ssl::stream<tcp::socket&>& tls() { return stream_; }
   void set_tls(bool on) { tls_on_ = on; }
 
-  asio::awaitable<std::optional<Reply>> Read() {
+  asio::awaitable<Reply> Read() {
     Reply r;
     for (;;) {
       const auto eol = buffer_.find("\r\n");
       if (eol == std::string::npos) {
-        if (buffer_.size() > 64 * 1024) co_return std::nullopt;
-        char chunk[4096];
-        std::size_t n = 0;
-        boost::system::error_code ec;
-        if (tls_on_) {
-          std::tie(ec, n) = co_await stream_.async_read_some(asio::buffer(chunk), kTuple);
-        } else {
-          std::tie(ec, n) = co_await socket_.async_read_some(asio::buffer(chunk), kTuple);
-        }
-        if (ec) co_return std::nullopt;
-        buffer_.append(chunk, n);
+        if (buffer_.size() > 64 * 1024) co_return Reply{};
+        const bool more = co_await Fill();
+        if (!more) co_return Reply{};
         continue;
       }
       const std::string line = buffer_.substr(0, eol);
       buffer_.erase(0, eol + 2);
-      if (line.size() < 3) co_return std::nullopt;
+      if (line.size() < 3) co_return Reply{};
       r.code = std::atoi(line.substr(0, 3).c_str());
-      r.text += (r.text.empty() ? "" : " ") + (line.size() > 4 ? line.substr(4) : std::string());
+      if (!r.text.empty()) r.text += ' ';
+      if (line.size() > 4) r.text += line.substr(4);
       if (line.size() == 3 || line[3] == ' ') co_return r;  // "250-" continues, "250 " ends
     }
   }
 
   asio::awaitable<bool> Write(std::string data) {
-    boost::system::error_code ec;
-    std::size_t n = 0;
+    std::tuple<boost::system::error_code, std::size_t> w;
     if (tls_on_) {
-      std::tie(ec, n) = co_await asio::async_write(stream_, asio::buffer(data), kTuple);
+      w = co_await asio::async_write(stream_, asio::buffer(data), kTuple);
     } else {
-      std::tie(ec, n) = co_await asio::async_write(socket_, asio::buffer(data), kTuple);
+      w = co_await asio::async_write(socket_, asio::buffer(data), kTuple);
     }
-    co_return !ec;
+    co_return !std::get<0>(w);
   }
 
-  // Sends `command` and reads the reply; nullopt when the connection failed.
-  asio::awaitable<std::optional<Reply>> Command(std::string command) {
-    if (!co_await Write(command + "\r\n")) co_return std::nullopt;
-    co_return co_await Read();
+  // Sends `command` (without CRLF) and reads the reply (code 0 when the connection failed).
+  asio::awaitable<Reply> Command(std::string command) {
+    command += "\r\n";
+    const bool written = co_await Write(std::move(command));
+    if (!written) co_return Reply{};
+    Reply r = co_await Read();
+    co_return r;
   }
 
  private:
+  asio::awaitable<bool> Fill() {
+    std::tuple<boost::system::error_code, std::size_t> got;
+    if (tls_on_) {
+      got = co_await stream_.async_read_some(asio::buffer(chunk_), kTuple);
+    } else {
+      got = co_await socket_.async_read_some(asio::buffer(chunk_), kTuple);
+    }
+    if (std::get<0>(got)) co_return false;
+    buffer_.append(chunk_.data(), std::get<1>(got));
+    co_return true;
+  }
+
   tcp::socket socket_;
   ssl::stream<tcp::socket&> stream_;
   bool tls_on_ = false;
   std::string buffer_;
+  std::array<char, 4096> chunk_{};
 };
 
 class SmtpConnector final : public Connector {
@@ -172,59 +181,66 @@ class SmtpConnector final : public Connector {
       co_return RetryLater{{}, Fail(FailureClass::kTransient, where + ": cannot connect: " + std::get<0>(connected).message())};
     }
     if (config_.tls == "implicit") {
-      if (!co_await Handshake(s)) co_return RetryLater{{}, Fail(FailureClass::kTransient, where + ": TLS handshake failed")};
+      const bool shaken = co_await Handshake(s);
+      if (!shaken) co_return RetryLater{{}, Fail(FailureClass::kTransient, where + ": TLS handshake failed")};
     }
-    auto greeting = co_await s.Read();
-    if (!greeting || greeting->code != 220) co_return Bad(where, "greeting", greeting);
-    auto ehlo = co_await s.Command("EHLO " + config_.helo);
-    if (!ehlo || ehlo->code != 250) co_return Bad(where, "EHLO", ehlo);
+    Reply r = co_await s.Read();
+    if (r.code != 220) co_return Bad(where, "greeting", r);
+    const std::string ehlo_line = "EHLO " + config_.helo;
+    r = co_await s.Command(ehlo_line);
+    if (r.code != 250) co_return Bad(where, "EHLO", r);
     if (config_.tls == "starttls") {
-      auto st = co_await s.Command("STARTTLS");
-      if (!st || st->code != 220) co_return Bad(where, "STARTTLS (the server must offer it; tls: none only for tests)", st);
-      if (!co_await Handshake(s)) {
+      r = co_await s.Command("STARTTLS");
+      if (r.code != 220) co_return Bad(where, "STARTTLS (the server must offer it; tls: none only for tests)", r);
+      const bool shaken = co_await Handshake(s);
+      if (!shaken) {
         co_return Failed{Fail(FailureClass::kPermanent, where + ": TLS handshake failed (is the certificate valid for " +
                                                             config_.host + "? ca_file names a CA to trust)")};
       }
-      ehlo = co_await s.Command("EHLO " + config_.helo);
-      if (!ehlo || ehlo->code != 250) co_return Bad(where, "EHLO after STARTTLS", ehlo);
+      r = co_await s.Command(ehlo_line);
+      if (r.code != 250) co_return Bad(where, "EHLO after STARTTLS", r);
     }
     if (!config_.username.empty()) {
       if (config_.tls == "none") {
         co_return Failed{Fail(FailureClass::kPermanent, where + ": will not send a password without TLS")};
       }
-      const bool plain = ehlo->text.find("PLAIN") != std::string::npos || ehlo->text.find("LOGIN") == std::string::npos;
+      const bool plain = r.text.find("PLAIN") != std::string::npos || r.text.find("LOGIN") == std::string::npos;
       if (plain) {
-        auto a = co_await s.Command("AUTH PLAIN " + Base64(std::string(1, '\0') + config_.username + std::string(1, '\0') +
-                                                           config_.password));
-        if (!a || a->code != 235) co_return Bad(where, "AUTH PLAIN", a);
+        std::string auth = "AUTH PLAIN " + Base64(std::string(1, '\0') + config_.username + std::string(1, '\0') +
+                                                 config_.password);
+        r = co_await s.Command(std::move(auth));
+        if (r.code != 235) co_return Bad(where, "AUTH PLAIN", r);
       } else {
-        auto a = co_await s.Command("AUTH LOGIN");
-        if (!a || a->code != 334) co_return Bad(where, "AUTH LOGIN", a);
-        a = co_await s.Command(Base64(config_.username));
-        if (!a || a->code != 334) co_return Bad(where, "AUTH LOGIN (user)", a);
-        a = co_await s.Command(Base64(config_.password));
-        if (!a || a->code != 235) co_return Bad(where, "AUTH LOGIN (password)", a);
+        r = co_await s.Command("AUTH LOGIN");
+        if (r.code != 334) co_return Bad(where, "AUTH LOGIN", r);
+        std::string user = Base64(config_.username);
+        r = co_await s.Command(std::move(user));
+        if (r.code != 334) co_return Bad(where, "AUTH LOGIN (user)", r);
+        std::string pass = Base64(config_.password);
+        r = co_await s.Command(std::move(pass));
+        if (r.code != 235) co_return Bad(where, "AUTH LOGIN (password)", r);
       }
     }
-    auto mail = co_await s.Command("MAIL FROM:<" + config_.from + ">");
-    if (!mail || mail->code != 250) co_return Bad(where, "MAIL FROM", mail);
-    auto rcpt = co_await s.Command("RCPT TO:<" + to + ">");
-    if (!rcpt || (rcpt->code != 250 && rcpt->code != 251)) co_return Bad(where, "RCPT TO " + to, rcpt);
-    auto data = co_await s.Command("DATA");
-    if (!data || data->code != 354) co_return Bad(where, "DATA", data);
+    std::string mail_from = "MAIL FROM:<" + config_.from + ">";
+    r = co_await s.Command(std::move(mail_from));
+    if (r.code != 250) co_return Bad(where, "MAIL FROM", r);
+    std::string rcpt_to = "RCPT TO:<" + to + ">";
+    r = co_await s.Command(std::move(rcpt_to));
+    if (r.code != 250 && r.code != 251) co_return Bad(where, "RCPT TO " + to, r);
+    r = co_await s.Command("DATA");
+    if (r.code != 354) co_return Bad(where, "DATA", r);
     const std::string message_id = "<" + ctx.idempotency_key + "." + std::to_string(std::time(nullptr)) + "@tenure>";
     const std::string message = "Date: " + RfcDate() + "\r\nFrom: " + config_.from + "\r\nTo: " + to +
                                 "\r\nSubject: " + EncodeHeader(subject) + "\r\nMessage-ID: " + message_id +
                                 "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
                                 "Content-Transfer-Encoding: 8bit\r\n\r\n" +
                                 DotStuff(text) + ".\r\n";
-    if (!co_await s.Write(message)) {
-      co_return Unknown{where + ": the connection failed while sending the message; it may have been accepted"};
-    }
-    auto sent = co_await s.Read();
-    if (!sent) co_return Unknown{where + ": no reply after the message; it may have been accepted"};
-    if (sent->code != 250) co_return Bad(where, "the message", sent);
-    (void)co_await s.Command("QUIT");
+    const bool sent = co_await s.Write(message);
+    if (!sent) co_return Unknown{where + ": the connection failed while sending the message; it may have been accepted"};
+    r = co_await s.Read();
+    if (r.code == 0) co_return Unknown{where + ": no reply after the message; it may have been accepted"};
+    if (r.code != 250) co_return Bad(where, "the message", r);
+    r = co_await s.Command("QUIT");
     Map result;
     result.Set("message_id", message_id);
     result.Set("to", to);
@@ -238,11 +254,11 @@ class SmtpConnector final : public Connector {
     co_return true;
   }
 
-  Outcome Bad(const std::string& where, const std::string& step, const std::optional<Reply>& r) const {
-    if (!r) return RetryLater{{}, Fail(FailureClass::kTransient, where + ": connection lost at " + step)};
-    const std::string msg = redactor_.Redact(where + ": " + step + " answered " + std::to_string(r->code) + " " + r->text);
-    if (r->code >= 400 && r->code < 500) return RetryLater{{}, Fail(FailureClass::kTransient, msg, r->code)};
-    return Failed{Fail(FailureClass::kPermanent, msg, r->code)};
+  Outcome Bad(const std::string& where, const std::string& step, const Reply& r) const {
+    if (r.code == 0) return RetryLater{{}, Fail(FailureClass::kTransient, where + ": connection lost at " + step)};
+    const std::string msg = redactor_.Redact(where + ": " + step + " answered " + std::to_string(r.code) + " " + r.text);
+    if (r.code >= 400 && r.code < 500) return RetryLater{{}, Fail(FailureClass::kTransient, msg, r.code)};
+    return Failed{Fail(FailureClass::kPermanent, msg, r.code)};
   }
 
   SmtpConfig config_;
