@@ -19,6 +19,8 @@ struct HttpFlags {
   std::string tls_cert;
   std::string tls_key;
   std::string link_ttl = "7d";
+  std::string playbooks_dir;  // POST /api/v1/runs: playbooks by name from here ("" = off)
+  std::string api_tokens;     // file (0600) of "caller token" lines for POST /api/v1/runs
 };
 
 void AddHttpFlags(CLI::App* daemon, HttpFlags* flags);

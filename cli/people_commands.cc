@@ -3,13 +3,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 
+#include <sstream>
+
 #include "cli/commands.h"
+#include "cli/load.h"
 #include "cli/people.h"
+#include "connectors/catalog.h"
 #include "console/console.h"
 #include "console/server.h"
 #include "engine/decisions.h"
@@ -97,6 +103,74 @@ Result<std::string> AdminToken(const std::string& path) {
   return token;
 }
 
+// "caller token" lines of a 0600 file (blank lines and # comments skipped).
+Result<std::map<std::string, std::string>> CallerTokens(const std::string& path) {
+  std::map<std::string, std::string> out;
+  if (path.empty()) return out;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Error::InvalidArgument("--api-tokens: cannot read " + path);
+  if ((st.st_mode & 077) != 0) {
+    return Error::InvalidArgument("--api-tokens: " + path + " is accessible by other users; run: chmod 600 " + path);
+  }
+  std::ifstream in(path);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string caller, token;
+    fields >> caller >> token;
+    if (caller.empty() || token.size() < 16) {
+      return Error::InvalidArgument(path + ":" + std::to_string(n) + ": expected `CALLER TOKEN` (a token of 16+ characters)");
+    }
+    out[token] = caller;
+  }
+  return out;
+}
+
+// Starts a run of DIR/NAME.yaml for an API caller: the same checks as `tenure run` (playbook,
+// inputs, the connections' secrets), then a pending run the daemon picks up.
+Result<Value> StartApiRun(EngineHost& host, const std::string& dir, const std::string& name, const Map& inputs,
+                          const std::string& key, const std::string& caller) {
+  const bool safe = !name.empty() && name.size() <= 100 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+  if (!safe) return Error::InvalidArgument("`playbook` must be a name (letters, digits, - and _), not a path");
+  std::string path = dir + "/" + name + ".yaml";
+  if (::access(path.c_str(), R_OK) != 0) path = dir + "/" + name + ".yml";
+  if (::access(path.c_str(), R_OK) != 0) return Error::NotFound("no playbook '" + name + "' in " + dir);
+  workflows::RealFileReader files;
+  const workflows::ConnectorCatalog catalog = connectors::BuiltinCatalog();
+  LoadedPlaybook lp = workflows::LoadAndValidate(files, catalog, path);
+  workflows::Diagnostics diags = lp.diags;
+  std::vector<workflows::GivenInput> given;
+  for (const auto& [k, v] : inputs) given.push_back({k, v, {}});
+  Map resolved;
+  if (!diags.HasErrors()) resolved = workflows::ResolveInputs(lp.pb.inputs, given, {}, diags);
+  if (diags.HasErrors() || !lp.graph) {
+    std::ostringstream out;
+    PrintDiagnostics(diags, out);
+    return Error::InvalidArgument(out.str());
+  }
+  for (const auto& conn : lp.pb.connections) {
+    if (conn.builtin) continue;
+    auto c = host.factory().Create(conn, host.redactor());
+    if (!c) return Error::InvalidArgument(c.error().message);
+  }
+  engine::NewRun run;
+  run.playbook = &lp.pb;
+  run.inputs = host.redactor().RedactValue(Value(std::move(resolved))).AsMap();
+  run.trigger = "api:" + caller;
+  run.trigger_key = key;
+  auto created = engine::CreateRun(host.store(), run, host.clock().Now());
+  if (!created) return created.error();
+  Map m;
+  m.Set("id", created->id);
+  m.Set("created", created->created);
+  return Value(std::move(m));
+}
+
 class Setup final : public ConsoleSetup {
  public:
   Setup(engine::LinkKey key, engine::PeopleConfig people, console::ServerOptions server, console::ConsoleOptions options)
@@ -142,6 +216,8 @@ void AddHttpFlags(CLI::App* d, HttpFlags* f) {
   d->add_option("--tls-cert", f->tls_cert, "PEM certificate chain: serve HTTPS");
   d->add_option("--tls-key", f->tls_key, "PEM private key for --tls-cert");
   d->add_option("--link-ttl", f->link_ttl, "How long a decision link stays valid (default 7d)");
+  d->add_option("--playbooks", f->playbooks_dir, "POST /api/v1/runs starts playbooks by name from this directory");
+  d->add_option("--api-tokens", f->api_tokens, "File (mode 0600) of `CALLER TOKEN` lines allowed to POST /api/v1/runs");
 }
 
 Result<std::unique_ptr<ConsoleSetup>> SetUpConsole(EngineHost& host, const std::string& db_path, const HttpFlags& f) {
@@ -169,6 +245,15 @@ Result<std::unique_ptr<ConsoleSetup>> SetUpConsole(EngineHost& host, const std::
   options.admin_token = *token;
   for (char c : f.trusted_user_header) options.trusted_user_header += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   options.secure_cookies = tls;
+  auto callers = CallerTokens(f.api_tokens);
+  if (!callers) return callers.error();
+  options.caller_tokens = std::move(*callers);
+  if (!f.playbooks_dir.empty()) {
+    options.start_run = [&host, dir = f.playbooks_dir](const std::string& name, const Map& inputs,
+                                                       const std::string& run_key, const std::string& caller) {
+      return StartApiRun(host, dir, name, inputs, run_key, caller);
+    };
+  }
   auto setup = std::make_unique<Setup>(std::move(*key), std::move(people), std::move(*server), std::move(options));
   Setup* raw = setup.get();
   host.set_people(raw->people());

@@ -43,8 +43,15 @@ struct HttpResponse {
 struct ConsoleOptions {
   std::string admin_token;          // "" = no bearer admin (read from a 0600 file by the caller)
   std::string trusted_user_header;  // e.g. "x-forwarded-user"; "" = no proxy header trusted
-  std::string api_token;            // "" = none; a caller token for POST /api/v1/runs is not supported yet
   bool secure_cookies = false;      // TLS: cookies get `Secure`
+  // POST /api/v1/runs: callers by token (token -> caller name); admins may call it too.
+  std::map<std::string, std::string> caller_tokens;
+  // Starts a run of the allowed playbook `name` with `inputs` and trigger key `key` (may be "")
+  // for `caller`; returns {id, created}. Errors: kNotFound (no such playbook), kInvalidArgument
+  // (inputs; the message lists every problem). Null: POST /api/v1/runs answers 404.
+  std::function<Result<Value>(const std::string& name, const Map& inputs, const std::string& key,
+                              const std::string& caller)>
+      start_run;
 };
 
 class Console {
@@ -71,6 +78,7 @@ class Console {
   HttpResponse LoginPage(const HttpRequest& r);
   HttpResponse LoginPost(const HttpRequest& r);
   HttpResponse Api(const HttpRequest& r, const std::string& path, const Admin& admin);
+  HttpResponse StartRun(const HttpRequest& r, const Admin& admin);
 
   engine::StateStore& store_;
   engine::Clock& clock_;

@@ -322,6 +322,7 @@ HttpResponse Console::Handle(const HttpRequest& r) {
   }
   if (path == "/login") return r.method == "POST" ? LoginPost(r) : LoginPage(r);
   const Admin admin = AdminOf(r);
+  if (path == "/api/v1/runs" && r.method == "POST") return StartRun(r, admin);
   if (seg.size() >= 2 && seg[0] == "api" && seg[1] == "v1") {
     if (!admin.ok) return JsonError(401, "admin authentication required (Authorization: Bearer TOKEN)");
     return Api(r, path.substr(7), admin);
@@ -593,6 +594,35 @@ HttpResponse Console::PersonPage(const HttpRequest&, const std::string& person) 
           actions + "</table><h2>Decisions by this person</h2><table><tr><th>When</th><th>Run</th><th>Task</th><th>Answer</th><th>Note</th></tr>" +
           decisions + "</table>";
   return Html(200, person, body, true);
+}
+
+// POST /api/v1/runs {playbook, inputs, key}: an HR system starts a run. A caller token (or an
+// admin) is required; the playbook is a name from the daemon's allowed directory, never a path.
+HttpResponse Console::StartRun(const HttpRequest& r, const Admin& admin) {
+  std::string caller = admin.ok ? admin.who : "";
+  const std::string auth = Header(r, "authorization");
+  if (caller.empty() && auth.rfind("Bearer ", 0) == 0) {
+    const std::string token = auth.substr(7);
+    for (const auto& [known, name] : options_.caller_tokens) {
+      if (engine::SameBytes(token, known)) caller = name;
+    }
+  }
+  if (caller.empty()) return JsonError(401, "a caller token is required (Authorization: Bearer TOKEN)");
+  if (!options_.start_run) return JsonError(404, "starting runs over the API is off (tenure daemon --playbooks DIR)");
+  boost::system::error_code ec;
+  auto j = boost::json::parse(r.body, ec);
+  if (ec || !j.is_object()) return JsonError(400, "expected a JSON object {playbook, inputs, key}");
+  const Value body = FromJsonValue(j);
+  const std::string playbook = Text(body, "playbook");
+  const Value* inputs = body.AsMap().Find("inputs");
+  if (playbook.empty()) return JsonError(400, "`playbook` is required");
+  if (inputs != nullptr && !inputs->IsMap() && !inputs->IsNull()) return JsonError(400, "`inputs` must be an object");
+  auto started = options_.start_run(playbook, inputs != nullptr && inputs->IsMap() ? inputs->AsMap() : Map(),
+                                    Text(body, "key"), caller);
+  if (!started) return JsonError(StatusFor(started.error()), started.error().message);
+  if (on_decided_) on_decided_();  // the daemon looks for the new run now
+  const Value* created = started->IsMap() ? started->AsMap().Find("created") : nullptr;
+  return Json(created != nullptr && created->IsBool() && created->AsBool() ? 201 : 200, *started);
 }
 
 HttpResponse Console::Api(const HttpRequest& r, const std::string& path, const Admin& admin) {

@@ -88,7 +88,7 @@ TEST_CASE("a link opens the question with its context, escaped, under a strict C
   CHECK_FALSE(ConsoleFixture::CsrfOf(page).empty());
 }
 
-TEST_CASE("deciding through a link records the person and the link once; CSRF, reuse and tampering are refused", "[console]") {
+TEST_CASE("deciding through a link records the person and the link once and refuses CSRF and reuse and tampering", "[console]") {
   ConsoleFixture c;
   const std::string token = c.Waiting("Forward mail?");
   const std::string csrf = ConsoleFixture::CsrfOf(c.Get("/d/" + token));
@@ -163,6 +163,47 @@ TEST_CASE("admin pages and the API need the admin token", "[console]") {
                           R"({"task": "ask", "choice": "yes", "as": "mgr@example.com"})"};
   CHECK(c.console->Handle(post).status == 200);
   CHECK(c.f.Task(c.run, "ask").decided_by == "mgr@example.com");
+}
+
+}  // namespace
+}  // namespace tenure::console
+
+namespace tenure::console {
+namespace {
+
+TEST_CASE("POST /api/v1/runs needs a caller token and passes the playbook name, inputs and key", "[console]") {
+  EngineFixture f;
+  const engine::LinkKey key = engine::LinkKey::FromBytes(std::string(32, 'k'));
+  ConsoleOptions o;
+  o.admin_token = "admintoken-0123456789";
+  o.caller_tokens["hr-caller-token-0123456789"] = "workday";
+  std::vector<std::string> calls;
+  o.start_run = [&calls](const std::string& name, const Map& inputs, const std::string& run_key,
+                         const std::string& caller) -> Result<Value> {
+    if (name != "offboarding") return Error::NotFound("no playbook '" + name + "'");
+    calls.push_back(name + " " + inputs.Find("email")->AsString() + " " + run_key + " " + caller);
+    Map m;
+    m.Set("id", "r1");
+    m.Set("created", true);
+    return Value(std::move(m));
+  };
+  int woken = 0;
+  Console console(*f.store, f.clock, key, o, [&woken] { ++woken; });
+  const std::string body = R"({"playbook": "offboarding", "inputs": {"email": "ada@example.com"}, "key": "hr-4711"})";
+  CHECK(console.Handle(HttpRequest{"POST", "/api/v1/runs", {}, body}).status == 401);
+  CHECK(console.Handle(HttpRequest{"POST", "/api/v1/runs", {{"authorization", "Bearer nope"}}, body}).status == 401);
+  const HttpResponse ok =
+      console.Handle(HttpRequest{"POST", "/api/v1/runs", {{"authorization", "Bearer hr-caller-token-0123456789"}}, body});
+  CHECK(ok.status == 201);
+  CHECK(ok.body == "{\"id\":\"r1\",\"created\":true}\n");
+  CHECK(calls == std::vector<std::string>{"offboarding ada@example.com hr-4711 workday"});
+  CHECK(woken == 1);
+  // A caller token opens nothing else.
+  CHECK(console.Handle(HttpRequest{"GET", "/api/v1/runs", {{"authorization", "Bearer hr-caller-token-0123456789"}}, ""})
+            .status == 401);
+  const HttpResponse missing = console.Handle(HttpRequest{
+      "POST", "/api/v1/runs", {{"authorization", "Bearer admintoken-0123456789"}}, R"({"playbook": "nope"})"});
+  CHECK(missing.status == 404);
 }
 
 }  // namespace

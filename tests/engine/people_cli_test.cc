@@ -21,7 +21,7 @@ std::string RunIdOf(const std::string& text) {
   return text.substr(at + 4, text.find(':', at) - at - 4);
 }
 
-TEST_CASE("tenure decide records a choice; --as only for admins; overdue shows in runs, status and report", "[engine][cli][people]") {
+TEST_CASE("tenure decide records a choice, --as only for admins, overdue shows in runs and status and report", "[engine][cli][people]") {
   if (!testing::BinaryBuilt()) return;
   testing::TempDir dir;
   const std::string db = " --db " + dir.path() + "/t.db";
