@@ -31,7 +31,8 @@ struct Example {
 constexpr Example kAll[] = {{"onboarding.yaml", "inputs/jane.yaml"},
                             {"sales-onboarding.yaml", "inputs/omar.yaml"},
                             {"contractor-onboarding.yaml", "inputs/chloe-contractor.yaml"},
-                            {"offboarding.yaml", "inputs/jane-leaves.yaml"}};
+                            {"offboarding.yaml", "inputs/jane-leaves.yaml"},
+                            {"people-offboarding.yaml", "inputs/ada-leaves.yaml"}};
 
 }  // namespace
 
