@@ -25,6 +25,11 @@ struct HttpFlags {
 
 void AddHttpFlags(CLI::App* daemon, HttpFlags* flags);
 
+// `tenure decide` (and approve/reject with --as or --item): records `choice` on RUN TASK as the OS
+// user, or, with `as`, for that person when the OS user is an admin (TENURE_ADMINS).
+ExitCode DecidePerson(engine::StateStore& store, const std::string& run, const std::string& task,
+                      const std::string& choice, const std::string& note, const std::string& as, int item);
+
 // What the console needs for the daemon's lifetime; destroyed before the host.
 class ConsoleSetup {
  public:

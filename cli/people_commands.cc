@@ -42,37 +42,7 @@ ExitCode Decide(const DecideFlags& o) {
     std::cerr << "tenure: " << store.error().message << "\n";
     return ExitCodeFor(store.error());
   }
-  const std::string user = engine::CurrentUser();
-  engine::DecisionRequest q;
-  q.run_id = o.run;
-  q.task = o.task;
-  if (o.item >= 0) q.item = o.item;
-  q.kind = engine::DecisionRequest::Kind::kChoice;
-  q.choice = o.choice;
-  q.note = o.note;
-  q.person = user;
-  q.via = "cli:" + user;
-  if (!o.as.empty()) {
-    // An admin answers for a person (who told them by phone, say); the person's name is recorded,
-    // with the admin in `via`. The approvers are checked against the person.
-    const auto admins = engine::AdminsFromEnvironment();
-    if (admins.count(user) == 0) {
-      std::cerr << "tenure decide: only admins may decide --as someone else; " << user
-                << " is not in TENURE_ADMINS (see docs/people.md)\n";
-      return ExitCode::kUsage;
-    }
-    q.person = o.as;
-    q.via = "cli:" + user + " as " + o.as;
-  }
-  auto r = engine::DecideAs(**store, q, std::chrono::system_clock::now());
-  if (!r) {
-    std::cerr << "tenure: " << r.error().message << "\n";
-    return ExitCodeFor(r.error());
-  }
-  std::cout << "task " << o.task << (o.item >= 0 ? " item " + std::to_string(o.item) : "") << " of run " << o.run
-            << ": '" << o.choice << "' recorded for " << q.person
-            << "; the daemon continues it (or: tenure resume " << o.run << ")\n";
-  return ExitCode::kOk;
+  return DecidePerson(**store, o.run, o.task, o.choice, o.note, o.as, o.item);
 }
 
 // The admin token: the first line of `path`, which must be a 0600 file; created with a random
@@ -204,6 +174,41 @@ class Setup final : public ConsoleSetup {
 };
 
 }  // namespace
+
+ExitCode DecidePerson(engine::StateStore& store, const std::string& run, const std::string& task,
+                      const std::string& choice, const std::string& note, const std::string& as, int item) {
+  const std::string user = engine::CurrentUser();
+  engine::DecisionRequest q;
+  q.run_id = run;
+  q.task = task;
+  if (item >= 0) q.item = item;
+  q.kind = engine::DecisionRequest::Kind::kChoice;
+  q.choice = choice;
+  q.note = note;
+  q.person = user;
+  q.via = "cli:" + user;
+  if (!as.empty()) {
+    // An admin answers for a person (who told them by phone, say); the person's name is recorded,
+    // with the admin in `via`. The approvers are checked against the person.
+    const auto admins = engine::AdminsFromEnvironment();
+    if (admins.count(user) == 0) {
+      std::cerr << "tenure: only admins may decide --as someone else; " << user
+                << " is not in TENURE_ADMINS (see docs/people.md)\n";
+      return ExitCode::kUsage;
+    }
+    q.person = as;
+    q.via = "cli:" + user + " as " + as;
+  }
+  auto r = engine::DecideAs(store, q, std::chrono::system_clock::now());
+  if (!r) {
+    std::cerr << "tenure: " << r.error().message << "\n";
+    return ExitCodeFor(r.error());
+  }
+  std::cout << "task " << task << (item >= 0 ? " item " + std::to_string(item) : "") << " of run " << run << ": '"
+            << choice << "' recorded for " << q.person << "; the daemon continues it (or: tenure resume " << run
+            << ")\n";
+  return ExitCode::kOk;
+}
 
 void AddHttpFlags(CLI::App* d, HttpFlags* f) {
   d->add_option("--http", f->listen,

@@ -208,3 +208,23 @@ TEST_CASE("POST /api/v1/runs needs a caller token and passes the playbook name, 
 
 }  // namespace
 }  // namespace tenure::console
+
+namespace tenure::console {
+namespace {
+
+TEST_CASE("a trusted proxy header makes an admin only when configured", "[console]") {
+  EngineFixture f;
+  const engine::LinkKey key = engine::LinkKey::FromBytes(std::string(32, 'k'));
+  ConsoleOptions plain;
+  plain.admin_token = "admintoken-0123456789";
+  Console without(*f.store, f.clock, key, plain, {});
+  CHECK(without.Handle(HttpRequest{"GET", "/api/v1/runs", {{"x-forwarded-user", "alice"}}, ""}).status == 401);
+  ConsoleOptions proxied = plain;
+  proxied.trusted_user_header = "x-forwarded-user";
+  Console with(*f.store, f.clock, key, proxied, {});
+  CHECK(with.Handle(HttpRequest{"GET", "/api/v1/runs", {{"x-forwarded-user", "alice"}}, ""}).status == 200);
+  CHECK(with.Handle(HttpRequest{"GET", "/runs", {}, ""}).status == 401);
+}
+
+}  // namespace
+}  // namespace tenure::console
