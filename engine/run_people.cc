@@ -7,6 +7,9 @@
 // are sticky): a decision recorded meanwhile wins, and its wake-up makes the run look again.
 #include <boost/asio/this_coro.hpp>
 
+#include <algorithm>
+#include <cctype>
+
 #include "engine/people.h"
 #include "engine/run_execution.h"
 
@@ -29,6 +32,12 @@ connectors::Action MakeAction(const char* name, Map args) {
   a.name = name;
   a.args = std::move(args);
   return a;
+}
+
+bool SamePerson(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 std::string Text(const Value& args, const char* key) {
@@ -105,6 +114,7 @@ awaitable<TaskStatus> RunExecution::WhileWaiting(Step& step) {
     t.tasks.push_back(next);
     t.events.push_back(Event(step.row, step.item, 0, "overdue", next.error));
     t.events.push_back(Event(step.row, step.item, 0, "failed", next.error));
+    for (auto& e : t.events) e.at_ms = now_ms;
     if (auto r = services_.store.Apply({&t, 1}); !r) co_return TaskStatus::kWaiting;  // decided meanwhile
     next.expect.reset();
     row = next;
@@ -132,8 +142,16 @@ awaitable<TaskStatus> RunExecution::WhileWaiting(Step& step) {
     notices.insert(notices.end(), n.begin(), n.end());
   }
   if (due.remind && !first) {
-    std::vector<std::string> all = policy->approvers;
-    if (st.escalated || due.escalate) all.insert(all.end(), policy->escalate_to.begin(), policy->escalate_to.end());
+    // The approvers (escalation added its people to them) and the escalation's people, once each.
+    std::vector<std::string> all;
+    std::vector<std::string> candidates = policy->approvers;
+    if (st.escalated || due.escalate) {
+      candidates.insert(candidates.end(), policy->escalate_to.begin(), policy->escalate_to.end());
+    }
+    for (const std::string& p : candidates) {
+      const bool seen = std::any_of(all.begin(), all.end(), [&](const std::string& q) { return SamePerson(p, q); });
+      if (!seen) all.push_back(p);
+    }
     t.events.push_back(Event(step.row, step.item, 0, "reminded", "reminded " + std::to_string(all.size()) + " people"));
     auto n = PrepareNotices(step, row, all, "remind", st.due_ms);
     notices.insert(notices.end(), n.begin(), n.end());
@@ -146,7 +164,10 @@ awaitable<TaskStatus> RunExecution::WhileWaiting(Step& step) {
   for (const Notice& n : notices) {
     if (!n.link.id.empty()) t.new_links.push_back(n.link);
   }
-  for (auto& e : t.events) e.detail = services_.redactor.Redact(e.detail);
+  for (auto& e : t.events) {
+    e.at_ms = now_ms;
+    e.detail = services_.redactor.Redact(e.detail);
+  }
   if (auto r = services_.store.Apply({&t, 1}); !r) co_return TaskStatus::kWaiting;  // decided meanwhile
   next.expect.reset();
   row = next;

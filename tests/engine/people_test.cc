@@ -197,7 +197,10 @@ tasks:
   CHECK(HasEvent(f, id, "laptop", "escalated: no decision yet; escalated to it-lead@example.com"));
   CHECK(f.Task(id, "laptop").result.AsMap().Find("approvers")->ToJson() == R"(["mgr@example.com","it-lead@example.com"])");
   CHECK_FALSE(IsOverdue(f.Task(id, "laptop").result, ToUnixMillis(f.clock.Now())));
-  wake(std::chrono::hours(24 * 5));  // Monday 12th: still waiting, not overdue yet
+  wake(std::chrono::hours(24));  // Thursday: the reminder goes to each person once
+  CHECK(HasEvent(f, id, "laptop", "reminded: reminded 2 people"));
+  for (const auto& e : f.store->GetEvents(id).value()) CHECK(e.at_ms > 0);
+  wake(std::chrono::hours(24 * 4));  // Monday 12th: still waiting, not overdue yet
   CHECK(f.status() == RunStatus::kWaiting);
   CHECK(f.Task(id, "laptop").status == TaskStatus::kWaiting);
   wake(std::chrono::hours(24));  // Tuesday 13th 09:00: overdue, on_overdue: fail
