@@ -67,6 +67,8 @@ class Sandbox {
   void OnTunnel() { ++tunnels_; }
 
   boost::json::value StateJson() const;
+  // Records an e-mail the SMTP personality accepted (and persists the state when configured).
+  void OnEmail(Email email);
 
  private:
   Response Route(const Request& req);

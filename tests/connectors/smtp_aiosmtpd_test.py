@@ -118,6 +118,40 @@ try:
     check(untrusted.returncode == 1, "an untrusted certificate is refused")
     check("TLS handshake failed" in untrusted.stdout + untrusted.stderr, "saying the TLS handshake failed")
     check(len(received) == 1, "nothing more was delivered")
+    # The sandbox's SMTP personality captures what the connector sends (tls: none, no AUTH).
+    import json, time, urllib.request  # noqa: E401,E402
+    with socket.socket() as a, socket.socket() as b:
+        a.bind(("127.0.0.1", 0))
+        b.bind(("127.0.0.1", 0))
+        http_port, smtp_port = a.getsockname()[1], b.getsockname()[1]
+    sandbox = subprocess.Popen([TENURE, "sandbox", "serve", "--port", str(http_port), "--smtp-port", str(smtp_port),
+                                "--quiet"], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", smtp_port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        playbook = os.path.join(tmp, "sandbox_mail.yaml")
+        with open(playbook, "w") as f:
+            f.write("""playbook: sandbox-mail
+connections:
+  mail: { connector: smtp, host: 127.0.0.1, port: %d, tls: none, from: tenure@example.com }
+tasks:
+  tell: { uses: mail.send, with: { to: mgr@example.com, subject: Hi, text: "Open\\n..the link\\n" } }
+""" % smtp_port)
+        r = subprocess.run([TENURE, "run", playbook], env=dict(os.environ, TENURE_DB=os.path.join(tmp, "sb.db")),
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0, "the run sends to the sandbox (%s)" % r.stderr[-300:])
+        state = json.loads(urllib.request.urlopen("http://127.0.0.1:%d/_sandbox/state" % http_port).read())
+        emails = state.get("emails", [])
+        check(len(emails) == 1 and emails[0]["to"] == ["mgr@example.com"], "the sandbox captured the e-mail")
+        check(emails and "\r\n..the link\r\n" in emails[0]["data"] and "Subject: Hi" in emails[0]["data"],
+              "with its headers, and its body as written")
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=20)
 finally:
     controller.stop()
 sys.exit(1 if failures else 0)
