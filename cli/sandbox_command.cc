@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "connectors/http/beast_transport.h"
+#include "sandbox/smtp.h"
 #include "sandbox/server.h"
 
 namespace tenure::cli {
@@ -32,6 +33,7 @@ constexpr int kDefaultPort = 8089;
 
 struct ServeOptions {
   int port = kDefaultPort;
+  int smtp_port = -1;  // -1 = no SMTP personality; 0 = a free port
   std::string token = "sandbox-token";
   int latency_ms = 0;
   int rate = 0;
@@ -129,6 +131,15 @@ ExitCode Serve(const ServeOptions& o) {
     return ExitCode::kFailed;
   }
   const std::string url = std::string(o.tls_cert.empty() ? "http" : "https") + "://127.0.0.1:" + std::to_string((*server)->port());
+  std::unique_ptr<sandbox::SmtpServer> smtp;
+  if (o.smtp_port >= 0) {
+    auto started = sandbox::SmtpServer::Start(io.get_executor(), **sb, o.smtp_port);
+    if (!started) {
+      std::cerr << "tenure sandbox: " << started.error().message << "\n";
+      return ExitCode::kFailed;
+    }
+    smtp = std::move(*started);
+  }
   const std::string token = o.token == "sandbox-token" ? o.token : o.token.empty() ? "none" : "<your --token>";
   if (key_path.empty() || !WriteKeyFile(key_path, (*sb)->GoogleServiceAccountJson(url))) {
     std::cerr << "tenure sandbox: cannot write the Google service-account key " << key_path << "\n";
@@ -151,11 +162,15 @@ ExitCode Serve(const ServeOptions& o) {
             << "  export TENURE_MSGRAPH_TENANT=sandbox-tenant TENURE_MSGRAPH_CLIENT_ID=tenure-sandbox-app "
                "TENURE_MSGRAPH_SECRET=sandbox-client-secret\n"
             << "  export TENURE_SANDBOX_URL=" << url << "    # then: tenure sandbox show\n"
+            << (smtp ? "  export TENURE_SMTP_HOST=127.0.0.1 TENURE_SMTP_PORT=" + std::to_string(smtp->port()) +
+                           "    # plain SMTP: tls: none, no username\n"
+                     : std::string())
             << "Ctrl-C stops it." << std::endl;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
     (*server)->Stop();
+    if (smtp) smtp->Stop();
     io.stop();
   });
   io.run();
@@ -295,6 +310,15 @@ void PrintState(const json::value& state) {
   Table("Groups", {"GROUP", "MEMBERS", "SCIM ID"}, groups);
   Table("Slack channels", {"CHANNEL", "MEMBERS", "ID"}, channels);
   Table("Slack messages", {"TO", "TEXT"}, messages);
+  std::vector<std::vector<std::string>> emails;
+  if (const auto* list = state.as_object().if_contains("emails"); list != nullptr && list->is_array()) {
+    for (const auto& e : list->as_array()) {
+      std::string to;
+      for (const auto& t : e.at("to").as_array()) to += (to.empty() ? "" : ", ") + Str(t);
+      emails.push_back({to, Str(e.at("data"))});
+    }
+  }
+  if (!emails.empty()) Table("E-mails (SMTP)", {"TO", "MESSAGE"}, emails);
   if (!echo.empty()) Table("Echo requests by Idempotency-Key", {"KEY", "REQUESTS"}, echo);
   PrintCloudState(state);
 }
@@ -332,6 +356,7 @@ void AddServe(CLI::App& sandbox_app, ExitCode* exit_code) {
   auto o = std::make_shared<ServeOptions>();
   auto* s = sandbox_app.add_subcommand("serve", "Run the sandbox on 127.0.0.1 until Ctrl-C (SIGINT) or SIGTERM");
   s->add_option("--port", o->port, "TCP port; 0 picks a free one and prints it")->capture_default_str();
+  s->add_option("--smtp-port", o->smtp_port, "Also accept e-mail (plain SMTP) on this port, 0 = a free one; shown by `show`");
   s->add_option("--token", o->token, "Bearer token SCIM and Slack clients must send (\"\" = none)")->capture_default_str();
   s->add_option("--latency", o->latency_ms, "Delay every answer by MS milliseconds")->check(CLI::Range(0, 600'000));
   s->add_option("--rate", o->rate, "Allow N requests per second; answer the rest 429 + Retry-After")->check(CLI::Range(0, 1'000'000));

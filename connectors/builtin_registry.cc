@@ -9,6 +9,7 @@
 #include "connectors/ldap/connector.h"
 #include "connectors/scim/connector.h"
 #include "connectors/slack/connector.h"
+#include "connectors/smtp/connector.h"
 
 namespace tenure::connectors {
 namespace {
@@ -110,7 +111,12 @@ class BuiltinRegistry final : public ConnectorFactory {
       if (!c) return c.error();
       return msgraph::MakeGraphConnector(std::move(*c), transport_, secrets_, redactor);
     }
-    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack, ldap, google, msgraph)");
+    if (type == "smtp") {
+      auto c = smtp::ParseSmtpConfig(config);
+      if (!c) return c.error();
+      return smtp::MakeSmtpConnector(std::move(*c), redactor);
+    }
+    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack, ldap, google, msgraph, smtp)");
   }
 
   http::HttpTransport& transport_;

@@ -377,6 +377,28 @@ ConnectorSpec Ldap() {
   return c;
 }
 
+ConnectorSpec Smtp() {
+  ConnectorSpec c{"smtp", "e-mail over SMTP (STARTTLS, AUTH PLAIN/LOGIN): the notices of people in the loop", {}, {}};
+  c.config = {Opt("host", ArgType::kString, "the SMTP server (required)"),
+              Opt("port", ArgType::kInt, "default 587 (465 with tls: implicit)"),
+              Opt("tls", ArgType::kString, "starttls (default), implicit, or none (loopback test servers only)"),
+              Opt("username", ArgType::kString, "for AUTH; only sent over TLS"),
+              Secret("password", "for AUTH (a secret reference)"),
+              Opt("from", ArgType::kString, "the sender address (required)"),
+              Opt("ca_file", ArgType::kString, "PEM bundle of CAs to trust instead of the system's"),
+              Opt("helo", ArgType::kString, "the name sent in EHLO (default tenure.localdomain)")};
+  c.actions = {
+      {"send", "send one plain-text e-mail",
+       {Req("to", ArgType::kString, "one e-mail address"), Req("subject", ArgType::kString, "one line"),
+        Req("text", ArgType::kString, "the body (UTF-8)")},
+       {},
+       {{"message_id", "the Message-ID header sent"}, {"to", "the recipient"}},
+       false,
+       ""},
+  };
+  return c;
+}
+
 ArgSpec UserArg(std::string what) { return Req("user", ArgType::kString, std::move(what)); }
 
 ConnectorSpec Google() {
@@ -597,21 +619,54 @@ ConnectorSpec Graph() {
   return c;
 }
 
+// The arguments every manual action shares: who, and the deadline machinery (engine/people.h).
+std::vector<ArgSpec> PeopleArgs(std::vector<ArgSpec> args) {
+  for (ArgSpec a : {
+           Opt("approvers", ArgType::kList,
+               "who may decide: e-mail addresses (people, reached by `notify`) or OS user names (the CLI); "
+               "default anyone"),
+           Opt("notify", ArgType::kString,
+               "a connection (slack, smtp or http) through which each approver gets a signed link (needs the "
+               "daemon with --http)"),
+           Opt("due", ArgType::kString,
+               "deadline: a duration (24h), working days (5 working days) or an instant (2026-12-18T16:00, UTC "
+               "unless it has an offset)"),
+           Opt("holidays", ArgType::kList, "dates (YYYY-MM-DD) that are not working days, for `working days`"),
+           Opt("remind", ArgType::kString, "remind the approvers, e.g. `every 1d`"),
+           Opt("escalate", ArgType::kMap, "{after: 48h, to: [lead@example.com]}: ask these people too"),
+           Opt("on_overdue", ArgType::kString,
+               "continue (default: keep waiting, shown overdue) or fail (the task fails at its deadline)"),
+       }) {
+    args.push_back(std::move(a));
+  }
+  return args;
+}
+
 ConnectorSpec Manual() {
-  ConnectorSpec c = Spec("manual", "human steps: the run waits until a person approves, rejects or ticks");
+  ConnectorSpec c{"manual", "human steps: the run waits until a person approves, rejects, decides or ticks", {}, {}};
   c.builtin_connection = true;
   c.actions = {
       {"approve", "wait for a person to approve (tenure approve) or reject (tenure reject)",
-       {Req("prompt", ArgType::kString, "what the approver is asked"),
-        Opt("approvers", ArgType::kList, "who may approve or reject (OS user names); default anyone")},
+       PeopleArgs({Req("prompt", ArgType::kString, "what the approver is asked")}),
        {},
        {{"approved_by", "who approved"}, {"note", "the approver's note"}},
        true,
        ""},
-      {"task", "a checklist item someone must tick (tenure approve)",
-       {Req("prompt", ArgType::kString, "what must be done")},
+      {"decide", "ask a person a question with choices (tenure decide, or a signed link); any choice succeeds",
+       PeopleArgs({Req("prompt", ArgType::kString, "the question"),
+                   Opt("choices", ArgType::kList, "the answers offered (default [yes, no])")}),
        {},
-       {{"done_by", "who ticked it"}, {"note", "the note"}},
+       {{"choice", "the answer chosen"},
+        {"note", "the person's note"},
+        {"decided_by", "who decided (e-mail or OS user)"},
+        {"decided_at", "when (RFC 3339)"},
+        {"link", "the id of the signed link used, if any"}},
+       true,
+       ""},
+      {"task", "a checklist item someone must tick (tenure approve); per for_each item, ticked one by one or in bulk",
+       PeopleArgs({Req("prompt", ArgType::kString, "what must be done")}),
+       {},
+       {{"done_by", "who ticked it"}, {"note", "the note"}, {"done_at", "when (RFC 3339)"}},
        true,
        ""},
   };
@@ -637,7 +692,8 @@ ConnectorSpec Timer() {
 }  // namespace
 
 workflows::ConnectorCatalog BuiltinCatalog() {
-  return workflows::ConnectorCatalog({Scim(), Http(), Exec(), Slack(), Ldap(), Google(), Graph(), Manual(), Timer()});
+  return workflows::ConnectorCatalog(
+      {Scim(), Http(), Exec(), Slack(), Ldap(), Google(), Graph(), Smtp(), Manual(), Timer()});
 }
 
 }  // namespace tenure::connectors

@@ -37,7 +37,7 @@ std::string CheckApprovers(const Value& args, const std::string& path) {
 
 std::optional<workflows::ArgProblem> CheckBuiltinArgs(std::string_view connector, std::string_view action,
                                                       const Value& args, const std::string& path) {
-  if (connector == "manual" && action == "approve") {
+  if (connector == "manual") {
     std::string bad = CheckApprovers(args, path);
     if (!bad.empty()) return workflows::ArgProblem{"approvers", std::move(bad)};
   } else if (connector == "timer" && action == "wait") {

@@ -94,11 +94,20 @@ Result<void> RunExecution::Load() {
   return {};
 }
 
+namespace {
+// A manual task's `notify: <connection>` (engine/run_people.cc) needs that connection's connector.
+bool NotifiesThrough(const workflows::TaskSpec& t, const std::string& name) {
+  const workflows::YamlNode* n = t.call.with.IsMap() ? t.call.with.Find("notify") : nullptr;
+  return n != nullptr && n->IsScalar() && n->scalar == name;
+}
+}  // namespace
+
 Result<void> RunExecution::CreateConnectors() {
   for (const auto& conn : pb_->connections) {
     if (conn.builtin || connectors_.count(conn.name)) continue;
     const bool used = std::any_of(pb_->tasks.begin(), pb_->tasks.end(), [&](const workflows::TaskSpec& t) {
-      return t.call.connection == conn.name || (t.compensate && t.compensate->connection == conn.name);
+      return t.call.connection == conn.name || (t.compensate && t.compensate->connection == conn.name) ||
+             NotifiesThrough(t, conn.name);
     });
     if (!used) continue;
     auto c = services_.factory.Create(conn, services_.redactor);

@@ -146,7 +146,7 @@ awaitable<TaskStatus> RunExecution::RunPolling(Step& step, Map args) {
 
 awaitable<TaskStatus> RunExecution::RunManual(Step& step) {
   TaskRecord& row = Row(step.row, step.item);
-  if (row.status == TaskStatus::kWaiting) co_return TaskStatus::kWaiting;  // still undecided
+  if (row.status == TaskStatus::kWaiting) co_return co_await WhileWaiting(step);  // undecided: chase people
   auto args = workflows::RenderNode(step.call->with, ScopeOf(step), step.path);
   if (!args) co_return EndRow(row, TaskStatus::kFailed, args.error().message, Value(), "failed", args.error().message);
   if (auto bad = CheckApprovers(*args, step.path); !bad.empty()) {
@@ -156,11 +156,18 @@ awaitable<TaskStatus> RunExecution::RunManual(Step& step) {
   row.status = TaskStatus::kWaiting;
   if (row.started_ms == 0) row.started_ms = ToUnixMillis(services_.clock.Now());
   row.result = *args;
-  const std::string detail = (step.call->action == "approve" ? "waiting for approval: " : "waiting for a person: ") +
-                             (prompt != nullptr ? prompt->ToText() : std::string()) + " (tenure approve " + run_.id +
-                             " " + step.row + ")";
+  if (auto bad = ParkPeople(step, row); !bad.empty()) {  // deadline, reminders, escalation, choices
+    co_return EndRow(row, TaskStatus::kFailed, bad, Value(), "failed", bad);
+  }
+  const bool decide = step.call->action == "decide";
+  const std::string detail = (step.call->action == "approve" ? "waiting for approval: "
+                              : decide                       ? "waiting for a decision: "
+                                                             : "waiting for a person: ") +
+                             (prompt != nullptr ? prompt->ToText() : std::string()) +
+                             (decide ? " (tenure decide " + run_.id + " " + step.row + " --choice ...)"
+                                     : " (tenure approve " + run_.id + " " + step.row + ")");
   co_await CommitRow(row, Event(step.row, step.item, 0, "waiting", detail));
-  co_return TaskStatus::kWaiting;
+  co_return co_await WhileWaiting(step);  // the first notices, when the task names a `notify` connection
 }
 
 awaitable<TaskStatus> RunExecution::RunTimer(Step& step) {

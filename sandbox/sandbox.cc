@@ -113,6 +113,11 @@ Response Sandbox::Handle(const Request& req) {
   return res;
 }
 
+void Sandbox::OnEmail(Email email) {
+  state_.emails.push_back(std::move(email));
+  if (!options_.state_file.empty()) Persist();
+}
+
 void Sandbox::Persist() {
   if (auto saved = SaveState(state_, options_.state_file); !saved) {
     std::fprintf(stderr, "tenure sandbox: %s\n", saved.error().message.c_str());
@@ -200,6 +205,18 @@ Response Sandbox::Admin(const Request& req) {
   return JsonResponse(404, json::object{{"error", "no such admin endpoint: " + req.method + " " + req.path}});
 }
 
+namespace {
+json::array EmailsJson(const State& state) {
+  json::array out;
+  for (const auto& e : state.emails) {
+    json::array to;
+    for (const auto& t : e.to) to.emplace_back(t);
+    out.push_back({{"from", e.from}, {"to", std::move(to)}, {"data", e.data}});
+  }
+  return out;
+}
+}  // namespace
+
 json::value Sandbox::StateJson() const {
   json::array channels, messages;
   for (const auto& c : state_.channels) {
@@ -217,7 +234,8 @@ json::value Sandbox::StateJson() const {
   json::object echo;
   for (const auto& [k, v] : state_.echo_counts) echo[k] = v;
   return json::object{{"users", UsersSummary(state_)}, {"groups", GroupsSummary(state_)},   {"channels", std::move(channels)},
-                      {"messages", std::move(messages)}, {"echo_counts", std::move(echo)}, {"requests", requests_},
+                      {"messages", std::move(messages)}, {"emails", EmailsJson(state_)},
+                      {"echo_counts", std::move(echo)}, {"requests", requests_},
                       {"connections", connections_},   {"tunnels", tunnels_},
                       {"faults", faults_.ToJson()}, {"google", google_.Summary()}, {"msgraph", msgraph_.Summary()}};
 }

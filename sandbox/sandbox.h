@@ -73,6 +73,8 @@ class Sandbox {
   boost::json::value StateJson() const;
   // The Google personality's service-account key file for a client reaching us at `base_url`.
   std::string GoogleServiceAccountJson(const std::string& base_url) const { return google_.ServiceAccountJson(base_url); }
+  // Records an e-mail the SMTP personality accepted (and persists the state when configured).
+  void OnEmail(Email email);
 
  private:
   Response Route(const Request& req);

@@ -57,6 +57,9 @@ json::value StateToJson(const State& state) {
   out["groups"] = std::move(groups);
   out["channels"] = std::move(channels);
   out["messages"] = std::move(messages);
+  json::array emails;
+  for (const auto& e : state.emails) emails.push_back({{"from", e.from}, {"to", Strings(e.to)}, {"data", e.data}});
+  out["emails"] = std::move(emails);
   out["echo_counts"] = std::move(echo);
   out["google"] = state.google;
   out["msgraph"] = state.msgraph;
@@ -92,6 +95,18 @@ Result<State> StateFromJson(const json::value& j) {
     const auto* metadata = m.if_contains("metadata");
     state.messages.push_back({Str(m, "channel"), Str(m, "text"), Str(m, "ts"), blocks ? *blocks : json::value(),
                               metadata ? *metadata : json::value()});
+  }
+  if (const auto* list = o.if_contains("emails"); list != nullptr && list->is_array()) {
+    for (const auto& e : list->get_array()) {
+      if (!e.is_object()) continue;
+      Email mail{Str(e.get_object(), "from"), {}, Str(e.get_object(), "data")};
+      if (const auto* to = e.get_object().if_contains("to"); to != nullptr && to->is_array()) {
+        for (const auto& t : to->get_array()) {
+          if (t.is_string()) mail.to.emplace_back(t.get_string());
+        }
+      }
+      state.emails.push_back(std::move(mail));
+    }
   }
   if (const auto* e = o.if_contains("echo_counts"); e != nullptr && e->is_object()) {
     for (const auto& kv : e->get_object()) state.echo_counts[std::string(kv.key())] = kv.value().is_int64() ? kv.value().get_int64() : 0;

@@ -30,6 +30,8 @@ if [ "$mode" = test ]; then
     clang libclang-rt-14-dev llvm
     libyaml-cpp-dev
     slapd ldap-utils  # a private OpenLDAP server for the ldap connector's tests (tests/connectors/slapd_ctl.sh)
+    chromium chromium-driver python3-selenium  # the console's browser end-to-end test
+    python3-aiosmtpd  # an SMTP server for the smtp connector's tests
   )
 fi
 

@@ -199,7 +199,7 @@ class Validator {
       return;
     }
     CheckArgs(call, *action, t, path);
-    if (spec->name == "manual" && action->name == "approve") CheckApprovers(call, path);
+    if (spec->name == "manual") CheckApprovers(call, path);
   }
 
   // Literal approvers must be OS user names (templates are checked when they render: plan, run).
@@ -580,9 +580,15 @@ std::optional<std::string> WhyNotApprover(std::string_view name) {
   std::string quoted = "\"";
   quoted.append(name);
   quoted += '"';
-  if (name.find('@') != std::string_view::npos) {
-    return quoted + " is not an OS user name; approvals by e-mail need an identity provider, which tenure does "
-           "not have yet: name the approver's user on this machine (tenure approve checks who runs it)";
+  if (const auto at = name.find('@'); at != std::string_view::npos) {
+    // A person by e-mail (decides through a signed link, or `tenure decide --as` by an admin).
+    const bool ok = at > 0 && at + 1 < name.size() && name.find('@', at + 1) == std::string_view::npos &&
+                    name.find('.', at) != std::string_view::npos && name.size() <= 254 &&
+                    std::none_of(name.begin(), name.end(), [](char c) {
+                      return c <= ' ' || c == '<' || c == '>' || c == '"' || c == '\\' || c == ',' || c == 0x7f;
+                    });
+    if (ok) return std::nullopt;
+    return quoted + " is neither an e-mail address (name@example.com) nor an OS user name";
   }
   if (name.empty() || name.size() > 32 || name[0] == '-' || !std::all_of(name.begin(), name.end(), allowed)) {
     return quoted + " is not an OS user name (letters, digits, '.', '_' and '-', at most 32, not starting with '-')";

@@ -186,15 +186,14 @@ TEST_CASE("plan and run refuse a duration and an approver from the inputs as the
   const std::filesystem::path db =
       std::filesystem::temp_directory_path() / ("tenure_cli_grace_" + std::to_string(::getpid()) + ".db");
   const std::string args =
-      "tests/cli/playbooks/leaver_timers.yaml --set last_day=2026-12-31 --set grace=4wk --set manager=jane@example.com";
+      "tests/cli/playbooks/leaver_timers.yaml --set last_day=2026-12-31 --set grace=4wk --set manager=jane@examplecom";
   const std::string expected =
       "tests/cli/playbooks/leaver_timers.yaml:17:18: error: timer.wait: `for` invalid duration '4wk': expected a "
       "number and a unit (ms, s, m, h, d, w), like 30s, 5m, 2h, 7d, 4w or 1h30m\n"
       "      with: { for: \"{{ inputs.grace }}\" }\n"
       "                   ^\n"
-      "tests/cli/playbooks/leaver_timers.yaml:21:55: error: tasks.sign_off.with.approvers[0]: \"jane@example.com\" is "
-      "not an OS user name; approvals by e-mail need an identity provider, which tenure does not have yet: name the "
-      "approver's user on this machine (tenure approve checks who runs it)\n"
+      "tests/cli/playbooks/leaver_timers.yaml:21:55: error: tasks.sign_off.with.approvers[0]: \"jane@examplecom\" is "
+      "neither an e-mail address (name@example.com) nor an OS user name\n"
       "      with: { prompt: \"remove the archive?\", approvers: [\"{{ inputs.manager }}\"] }\n"
       "  " + std::string(54, ' ') + "^\n"
       "2 errors\n";

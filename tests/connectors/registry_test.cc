@@ -87,7 +87,7 @@ TEST_CASE("registry errors name the connection", "[registry]") {
   auto unknown = f.registry->Create(Conn("krb", "kerberos", ""), f.redactor);
   REQUIRE_FALSE(unknown.has_value());
   CHECK(unknown.error().message ==
-        "connection 'krb': no connector type 'kerberos' (built in: scim, http, exec, slack, ldap, google, msgraph)");
+        "connection 'krb': no connector type 'kerberos' (built in: scim, http, exec, slack, ldap, google, msgraph, smtp)");
   auto ldap = f.registry->Create(Conn("dir", "ldap", "url: http://x\nbase_dn: dc=x\n"), f.redactor);
   REQUIRE_FALSE(ldap.has_value());
   CHECK(ldap.error().message == "connection 'dir': ldap: url must be an ldap:// or ldaps:// URL");
@@ -111,6 +111,7 @@ TEST_CASE("registry covers every non-builtin catalog entry", "[registry]") {
     if (spec.name == "ldap") yaml = "url: ldap://h\nbase_dn: dc=x\nbind_dn: cn=a,dc=x\npassword: ${env:TOKEN}\n";
     if (spec.name == "google") yaml = "credentials: ${env:GOOGLE_KEY}\nsubject: admin@example.com\n";
     if (spec.name == "msgraph") yaml = "tenant_id: t\nclient_id: c\nclient_secret: ${env:TOKEN}\n";
+    if (spec.name == "smtp") yaml = "host: mail.example.com\nfrom: tenure@example.com\n";
     auto c = f.registry->Create(Conn("x", spec.name, yaml), f.redactor);
     INFO(spec.name << ": " << (c ? std::string() : c.error().message));
     CHECK(c.has_value());
