@@ -11,6 +11,7 @@
 #include "cli/load.h"
 #include "cli/progress.h"
 #include "connectors/catalog.h"
+#include "engine/arg_checks.h"
 #include "engine/cron.h"
 #include "engine/run_control.h"
 #include "engine/scheduler.h"
@@ -58,7 +59,7 @@ std::optional<Prepared> Prepare(const BatchOptions& o, bool schedules) {
           std::erase_if(given, [&](const workflows::GivenInput& g) { return g.name == v.name; });
           given.push_back(v);
         }
-        Row row{r, workflows::ResolveInputs(p.lp.pb.inputs, given, r.where, rows_diags), o.at, o.tz};
+        Row row{r, workflows::ResolveInputs(p.lp.pb.inputs, given, r.where, rows_diags, engine::CheckTimeZoneName), o.at, o.tz};
         if (schedules && o.at.empty() && o.cron.empty() && p.lp.pb.start_at) {
           auto start = workflows::RenderStartAt(p.lp.pb, row.inputs);
           if (!start) {

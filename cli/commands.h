@@ -15,6 +15,8 @@ void RegisterPlaybookCommands(CLI::App& app, ExitCode* exit_code);
 void RegisterRunCommands(CLI::App& app, ExitCode* exit_code);
 // schedule add|list|show|cancel|pause|resume|remove, daemon [status] (cli/schedule_commands.cc)
 void RegisterScheduleCommands(CLI::App& app, ExitCode* exit_code);
+// decide (cli/people_commands.cc)
+void RegisterPeopleCommands(CLI::App& app, ExitCode* exit_code);
 // sandbox (cli/sandbox_command.cc)
 void RegisterSandboxCommand(CLI::App& app, ExitCode* exit_code);
 

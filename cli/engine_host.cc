@@ -136,12 +136,14 @@ Result<void> EngineHost::RunDaemon(const engine::DaemonOptions& options, int max
   }
   engine::Services services{io_.get_executor(), clock_, *store_,  *journal_, *limiter_, *factory_,
                             catalog_,           redactor_, nullptr, engine::DefaultRandom()};
+  services.people = people_;
   engine::ExecutorOptions executor_options;
   executor_options.owner = engine::CurrentOwner();
   // A member, not a local: executions abandoned after the grace period are destroyed with the
   // io_context (first thing in ~EngineHost), while the daemon they belong to still exists.
   daemon_ = std::make_unique<engine::Daemon>(services, executor_options, options, std::move(log));
   engine::Daemon& daemon = *daemon_;
+  if (on_daemon_) on_daemon_(io_, daemon);
   std::optional<Result<void>> result;
   std::exception_ptr crash;
   boost::asio::steady_timer deadline(io_);

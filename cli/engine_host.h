@@ -57,6 +57,11 @@ class EngineHost {
                          std::function<void(const engine::DaemonStats&, bool stopping)> on_tick,
                          std::function<void()> on_ready);
 
+  // People in the loop: the daemon's links (set before RunDaemon; must outlive it), and a hook
+  // called on this thread once the daemon exists (the console starts there and wakes it).
+  void set_people(const engine::PeopleConfig* people) { people_ = people; }
+  void set_on_daemon(std::function<void(boost::asio::io_context&, engine::Daemon&)> hook) { on_daemon_ = std::move(hook); }
+
  private:
   EngineHost() = default;
 
@@ -73,6 +78,8 @@ class EngineHost {
   workflows::ConnectorCatalog catalog_{{}};
   connectors::Redactor redactor_;
   std::unique_ptr<engine::Daemon> daemon_;            // RunDaemon
+  const engine::PeopleConfig* people_ = nullptr;
+  std::function<void(boost::asio::io_context&, engine::Daemon&)> on_daemon_;
   std::unique_ptr<engine::Executor> batch_executor_;  // ExecuteAll (outlives interrupted runs, as daemon_)
 };
 

@@ -235,6 +235,10 @@ void PrintConnector(const workflows::ConnectorSpec& c, bool md) {
                   << " | " << (a.required ? "yes" : "no") << " | " << a.description << " |\n";
       }
     }
+    if (!c.default_rate.empty()) {
+      std::cout << "\nDefault `rate` (when the connection sets none): " << c.default_rate << ".\n";
+    }
+    if (!c.notes.empty()) std::cout << "\n" << c.notes << "\n";
     for (const auto& a : c.actions) PrintAction(a, md);
     return;
   }

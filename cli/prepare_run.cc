@@ -16,7 +16,8 @@ PreparedRun PrepareRun(workflows::FileReader& files, const workflows::ConnectorC
   PreparedRun out;
   if (!lp.graph) return out;
   const auto given = ReadGivenInputs(files, lp.pb, input_files, sets, diags);
-  out.inputs = workflows::ResolveInputs(lp.pb.inputs, given, SourceLocation{playbook_path, 0, 0}, diags);
+  out.inputs = workflows::ResolveInputs(lp.pb.inputs, given, SourceLocation{playbook_path, 0, 0}, diags,
+                                        engine::CheckTimeZoneName);
   if (diags.HasErrors()) return out;
   workflows::PreviewOptions options;
   options.check = engine::CheckBuiltinArgs;

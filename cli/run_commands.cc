@@ -12,6 +12,7 @@
 #include "cli/batch.h"
 #include "cli/commands.h"
 #include "cli/engine_host.h"
+#include "cli/people.h"
 #include "cli/load.h"
 #include "cli/prepare_run.h"
 #include "cli/progress.h"
@@ -285,6 +286,8 @@ struct DecideOptions {
   std::string task;
   std::string note;
   std::string db;
+  std::string as;  // approve/reject --as EMAIL (admins only, cli/people_commands.cc)
+  int item = -1;   // approve/reject --item N
 };
 
 ExitCode DecideCommand(const DecideOptions& o, bool approve) {
@@ -294,6 +297,9 @@ ExitCode DecideCommand(const DecideOptions& o, bool approve) {
     return ExitCodeFor(store.error());
   }
   const std::string user = engine::CurrentUser();
+  if (!o.as.empty() || o.item >= 0) {  // a person's decision, or one item: docs/people.md
+    return DecidePerson(**store, o.run, o.task, approve ? "approve" : "reject", o.note, o.as, o.item);
+  }
   auto r = engine::Decide(**store, o.run, o.task, approve, user, o.note, std::chrono::system_clock::now());
   if (!r) {
     std::cerr << "tenure: " << r.error().message << "\n";
@@ -410,6 +416,8 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
     a->add_option("run", d->run, "Run id")->required();
     a->add_option("task", d->task, "Task id")->required();
     a->add_option("--note", d->note, "Why; stored with the decision");
+    a->add_option("--item", d->item, "Only this for_each item");
+    a->add_option("--as", d->as, "Decide for this person (e-mail); only for admins listed in TENURE_ADMINS");
     AddDb(a, &d->db);
     a->footer(std::string("Example:\n  tenure ") + (approve ? "approve" : "reject") +
               " r20261123-074512-3fa9c1 admin_access --note \"ticket IT-1234\"\nThen: tenure resume RUN");

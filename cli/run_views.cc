@@ -1,11 +1,15 @@
 #include "cli/run_views.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
+#include <map>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/engine_host.h"
 #include "cli/progress.h"
+#include "engine/people.h"
 #include "engine/state_store.h"
 #include "engine/timer.h"
 #include "workflows/loader.h"
@@ -25,7 +29,13 @@ struct ViewOptions {
   std::string playbook;
   std::string since;
   std::string format = "md";
+  bool overdue = false;  // runs --overdue: only runs with a decision past its deadline
 };
+
+// Whether a waiting row is a person's decision past its deadline (engine/people.h).
+bool RowOverdue(const TaskRecord& t, std::int64_t now_ms) {
+  return t.status == engine::TaskStatus::kWaiting && engine::IsOverdue(t.result, now_ms);
+}
 
 std::unique_ptr<engine::StateStore> OpenOrReport(const std::string& db, ExitCode* code) {
   auto store = engine::OpenSqliteStore(engine::DefaultDbPath(db));
@@ -107,6 +117,18 @@ ExitCode Runs(const ViewOptions& o) {
     std::cerr << "tenure: " << runs.error().message << "\n";
     return ExitCode::kInternal;
   }
+  if (o.overdue) {
+    const std::int64_t now_ms = engine::ToUnixMillis(std::chrono::system_clock::now());
+    std::vector<RunRecord> late;
+    for (RunRecord& r : *runs) {
+      if (r.status != engine::RunStatus::kWaiting) continue;
+      auto rows = store->GetTasks(r.id);
+      if (rows && std::any_of(rows->begin(), rows->end(), [&](const TaskRecord& t) { return RowOverdue(t, now_ms); })) {
+        late.push_back(std::move(r));
+      }
+    }
+    *runs = std::move(late);
+  }
   if (o.json) {
     for (const RunRecord& r : *runs) std::cout << boost::json::serialize(RunJson(r)) << "\n";
     return ExitCode::kOk;
@@ -149,6 +171,12 @@ ExitCode Status(const ViewOptions& o) {
     const std::string duration = t.finished_ms > 0 && t.started_ms > 0 ? Elapsed(t.finished_ms - t.started_ms) : "-";
     std::string detail = t.error;
     if (t.status == engine::TaskStatus::kWaiting && t.due_ms > 0) detail = "until " + Time(t.due_ms);
+    const bool person = t.result.IsMap() && t.result.AsMap().Find("_people") != nullptr;
+    if (t.status == engine::TaskStatus::kWaiting && person) {  // a person's decision (docs/people.md)
+      const std::int64_t due = engine::DueMsOf(t.result);
+      const bool late = RowOverdue(t, engine::ToUnixMillis(std::chrono::system_clock::now()));
+      detail = due == 0 ? "waiting for a person" : (late ? "OVERDUE since " : "due ") + Time(due);
+    }
     if (!t.decided_by.empty()) detail = "decided by " + t.decided_by + (t.note.empty() ? "" : ": " + t.note);
     std::printf("%-32s %-10s %8d %9s  %s\n", Printable(RowName(t)).c_str(), engine::TaskStatusName(t.status),
                 t.attempts, duration.c_str(), Printable(detail).c_str());
@@ -181,6 +209,81 @@ ExitCode Logs(const ViewOptions& o) {
   return ExitCode::kOk;
 }
 
+// "decided 'no'", "approved", "rejected", "done".
+std::string DecisionWord(const TaskRecord& t) {
+  const Value* choice = t.result.IsMap() ? t.result.AsMap().Find("choice") : nullptr;
+  if (choice != nullptr) return "decided '" + choice->ToText() + "'";
+  if (t.result.IsMap() && t.result.AsMap().Find("done_by") != nullptr) return "done";
+  return t.status == engine::TaskStatus::kSucceeded ? "approved" : "rejected";
+}
+
+std::string Via(const TaskRecord& t) {
+  const Value* via = t.result.IsMap() ? t.result.AsMap().Find("via") : nullptr;
+  const Value* link = t.result.IsMap() ? t.result.AsMap().Find("link") : nullptr;
+  if (via == nullptr) return "";
+  return " (" + via->ToText() + (link != nullptr ? " " + link->ToText() : "") + ")";
+}
+
+// The connections called, from the attempt events ("scim.ensure_user, attempt 1 of 3, key ..."),
+// with how many calls each.
+std::map<std::string, int> Systems(const std::vector<EventRecord>& events) {
+  std::map<std::string, int> out;
+  for (const EventRecord& e : events) {
+    if (e.kind != "attempt_started") continue;
+    const std::string uses = e.detail.substr(0, e.detail.find(','));
+    ++out[uses.substr(0, uses.find('.'))];
+  }
+  return out;
+}
+
+std::string Esc(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+void ReportHtml(const RunRecord& run, const std::vector<TaskRecord>& tasks, const std::vector<EventRecord>& events) {
+  const std::int64_t now_ms = engine::ToUnixMillis(std::chrono::system_clock::now());
+  std::cout << "<section><h1>Run " << Esc(run.id) << ": " << Esc(run.playbook) << "</h1><ul><li>Status: "
+            << Esc(engine::RunStatusName(run.status)) << (run.error.empty() ? "" : " (" + Esc(run.error) + ")")
+            << "</li><li>Triggered by: " << Esc(run.trigger) << "</li><li>Created: " << Time(run.created_ms)
+            << "</li><li>Finished: " << Time(run.finished_ms) << "</li><li>Inputs: <code>" << Esc(run.inputs.ToJson())
+            << "</code></li></ul><h2>What was done</h2><table><tr><th>Task</th><th>Status</th><th>Attempts</th>"
+               "<th>Finished</th><th>Result or reason</th></tr>";
+  for (const TaskRecord& t : tasks) {
+    std::cout << "<tr><td>" << Esc(RowName(t)) << "</td><td>" << engine::TaskStatusName(t.status) << "</td><td>"
+              << t.attempts << "</td><td>" << Time(t.finished_ms) << "</td><td>"
+              << Esc(t.status == engine::TaskStatus::kSucceeded ? t.result.ToJson() : t.error) << "</td></tr>";
+  }
+  std::cout << "</table><h2>Decisions</h2><ul>";
+  for (const TaskRecord& t : tasks) {
+    if (t.decided_by.empty()) continue;
+    std::cout << "<li>" << Esc(RowName(t)) << ": " << Esc(DecisionWord(t)) << " by " << Esc(t.decided_by) << " at "
+              << Time(t.finished_ms) << Esc(Via(t)) << (t.note.empty() ? "" : ": " + Esc(t.note)) << "</li>";
+  }
+  std::cout << "</ul><h2>Overdue</h2><ul>";
+  for (const TaskRecord& t : tasks) {
+    if (RowOverdue(t, now_ms)) std::cout << "<li>" << Esc(RowName(t)) << ": due " << Time(engine::DueMsOf(t.result)) << "</li>";
+  }
+  std::cout << "</ul><h2>Systems touched</h2><ul>";
+  for (const auto& [system, calls] : Systems(events)) std::cout << "<li>" << Esc(system) << ": " << calls << " calls</li>";
+  std::cout << "</ul><h2>Timeline</h2><table>";
+  for (const EventRecord& e : events) {
+    std::cout << "<tr><td>" << Time(e.at_ms) << "</td><td>" << Esc(e.task.empty() ? "run" : e.task) << "</td><td>"
+              << Esc(e.kind) << "</td><td>" << Esc(e.detail) << "</td></tr>";
+  }
+  std::cout << "</table></section>\n";
+}
+
 void ReportMarkdown(const RunRecord& run, const std::vector<TaskRecord>& tasks, const std::vector<EventRecord>& events) {
   std::cout << "# Run " << run.id << ": " << run.playbook << "\n\n"
             << "- Status: " << engine::RunStatusName(run.status) << (run.error.empty() ? "" : " (" + Printable(run.error) + ")")
@@ -199,11 +302,23 @@ void ReportMarkdown(const RunRecord& run, const std::vector<TaskRecord>& tasks, 
   for (const TaskRecord& t : tasks) {
     if (t.decided_by.empty()) continue;
     any = true;
-    std::cout << "- " << RowName(t) << ": " << (t.status == engine::TaskStatus::kSucceeded ? "approved" : "rejected")
-              << " by " << Printable(t.decided_by) << " at " << Time(t.finished_ms) << (t.note.empty() ? "" : ": " + Printable(t.note))
-              << "\n";
+    std::cout << "- " << RowName(t) << ": " << Printable(DecisionWord(t)) << " by " << Printable(t.decided_by) << " at "
+              << Time(t.finished_ms) << Printable(Via(t)) << (t.note.empty() ? "" : ": " + Printable(t.note)) << "\n";
   }
   if (!any) std::cout << "None.\n";
+  const std::int64_t now_ms = engine::ToUnixMillis(std::chrono::system_clock::now());
+  std::cout << "\n## Overdue\n\n";
+  any = false;
+  for (const TaskRecord& t : tasks) {
+    if (!RowOverdue(t, now_ms)) continue;
+    any = true;
+    std::cout << "- " << RowName(t) << ": due " << Time(engine::DueMsOf(t.result)) << ", still waiting\n";
+  }
+  if (!any) std::cout << "None.\n";
+  std::cout << "\n## Systems touched\n\n";
+  const auto systems = Systems(events);
+  if (systems.empty()) std::cout << "None.\n";
+  for (const auto& [system, calls] : systems) std::cout << "- " << Printable(system) << ": " << calls << " calls\n";
   std::cout << "\n## Timeline\n\n";
   for (const EventRecord& e : events) {
     std::cout << "- " << Time(e.at_ms) << " " << (e.task.empty() ? "run" : e.task) << " " << e.kind
@@ -211,37 +326,91 @@ void ReportMarkdown(const RunRecord& run, const std::vector<TaskRecord>& tasks, 
   }
 }
 
+boost::json::object ReportJson(const RunRecord& run, const std::vector<TaskRecord>& tasks,
+                               const std::vector<EventRecord>& events) {
+  boost::json::object out = RunJson(run);
+  boost::json::array rows;
+  for (const TaskRecord& t : tasks) rows.push_back(TaskJson(t));
+  boost::json::array timeline;
+  for (const EventRecord& e : events) timeline.push_back(boost::json::parse(EventJson(e)));
+  out["tasks"] = std::move(rows);
+  out["events"] = std::move(timeline);
+  return out;
+}
+
+// RUN, or a PERSON (an e-mail or name found in a run's inputs or among its deciders): every run
+// about or decided by them.
 ExitCode Report(const ViewOptions& o) {
-  if (o.format != "md" && o.format != "json") {
-    std::cerr << "tenure report: --format must be md or json, got '" << o.format << "'\n";
+  if (o.format != "md" && o.format != "json" && o.format != "html") {
+    std::cerr << "tenure report: --format must be md, html or json, got '" << o.format << "'\n";
     return ExitCode::kUsage;
   }
   ExitCode code = ExitCode::kOk;
   auto store = OpenOrReport(o.db, &code);
   if (!store) return code;
-  auto run = store->GetRun(o.run);
-  if (!run) {
-    std::cerr << "tenure: " << run.error().message << "\n";
-    return ExitCode::kUsage;
+  std::vector<RunRecord> runs;
+  bool person = false;
+  if (auto run = store->GetRun(o.run); run) {
+    runs.push_back(std::move(*run));
+  } else {
+    person = true;
+    auto all = store->ListRuns({});
+    if (!all) {
+      std::cerr << "tenure: " << all.error().message << "\n";
+      return ExitCode::kInternal;
+    }
+    std::string who = o.run;
+    for (char& c : who) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (RunRecord& r : *all) {
+      std::string inputs = r.inputs.ToJson();
+      for (char& c : inputs) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      bool mentions = inputs.find(who) != std::string::npos;
+      if (!mentions) {
+        auto rows = store->GetTasks(r.id);
+        mentions = rows && std::any_of(rows->begin(), rows->end(), [&](const TaskRecord& t) {
+                     std::string d = t.decided_by;
+                     for (char& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                     return d == who;
+                   });
+      }
+      if (mentions) runs.push_back(std::move(r));
+    }
+    if (runs.empty()) {
+      std::cerr << "tenure report: no run '" << o.run << "', and no run about or decided by '" << o.run << "'\n";
+      return ExitCode::kUsage;
+    }
   }
-  auto tasks = store->GetTasks(o.run);
-  auto events = store->GetEvents(o.run);
-  if (!tasks || !events) {
-    std::cerr << "tenure: cannot read run " << o.run << "\n";
-    return ExitCode::kInternal;
+  if (o.format == "html") {
+    std::cout << "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>tenure report: " << Esc(o.run)
+              << "</title></head><body>\n";
   }
-  if (o.format == "md") {
-    ReportMarkdown(*run, *tasks, *events);
-    return ExitCode::kOk;
+  boost::json::array all_json;
+  for (const RunRecord& r : runs) {
+    auto full = store->GetRun(r.id);  // with its sources (the playbook's sha256)
+    auto tasks = store->GetTasks(r.id);
+    auto events = store->GetEvents(r.id);
+    if (!full || !tasks || !events) {
+      std::cerr << "tenure: cannot read run " << r.id << "\n";
+      return ExitCode::kInternal;
+    }
+    if (o.format == "md") {
+      if (person && &r != &runs.front()) std::cout << "\n---\n\n";
+      ReportMarkdown(*full, *tasks, *events);
+    } else if (o.format == "html") {
+      ReportHtml(*full, *tasks, *events);
+    } else {
+      all_json.push_back(ReportJson(*full, *tasks, *events));
+    }
   }
-  boost::json::object out = RunJson(*run);
-  boost::json::array rows;
-  for (const TaskRecord& t : *tasks) rows.push_back(TaskJson(t));
-  boost::json::array timeline;
-  for (const EventRecord& e : *events) timeline.push_back(boost::json::parse(EventJson(e)));
-  out["tasks"] = std::move(rows);
-  out["events"] = std::move(timeline);
-  std::cout << boost::json::serialize(out) << "\n";
+  if (o.format == "html") std::cout << "</body></html>\n";
+  if (o.format == "json") {
+    if (person) {
+      boost::json::object out{{"person", o.run}, {"runs", std::move(all_json)}};
+      std::cout << boost::json::serialize(out) << "\n";
+    } else {
+      std::cout << boost::json::serialize(all_json.front()) << "\n";
+    }
+  }
   return ExitCode::kOk;
 }
 
@@ -254,6 +423,7 @@ void RegisterRunViews(CLI::App& app, ExitCode* exit_code) {
   r->add_option("--playbook", runs->playbook, "Only runs of this playbook");
   r->add_option("--since", runs->since, "Only runs created since: 7d, 2026-01-05 or an RFC 3339 instant");
   r->add_flag("--json", runs->json, "One JSON object per run");
+  r->add_flag("--overdue", runs->overdue, "Only waiting runs with a decision past its deadline (due:)");
   r->add_option("--db", runs->db, "State database");
   r->footer("Examples:\n  tenure runs --status waiting\n  tenure runs --playbook standard-offboarding --since 7d");
   r->callback([runs, exit_code] { *exit_code = Runs(*runs); });
@@ -274,8 +444,8 @@ void RegisterRunViews(CLI::App& app, ExitCode* exit_code) {
 
   auto report = std::make_shared<ViewOptions>();
   CLI::App* p = app.add_subcommand("report", "Who got what: the record of a run for PeopleOps and auditors");
-  p->add_option("run", report->run, "Run id")->required();
-  p->add_option("--format", report->format, "md (default) or json");
+  p->add_option("run", report->run, "Run id, or a person (e-mail): every run about or decided by them")->required();
+  p->add_option("--format", report->format, "md (default), html or json");
   p->add_option("--db", report->db, "State database");
   p->footer("Example:\n  tenure report r20261123-074512-3fa9c1 --format md > onboarding-ada.md");
   p->callback([report, exit_code] { *exit_code = Report(*report); });

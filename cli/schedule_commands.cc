@@ -20,7 +20,9 @@
 #include "cli/commands.h"
 #include "cli/engine_host.h"
 #include "cli/load.h"
+#include "cli/people.h"
 #include "connectors/catalog.h"
+#include "engine/arg_checks.h"
 #include "engine/cron.h"
 #include "engine/daemon.h"
 #include "engine/run_control.h"
@@ -87,7 +89,7 @@ ExitCode Add(const AddOptions& o) {
   Map inputs;
   if (!diags.HasErrors()) {
     const auto given = ReadGivenInputs(files, lp.pb, o.inputs, o.sets, diags);
-    inputs = workflows::ResolveInputs(lp.pb.inputs, given, cmdline, diags);
+    inputs = workflows::ResolveInputs(lp.pb.inputs, given, cmdline, diags, engine::CheckTimeZoneName);
   }
   // Every problem of the instant too, at once with the playbook's and the inputs'.
   std::string at = o.at, tz = o.tz;
@@ -264,6 +266,7 @@ struct DaemonOptions {
   std::string grace = "30s";
   int max_in_flight = 256;
   bool json = false;
+  HttpFlags http;  // --http: the console and decision links (cli/people_commands.cc)
 };
 
 std::string JsonEscape(const std::string& s) { return Value(s).ToJson(); }
@@ -408,6 +411,8 @@ ExitCode Daemon(const DaemonOptions& o) {
     std::cerr << "tenure daemon: --max-in-flight must be at least 1\n";
     return ExitCode::kUsage;
   }
+  auto console = SetUpConsole(**host, db, o.http);
+  if (!console) return Fail(console.error());
   auto r = (*host)->RunDaemon(options, o.max_in_flight, std::chrono::duration_cast<std::chrono::milliseconds>(*grace),
                               log, tick,
                               [] { NotifySystemd("READY=1\nSTATUS=firing schedules and running runs"); });
@@ -518,6 +523,7 @@ void RegisterScheduleCommands(CLI::App& app, ExitCode* exit_code) {
   d->add_option("--max-in-flight", daemon->max_in_flight,
                 "Calls in flight across all runs (default 256; each connection's rate and max_in_flight apply too)");
   AddDbOption(d, &daemon->db);
+  AddHttpFlags(d, &daemon->http);
   d->footer(
       "One daemon per database (a second one refuses to start). SIGTERM/SIGINT: stop claiming, let calls in\n"
       "flight finish within --grace, leave everything resumable; SIGHUP: look for work now.\n"

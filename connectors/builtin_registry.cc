@@ -3,9 +3,13 @@
 #include "connectors/catalog.h"
 
 #include "connectors/exec/connector.h"
+#include "connectors/google/connector.h"
+#include "connectors/msgraph/connector.h"
 #include "connectors/http_connector/connector.h"
+#include "connectors/ldap/connector.h"
 #include "connectors/scim/connector.h"
 #include "connectors/slack/connector.h"
+#include "connectors/smtp/connector.h"
 
 namespace tenure::connectors {
 namespace {
@@ -92,7 +96,27 @@ class BuiltinRegistry final : public ConnectorFactory {
       if (!c) return c.error();
       return slack::MakeSlackConnector(std::move(*c), transport_, redactor);
     }
-    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack)");
+    if (type == "ldap") {
+      auto c = ldap::ParseLdapConfig(config);
+      if (!c) return c.error();
+      return ldap::MakeLdapConnector(std::move(*c), redactor, secrets_);
+    }
+    if (type == "google") {
+      auto c = google::ParseGoogleConfig(config);
+      if (!c) return c.error();
+      return google::MakeGoogleConnector(std::move(*c), transport_, secrets_, redactor);
+    }
+    if (type == "msgraph") {
+      auto c = msgraph::ParseGraphConfig(config);
+      if (!c) return c.error();
+      return msgraph::MakeGraphConnector(std::move(*c), transport_, secrets_, redactor);
+    }
+    if (type == "smtp") {
+      auto c = smtp::ParseSmtpConfig(config);
+      if (!c) return c.error();
+      return smtp::MakeSmtpConnector(std::move(*c), redactor);
+    }
+    return Error::NotFound("no connector type '" + type + "' (built in: scim, http, exec, slack, ldap, google, msgraph, smtp)");
   }
 
   http::HttpTransport& transport_;

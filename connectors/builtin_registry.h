@@ -1,4 +1,5 @@
-// The ConnectorFactory for the connector types built into tenure: scim, http, exec, slack. (The
+// The ConnectorFactory for the connector types built into tenure: scim, http, exec, slack, ldap,
+// google, msgraph. (The
 // engine runs the manual and timer connections itself.) Built once in cli/, the composition root.
 #pragma once
 

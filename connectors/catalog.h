@@ -6,7 +6,7 @@
 
 namespace tenure::connectors {
 
-// scim, http, exec, slack, and the built-in manual and timer connections.
+// scim, http, exec, slack, ldap, and the built-in manual and timer connections.
 workflows::ConnectorCatalog BuiltinCatalog();
 
 }  // namespace tenure::connectors

@@ -1,9 +1,20 @@
 #include "engine/arg_checks.h"
 
+#include <date/tz.h>
+
 #include "engine/timer.h"
 #include "workflows/validate.h"
 
 namespace tenure::engine {
+
+std::optional<std::string> CheckTimeZoneName(std::string_view name) {
+  try {
+    (void)date::locate_zone(std::string(name));
+    return std::nullopt;
+  } catch (const std::exception&) {
+    return "unknown time zone '" + std::string(name) + "' (expected an IANA name like Europe/Paris)";
+  }
+}
 
 std::string CheckApprovers(const Value& args, const std::string& path) {
   const Value* approvers = args.IsMap() ? args.AsMap().Find("approvers") : nullptr;
@@ -26,7 +37,7 @@ std::string CheckApprovers(const Value& args, const std::string& path) {
 
 std::optional<workflows::ArgProblem> CheckBuiltinArgs(std::string_view connector, std::string_view action,
                                                       const Value& args, const std::string& path) {
-  if (connector == "manual" && action == "approve") {
+  if (connector == "manual") {
     std::string bad = CheckApprovers(args, path);
     if (!bad.empty()) return workflows::ArgProblem{"approvers", std::move(bad)};
   } else if (connector == "timer" && action == "wait") {

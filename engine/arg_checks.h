@@ -19,6 +19,11 @@ namespace tenure::engine {
 // `tenure approve` never reads a malformed list as "anyone may decide".
 std::string CheckApprovers(const Value& args, const std::string& path);
 
+// nullopt when `name` is a zone of the IANA database (date-tz), else why not. The seam
+// workflows::TimeZoneCheck for time_zone inputs: the language library does no I/O, so plan, run,
+// schedule and batch pass this one to ResolveInputs.
+std::optional<std::string> CheckTimeZoneName(std::string_view name);
+
 // The problem the run would find in the rendered `args` of `connector`.`action` (path: the field
 // path of the arguments, e.g. "tasks.wait.with"), or nullopt. Only built-in actions are checked
 // here; connectors check their own arguments when called.

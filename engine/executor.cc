@@ -103,6 +103,9 @@ Result<void> RunExecution::Load() {
   pb_ = &loaded_->playbook;
   graph_ = &loaded_->graph;
   plan_.emplace(*graph_, loaded_->continue_on_failure);
+  std::vector<bool> propagate;
+  for (const workflows::TaskSpec& t : pb_->tasks) propagate.push_back(t.skip_propagates);
+  plan_->SetSkipPropagates(std::move(propagate));
   // The snapshot's text is in the shared playbook now; a run waiting for hours need not hold it.
   run_.sources.clear();
   run_.sources.shrink_to_fit();
@@ -115,11 +118,20 @@ Result<void> RunExecution::Load() {
   return {};
 }
 
+namespace {
+// A manual task's `notify: <connection>` (engine/run_people.cc) needs that connection's connector.
+bool NotifiesThrough(const workflows::TaskSpec& t, const std::string& name) {
+  const workflows::YamlNode* n = t.call.with.IsMap() ? t.call.with.Find("notify") : nullptr;
+  return n != nullptr && n->IsScalar() && n->scalar == name;
+}
+}  // namespace
+
 Result<void> RunExecution::CreateConnectors() {
   for (const auto& conn : pb_->connections) {
     if (conn.builtin || connectors_.count(conn.name)) continue;
     const bool used = std::any_of(pb_->tasks.begin(), pb_->tasks.end(), [&](const workflows::TaskSpec& t) {
-      return t.call.connection == conn.name || (t.compensate && t.compensate->connection == conn.name);
+      return t.call.connection == conn.name || (t.compensate && t.compensate->connection == conn.name) ||
+             NotifiesThrough(t, conn.name);
     });
     if (!used) continue;
     auto c = services_.factory.Create(conn, services_.redactor);
@@ -203,8 +215,11 @@ awaitable<void> RunExecution::MainLoop() {
       TaskRecord& row = Row(pb_->tasks[Index(s.task)].id, -1);
       const std::string& root = pb_->tasks[Index(s.because)].id;
       row.status = TaskStatus::kSkipped;
+      const TaskStatus root_status = plan_->Get(s.because);
       row.error = "upstream task '" + root + "' " +
-                  (plan_->Get(s.because) == TaskStatus::kCancelled ? "was cancelled" : "failed");
+                  (root_status == TaskStatus::kCancelled ? "was cancelled"
+                   : root_status == TaskStatus::kSkipped ? "was skipped (skip: propagate)"
+                                                         : "failed");
       row.result = Value();
       skipped.push_back(row);
       events.push_back(Event(row.task, -1, 0, "skipped", row.error));
@@ -318,7 +333,7 @@ awaitable<TaskStatus> RunExecution::RunItems(TaskId t, const List& items) {
   while (join->remaining > 0) co_await join->joined.Wait();
 
   List results;
-  int failed = 0, waiting = 0, cancelled = 0;
+  int failed = 0, waiting = 0, cancelled = 0, skipped = 0;
   std::string first_error;
   for (std::size_t i = 0; i < items.size(); ++i) {
     const TaskRecord& item_row = Row(spec.id, static_cast<int>(i));
@@ -329,6 +344,7 @@ awaitable<TaskStatus> RunExecution::RunItems(TaskId t, const List& items) {
         break;
       case TaskStatus::kWaiting: ++waiting; break;
       case TaskStatus::kCancelled: ++cancelled; break;
+      case TaskStatus::kSkipped: ++skipped; break;
       default: break;
     }
   }
@@ -345,7 +361,8 @@ awaitable<TaskStatus> RunExecution::RunItems(TaskId t, const List& items) {
     co_return TaskStatus::kWaiting;
   }
   co_return EndRow(row, TaskStatus::kSucceeded, "", Value(std::move(results)), "succeeded",
-                   std::to_string(items.size()) + " items succeeded");
+                   std::to_string(items.size() - static_cast<std::size_t>(skipped)) + " items succeeded" +
+                       (skipped > 0 ? ", " + std::to_string(skipped) + " skipped by item_when" : std::string()));
 }
 
 awaitable<TaskStatus> RunExecution::RunItem(TaskId t, int item, const Value* item_value) {
@@ -354,6 +371,14 @@ awaitable<TaskStatus> RunExecution::RunItem(TaskId t, int item, const Value* ite
   if (IsTerminal(row.status)) co_return row.status;  // finished before a resume: never run twice
   Step step{spec.id, item, &spec.call, &spec, std::nullopt, std::nullopt, "tasks." + spec.id + ".with"};
   if (item_value != nullptr) step.item_value = *item_value;
+  if (spec.item_when && item >= 0 && row.attempts == 0) {
+    Result<Value> v = workflows::RenderNode(*spec.item_when, ScopeOf(step), "tasks." + spec.id + ".item_when");
+    if (!v) co_return EndRow(row, TaskStatus::kFailed, v.error().message, Value(), "failed", v.error().message);
+    if (!v->Truthy()) {
+      const std::string why = "item condition was false: " + spec.item_when->scalar;
+      co_return EndRow(row, TaskStatus::kSkipped, why, Value(), "skipped", why);
+    }
+  }
   co_return co_await RunStep(std::move(step));
 }
 

@@ -35,6 +35,7 @@
 #include "engine/clock.h"
 #include "engine/journal.h"
 #include "engine/limits.h"
+#include "engine/links.h"
 #include "engine/playbook_cache.h"
 #include "engine/retry.h"
 #include "engine/state_store.h"
@@ -67,6 +68,7 @@ struct Services {
   connectors::Redactor& redactor;
   Reporter* reporter = nullptr;  // may be null
   UniformRandom random;
+  const PeopleConfig* people = nullptr;  // signed decision links (the daemon with --http); may be null
 };
 
 class Executor {

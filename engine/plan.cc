@@ -24,7 +24,7 @@ bool Plan::Blocks(TaskId t) const {
   switch (Get(t)) {
     case TaskStatus::kFailed: return !continue_on_failure_[Index(t)];
     case TaskStatus::kCancelled: return true;
-    case TaskStatus::kSkipped: return Blocker(t).has_value();
+    case TaskStatus::kSkipped: return PropagatesSkip(t) || Blocker(t).has_value();
     default: return false;
   }
 }
@@ -35,6 +35,7 @@ std::optional<TaskId> Plan::Blocker(TaskId t) const {
     if ((s == TaskStatus::kFailed && !continue_on_failure_[Index(p)]) || s == TaskStatus::kCancelled) return p;
     if (s == TaskStatus::kSkipped) {
       if (auto root = Blocker(p)) return root;
+      if (PropagatesSkip(p)) return p;
     }
   }
   return std::nullopt;

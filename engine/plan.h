@@ -9,7 +9,7 @@
 //   an upstream failure "blocks": the task is skipped, naming the failed task at the root.
 //   Whether a skipped task blocks is derived from the graph, not stored: a `when` skip only ever
 //   happens once every predecessor passed, so a skipped task blocks exactly when one of its
-//   predecessors blocks.
+//   predecessors blocks, or when it has `skip: propagate` (then it is itself the root).
 // Threading: plain data, single-threaded.
 #pragma once
 
@@ -35,6 +35,11 @@ class Plan {
   Plan(const TaskGraph& graph, std::vector<bool> continue_on_failure);
 
   void Set(TaskId t, TaskStatus s) { status_[Index(t)] = s; }
+  // `propagate[t]` is true for tasks with `skip: propagate`: their `when` skip blocks dependents.
+  void SetSkipPropagates(std::vector<bool> propagate) {
+    propagate.resize(status_.size(), false);
+    skip_propagates_ = std::move(propagate);
+  }
   TaskStatus Get(TaskId t) const { return status_[Index(t)]; }
 
   // Pending tasks whose every predecessor passed, in topological order.
@@ -62,10 +67,12 @@ class Plan {
 
  private:
   bool Passed(TaskId pred) const;
+  bool PropagatesSkip(TaskId t) const { return !skip_propagates_.empty() && skip_propagates_[Index(t)]; }
 
   const TaskGraph& graph_;
   std::vector<bool> continue_on_failure_;
   std::vector<TaskStatus> status_;
+  std::vector<bool> skip_propagates_;  // empty: no task propagates its skip
 };
 
 }  // namespace tenure::engine

@@ -93,7 +93,23 @@ class RunExecution {
   boost::asio::awaitable<TaskStatus> RunStep(Step step);
   boost::asio::awaitable<TaskStatus> RunManual(Step& step);
   boost::asio::awaitable<TaskStatus> RunTimer(Step& step);
-  boost::asio::awaitable<TaskStatus> RunConnector(Step& step, Map args);
+  // People in the loop (engine/run_people.cc): the deadline bookkeeping of a manual task that is
+  // about to park ("" or why it cannot), and what a waiting one does when the run wakes: first
+  // notices, reminders, escalation, overdue.
+  std::string ParkPeople(const Step& step, TaskRecord& row);
+  boost::asio::awaitable<TaskStatus> WhileWaiting(Step& step);
+  struct Notice {
+    std::string person;
+    std::string text;
+    LinkRecord link;  // id "" = no link (no daemon console): the text says how to decide instead
+  };
+  std::vector<Notice> PrepareNotices(const Step& step, const TaskRecord& row, const std::vector<std::string>& people,
+                                     const std::string& purpose, std::int64_t due_ms);
+  boost::asio::awaitable<void> SendNotices(Step& step, std::string connection, std::vector<Notice> notices);
+  // `polled`: for `until`, a success is stored there and returned without ending the row.
+  boost::asio::awaitable<TaskStatus> RunConnector(Step& step, Map args, Value* polled = nullptr);
+  // `until`: polls the action until its condition holds (durable between polls through due_ms).
+  boost::asio::awaitable<TaskStatus> RunPolling(Step& step, Map args);
   boost::asio::awaitable<std::pair<Ended, connectors::Outcome>> Invoke(connectors::Connector& c,
                                                                         const connectors::Action& action,
                                                                         const connectors::Context& ctx,

@@ -73,12 +73,80 @@ awaitable<TaskStatus> RunExecution::RunStep(Step step) {
   // Not a conditional inside the co_await: GCC 12 destroys its temporary twice.
   Map with;
   if (args->IsMap()) with = std::move(args->AsMap());
+  if (step.spec->until && !step.result) co_return co_await RunPolling(step, std::move(with));
   co_return co_await RunConnector(step, std::move(with));
+}
+
+// Each poll is one RunConnector (its attempts and retries journaled as usual), then an
+// `until_not_met` event and the next poll's time in the row's due_ms, committed before waiting: a
+// process that stops between polls resumes by waiting for that due time (or, when it has passed,
+// polling at once); the daemon wakes a parked run at it like a timer's. The timeout counts from
+// the first poll (started_ms), so a restart does not extend it.
+awaitable<TaskStatus> RunExecution::RunPolling(Step& step, Map args) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  const workflows::UntilSpec& until = *step.spec->until;
+  TaskRecord& row = Row(step.row, step.item);
+  // Between polls the row's result is {polls, last}: the count survives a restart.
+  const Value* stored = row.result.IsMap() ? row.result.AsMap().Find("polls") : nullptr;
+  int polls = stored != nullptr && stored->IsInt() ? static_cast<int>(stored->AsInt()) : 0;
+  for (;;) {
+    if (row.due_ms > 0) {
+      const SystemTime due = FromUnixMillis(row.due_ms);
+      if (due > services_.clock.Now()) {
+        if (due - services_.clock.Now() > options_.max_timer_hold) {
+          if (row.status != TaskStatus::kWaiting) {
+            row.status = TaskStatus::kWaiting;
+            co_await CommitRow(row, std::nullopt);
+          }
+          co_return TaskStatus::kWaiting;  // parked: resumed at the due time, like a timer
+        }
+        auto r = co_await (services_.clock.SleepUntil(services_.clock.SteadyAt(due)) || cancel_.Wait());
+        if (r.index() == 1 || cancelled_) {
+          co_return EndRow(row, TaskStatus::kCancelled, "cancelled while waiting to poll", Value(), "cancelled",
+                           "cancelled while waiting to poll");
+        }
+      }
+    }
+    Value result;
+    const TaskStatus s = co_await RunConnector(step, args, &result);
+    if (s != TaskStatus::kSucceeded) co_return s;  // failed, cancelled or halted: the row is ended
+    auto holds = workflows::RenderNode(until.condition, StepScope(*this, step.spec->include,
+                                                                   step.item_value ? &*step.item_value : nullptr,
+                                                                   step.item, &result),
+                                       "tasks." + step.spec->id + ".until.condition");
+    if (!holds) co_return EndRow(row, TaskStatus::kFailed, holds.error().message, Value(), "failed", holds.error().message);
+    ++polls;
+    if (holds->Truthy()) {
+      co_return EndRow(row, TaskStatus::kSucceeded, "", std::move(result), "succeeded",
+                       "until met on poll " + std::to_string(polls));
+    }
+    const SystemTime now = services_.clock.Now();
+    const SystemTime deadline = FromUnixMillis(row.started_ms) + until.timeout;
+    if (now + until.interval > deadline) {
+      const std::string why = "until not met after " + std::to_string(polls) + (polls == 1 ? " poll" : " polls") +
+                              " in " + workflows::FormatDuration(until.timeout) + ": " + until.condition.scalar +
+                              "; last result " + result.ToJson().substr(0, 200);
+      co_return EndRow(row, TaskStatus::kFailed, why, std::move(result), "failed", why);
+    }
+    row.due_ms = ToUnixMillis(now + until.interval);
+    row.status = TaskStatus::kWaiting;
+    Map progress;
+    progress.Set("polls", polls);
+    progress.Set("last", std::move(result));
+    row.result = Value(std::move(progress));
+    if (!co_await CommitRowWith(row, [&] {
+          return Event(step.row, step.item, row.attempts, "until_not_met",
+                       "poll " + std::to_string(polls) + ": " + until.condition.scalar + " is false; next poll at " +
+                           FormatRfc3339(FromUnixMillis(row.due_ms)));
+        })) {
+      co_return TaskStatus::kWaiting;
+    }
+  }
 }
 
 awaitable<TaskStatus> RunExecution::RunManual(Step& step) {
   TaskRecord& row = Row(step.row, step.item);
-  if (row.status == TaskStatus::kWaiting) co_return TaskStatus::kWaiting;  // still undecided
+  if (row.status == TaskStatus::kWaiting) co_return co_await WhileWaiting(step);  // undecided: chase people
   auto args = workflows::RenderNode(step.call->with, ScopeOf(step), step.path);
   if (!args) co_return EndRow(row, TaskStatus::kFailed, args.error().message, Value(), "failed", args.error().message);
   if (auto bad = CheckApprovers(*args, step.path); !bad.empty()) {
@@ -88,11 +156,18 @@ awaitable<TaskStatus> RunExecution::RunManual(Step& step) {
   row.status = TaskStatus::kWaiting;
   if (row.started_ms == 0) row.started_ms = ToUnixMillis(services_.clock.Now());
   row.result = *args;
-  const std::string detail = (step.call->action == "approve" ? "waiting for approval: " : "waiting for a person: ") +
-                             (prompt != nullptr ? prompt->ToText() : std::string()) + " (tenure approve " + run_.id +
-                             " " + step.row + ")";
+  if (auto bad = ParkPeople(step, row); !bad.empty()) {  // deadline, reminders, escalation, choices
+    co_return EndRow(row, TaskStatus::kFailed, bad, Value(), "failed", bad);
+  }
+  const bool decide = step.call->action == "decide";
+  const std::string detail = (step.call->action == "approve" ? "waiting for approval: "
+                              : decide                       ? "waiting for a decision: "
+                                                             : "waiting for a person: ") +
+                             (prompt != nullptr ? prompt->ToText() : std::string()) +
+                             (decide ? " (tenure decide " + run_.id + " " + step.row + " --choice ...)"
+                                     : " (tenure approve " + run_.id + " " + step.row + ")");
   co_await CommitRow(row, Event(step.row, step.item, 0, "waiting", detail));
-  co_return TaskStatus::kWaiting;
+  co_return co_await WhileWaiting(step);  // the first notices, when the task names a `notify` connection
 }
 
 awaitable<TaskStatus> RunExecution::RunTimer(Step& step) {
@@ -159,7 +234,7 @@ awaitable<std::pair<RunExecution::Ended, connectors::Outcome>> RunExecution::Inv
   co_return std::pair{Ended::kOutcome, connectors::Outcome{connectors::Unknown{"connector error: " + thrown}}};
 }
 
-awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args) {
+awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args, Value* polled) {
   using namespace boost::asio::experimental::awaitable_operators;
   const workflows::ConnectionSpec* conn = pb_->FindConnection(step.call->connection);
   auto found = connectors_.find(step.call->connection);
@@ -173,17 +248,25 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args) {
       step.spec->timeout.count() > 0 ? step.spec->timeout : workflows::Duration(std::chrono::hours(24 * 365));
   const connectors::Action action{step.call->action, std::move(args), &step.call->with};
   row.idempotency_key = IdempotencyKey(run_.id, step.row, step.item);
+  // A poll's retries count from this call: the retry budget is per poll, not per task.
+  const int before = polled != nullptr ? row.attempts : 0;
   for (;;) {
     if (cancelled_) co_return EndRow(row, TaskStatus::kCancelled, "cancelled before it started", Value(), "cancelled", "cancelled before it started");
+    // A connection without `rate` gets its connector's published default (google: 2400/min).
+    double rate = conn->rate_per_second;
+    if (const workflows::ConnectorSpec* spec = services_.catalog.Find(conn->connector); rate <= 0 && spec != nullptr) {
+      rate = spec->default_rate_per_second;
+    }
     std::variant<Permit, std::monostate> slot =
-        co_await (services_.limiter.Acquire(conn->name, {conn->rate_per_second, conn->max_in_flight}) || cancel_.Wait());
+        co_await (services_.limiter.Acquire(conn->name, {rate, conn->max_in_flight}) || cancel_.Wait());
     if (slot.index() == 1 || cancelled_) continue;  // the loop head records the cancellation
     if (halted_ || services_.journal.Failed()) co_return TaskStatus::kRunning;  // no new side effects
     Permit permit = std::get<0>(std::move(slot));
     row.status = TaskStatus::kRunning;
     ++row.attempts;
     if (row.started_ms == 0) row.started_ms = ToUnixMillis(services_.clock.Now());
-    const std::string attempt = AttemptText(row.attempts, retry);
+    const std::string attempt = polled != nullptr ? "poll, " + AttemptText(row.attempts - before, retry)
+                                                  : AttemptText(row.attempts, retry);
     // Record before effect: the intent is durable before the connector is called.
     if (!co_await CommitRowWith(row, [&] {
           return Event(step.row, step.item, row.attempts, "attempt_started",
@@ -208,6 +291,10 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args) {
     } else {
       Verdict verdict = Judge(outcome);
       why = std::move(verdict.why);
+      if (verdict.kind == Verdict::kSucceeded && polled != nullptr) {
+        *polled = std::move(verdict.result);
+        co_return TaskStatus::kSucceeded;  // RunPolling decides whether the row ends
+      }
       if (verdict.kind == Verdict::kSucceeded) {
         co_return EndRow(row, TaskStatus::kSucceeded, "", std::move(verdict.result), "succeeded", attempt);
       }
@@ -222,11 +309,12 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args) {
         });
       }
     }
-    if (!MayRetry(retry, row.attempts)) {
-      why = "gave up after " + std::to_string(row.attempts) + (row.attempts == 1 ? " attempt: " : " attempts: ") + why;
+    if (!MayRetry(retry, row.attempts - before)) {
+      const int tries = row.attempts - before;
+      why = "gave up after " + std::to_string(tries) + (tries == 1 ? " attempt: " : " attempts: ") + why;
       co_return EndRow(row, TaskStatus::kFailed, why, Value(), "failed", why);
     }
-    const Millis delay = BackoffDelay(retry, row.attempts, retry_after, services_.random);
+    const Millis delay = BackoffDelay(retry, row.attempts - before, retry_after, services_.random);
     row.status = TaskStatus::kPending;
     row.error = why;
     if (!co_await CommitRowWith(row, [&] {
@@ -425,6 +513,7 @@ Result<Value> RunExecution::StepScope::Root(std::string_view name) const {
     return Value(std::move(run));
   }
   if (name == "now") return Value(FormatRfc3339(run_.services_.clock.Now()));
+  if (name == "calendars") return Value(run_.pb_->calendars);
   if (name == "item" && item_ != nullptr) return *item_;
   if (name == "index" && item_ != nullptr) return Value(index_);
   if (name == "result" && result_ != nullptr) return *result_;

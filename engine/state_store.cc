@@ -25,6 +25,8 @@
 //          at (one-shot local date-time as given), time_zone, catch_up, status, next_ms (UTC, 0 =
 //          never again), last_run, fires, created_by, created_ms, updated_ms)  (schema 4)
 //   schedule_sources(schedule_id, position, path, text, sha256): the snapshot a fire runs.
+//   links(id, run_id, task, item, person, purpose, channel, created_ms, expires_ms, used_ms):
+//          signed decision links, ids only (schema 5; engine/links.h)
 #include "engine/state_store.h"
 
 #include "engine/clock.h"
@@ -49,7 +51,7 @@
 namespace tenure::engine {
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 const char* const kMigrations[] = {
     // 0 -> 1
@@ -152,7 +154,27 @@ CREATE TABLE schedule_sources (
 );
 CREATE INDEX tasks_due ON tasks(due_ms) WHERE status = 'waiting' AND due_ms > 0;
 )sql",
+    // 4 -> 5: signed decision links (engine/links.h). Only ids and what they are for: the key that
+    // signs them stays in a 0600 file next to the database, and no token is stored.
+    R"sql(
+CREATE TABLE links (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  task TEXT NOT NULL,
+  item INTEGER NOT NULL,
+  person TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  used_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX links_by_run ON links(run_id, created_ms);
+)sql",
 };
+
+constexpr const char* kLinkColumns =
+    "SELECT id, run_id, task, item, person, purpose, channel, created_ms, expires_ms, used_ms FROM links";
 
 std::string ToJson(const Value& v) { return v.ToJson(); }
 Value FromJson(const std::string& text) {
@@ -906,8 +928,69 @@ class SqliteStateStore final : public StateStore {
       c.bind(1, t.run_id);
       c.exec();
     }
+    for (const LinkRecord& l : t.new_links) {
+      SQLite::Statement i(db_,
+                          "INSERT INTO links (id, run_id, task, item, person, purpose, channel, created_ms, "
+                          "expires_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      i.bind(1, l.id);
+      i.bind(2, l.run_id);
+      i.bind(3, l.task);
+      i.bind(4, l.item);
+      i.bind(5, l.person);
+      i.bind(6, l.purpose);
+      i.bind(7, l.channel);
+      i.bind(8, static_cast<int64_t>(l.created_ms));
+      i.bind(9, static_cast<int64_t>(l.expires_ms));
+      i.exec();
+    }
+    if (!t.use_link.empty()) {
+      SQLite::Statement u(db_, "UPDATE links SET used_ms = ? WHERE id = ? AND used_ms = 0");
+      u.bind(1, static_cast<int64_t>(std::max<std::int64_t>(t.at_ms, 1)));
+      u.bind(2, t.use_link);
+      if (u.exec() == 0) return Error::Conflict("this link was already used");
+    }
     for (const EventRecord& e : t.events) InsertEvent(e);
     return {};
+  }
+
+  static LinkRecord ReadLink(SQLite::Statement& q) {
+    LinkRecord l;
+    l.id = q.getColumn(0).getString();
+    l.run_id = q.getColumn(1).getString();
+    l.task = q.getColumn(2).getString();
+    l.item = q.getColumn(3).getInt();
+    l.person = q.getColumn(4).getString();
+    l.purpose = q.getColumn(5).getString();
+    l.channel = q.getColumn(6).getString();
+    l.created_ms = q.getColumn(7).getInt64();
+    l.expires_ms = q.getColumn(8).getInt64();
+    l.used_ms = q.getColumn(9).getInt64();
+    return l;
+  }
+
+  Result<LinkRecord> GetLink(const std::string& id) override {
+    std::lock_guard lock(mu_);  // the write connection: a link just used must read as used
+    try {
+      SQLite::Statement q(db_, std::string(kLinkColumns) + " WHERE id = ?");
+      q.bind(1, id);
+      if (!q.executeStep()) return Error::NotFound("no link '" + id + "'");
+      return ReadLink(q);
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("reading link: ") + e.what());
+    }
+  }
+
+  Result<std::vector<LinkRecord>> ListLinks(const std::string& run_id) override {
+    std::lock_guard lock(read_mu_);
+    try {
+      SQLite::Statement q(*read_db_, std::string(kLinkColumns) + " WHERE run_id = ? ORDER BY created_ms, id");
+      q.bind(1, run_id);
+      std::vector<LinkRecord> out;
+      while (q.executeStep()) out.push_back(ReadLink(q));
+      return out;
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("reading links of ") + run_id + ": " + e.what());
+    }
   }
 
   Result<void> UpsertTask(const std::string& run_id, const TaskRecord& t, std::int64_t at_ms) {

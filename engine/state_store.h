@@ -103,6 +103,20 @@ struct EventRecord {
   std::string detail;
 };
 
+// A signed decision link as the database knows it (engine/links.h): never the key nor the token.
+struct LinkRecord {
+  std::string id;  // 32 hex digits
+  std::string run_id;
+  std::string task;
+  int item = -1;
+  std::string person;     // e-mail or OS user it was made for
+  std::string purpose;    // ask, remind, escalate
+  std::string channel;    // how it was sent: slack, smtp, http, none
+  std::int64_t created_ms = 0;
+  std::int64_t expires_ms = 0;
+  std::int64_t used_ms = 0;  // 0 = not used
+};
+
 // The writes of one state change: all applied together or none.
 struct Transition {
   std::string run_id;
@@ -115,6 +129,11 @@ struct Transition {
   std::int64_t at_ms = 0;
   std::vector<TaskRecord> tasks;  // upserts by (run, task, item)
   std::vector<EventRecord> events;
+  std::vector<LinkRecord> new_links;  // decision links made (schema 5)
+  // A decision through a link: marks link `use_link` used at at_ms, in the same transaction, only
+  // if it is unused: otherwise the whole batch is refused with kConflict "this link was already
+  // used" and nothing is written.
+  std::string use_link;
 };
 
 struct RunFilter {
@@ -255,6 +274,16 @@ class StateStore {
   virtual Result<std::vector<Result<void>>> FireSchedules(std::span<const ScheduleFire> fires) = 0;
   // The audit events of a schedule (the events table, run_id = schedule id).
   virtual Result<std::vector<EventRecord>> GetScheduleEvents(const std::string& id) = 0;
+
+  // Decision links (schema 5); a store without them knows no link. Errors: kNotFound "no link 'ID'".
+  virtual Result<LinkRecord> GetLink(const std::string& id) {
+    return Error::NotFound("no link '" + id + "'");
+  }
+  // The links of a run, oldest first.
+  virtual Result<std::vector<LinkRecord>> ListLinks(const std::string& run_id) {
+    (void)run_id;
+    return std::vector<LinkRecord>();
+  }
 
   // The first write error, sticky; nullopt while healthy.
   virtual std::optional<Error> WriteError() const = 0;

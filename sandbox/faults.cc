@@ -39,7 +39,9 @@ Result<FaultRule> ParseRule(const json::value& v) {
                             {"fail_status", 100, 599, &rule.fail_status, nullptr},
                             {"reset_rate", 0, 1, nullptr, &rule.reset_rate},
                             {"stall_rate", 0, 1, nullptr, &rule.stall_rate},
-                            {"stall_ms", 0, 3'600'000, &rule.stall_ms, nullptr}};
+                            {"stall_ms", 0, 3'600'000, &rule.stall_ms, nullptr},
+                            {"rate_status", 403, 429, &rule.rate_status, nullptr},
+                            {"retry_after", 0, 86'400, &rule.retry_after, nullptr}};
     const auto* field = std::find_if(std::begin(fields), std::end(fields), [&](const Field& f) { return key == f.name; });
     if (field == std::end(fields)) return Error::InvalidArgument("unknown fault \"" + key + "\"");
     auto number = Number(kv.value(), key, field->lo, field->hi);
@@ -80,8 +82,8 @@ FaultDecision Faults::Decide(std::string_view path, std::chrono::steady_clock::t
       if (now - w.start >= std::chrono::seconds(1)) w = Window{now, 0};
       if (++w.count > rule.rate) {
         d.kind = FaultDecision::Kind::kRateLimited;
-        d.status = 429;
-        d.retry_after_seconds = 1;
+        d.status = rule.rate_status;
+        d.retry_after_seconds = rule.retry_after;
         continue;
       }
     }
@@ -103,7 +105,8 @@ json::value Faults::ToJson() const {
   for (const auto& r : rules_) {
     rules.push_back({{"path_prefix", r.path_prefix}, {"latency_ms", r.latency_ms}, {"rate", r.rate},
                      {"fail_rate", r.fail_rate}, {"fail_status", r.fail_status}, {"reset_rate", r.reset_rate},
-                     {"stall_rate", r.stall_rate}, {"stall_ms", r.stall_ms}});
+                     {"stall_rate", r.stall_rate}, {"stall_ms", r.stall_ms},
+                     {"rate_status", r.rate_status}, {"retry_after", r.retry_after}});
   }
   return json::object{{"rules", std::move(rules)}};
 }

@@ -5,7 +5,8 @@
 // Per rule, in this order:
 //   latency_ms   delay before the request is handled (the largest matching delay applies)
 //   rate         at most N requests per second (fixed one-second windows); the excess gets 429
-//                with Retry-After: 1
+//                with Retry-After: 1 (`rate_status` 403 answers Google-style userRateLimitExceeded;
+//                `retry_after` sets the seconds)
 //   reset_rate   share of requests whose connection is closed after the request was read, with
 //                no response and without handling it (the request had no effect)
 //   fail_rate    share of requests answered with `fail_status` (default 500) without handling
@@ -35,6 +36,8 @@ struct FaultRule {
   double reset_rate = 0;
   double stall_rate = 0;
   int stall_ms = 60'000;
+  int rate_status = 429;      // the status of a rate-limited answer: 429, or 403 (Google's userRateLimitExceeded)
+  int retry_after = 1;        // its Retry-After, in seconds
 };
 
 struct FaultDecision {

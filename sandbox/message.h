@@ -15,6 +15,7 @@ namespace tenure::sandbox {
 struct Request {
   std::string method;  // upper case, as sent
   std::string path;    // percent-decoded path, no query
+  std::string raw_path;  // the path as sent (not decoded): split it before decoding segments
   std::map<std::string, std::string> query;  // decoded; the last value wins for repeated names
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;

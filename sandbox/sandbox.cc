@@ -75,14 +75,23 @@ Sandbox::Sandbox(SandboxOptions options, State state)
       rng_(std::random_device{}()),  // ids must not repeat across restarts with --state
       faults_(options_.faults, options_.seed),
       scim_(state_, rng_, options_.scim),
-      slack_(state_, options_.token) {}
+      slack_(state_, options_.token),
+      google_(state_, rng_, options_.google),
+      msgraph_(state_, rng_, options_.msgraph) {
+  google_.Tick();
+  msgraph_.Tick();
+}
 
 FaultDecision Sandbox::DecideFault(const Request& req) { return faults_.Decide(req.path, std::chrono::steady_clock::now()); }
 
 Response Sandbox::FaultResponse(const Request& req, const FaultDecision& d) const {
   const bool throttled = d.kind == FaultDecision::Kind::kRateLimited;
   Response res;
-  if (req.path.starts_with("/scim/")) {
+  if (req.path.starts_with("/google/")) {
+    res = GoogleService::FaultResponse(d.status, throttled);
+  } else if (req.path.starts_with("/graph/") || req.path.starts_with("/microsoft/")) {
+    res = GraphService::FaultResponse(d.status, throttled);
+  } else if (req.path.starts_with("/scim/")) {
     res = ScimService::Error(d.status, "", throttled ? "Too many requests (sandbox rate limit)" : "Injected server error (sandbox fault)");
   } else if (req.path.starts_with("/api/") && throttled) {
     res = JsonResponse(429, json::object{{"ok", false}, {"error", "ratelimited"}});
@@ -96,10 +105,17 @@ Response Sandbox::FaultResponse(const Request& req, const FaultDecision& d) cons
 
 Response Sandbox::Handle(const Request& req) {
   ++requests_;
+  google_.Tick();  // transfers that are due complete; an empty directory gets its demo people
+  msgraph_.Tick();
   Response res = Route(req);
   const bool reads = req.method == "GET" || req.method == "HEAD";
   if (!reads && !options_.state_file.empty() && !req.path.starts_with("/_sandbox/faults")) Persist();
   return res;
+}
+
+void Sandbox::OnEmail(Email email) {
+  state_.emails.push_back(std::move(email));
+  if (!options_.state_file.empty()) Persist();
 }
 
 void Sandbox::Persist() {
@@ -118,6 +134,9 @@ Response Sandbox::Route(const Request& req) {
     return scim_.Handle(req, std::string_view(req.path).substr(8), BaseUrl(req));
   }
   if (req.path.starts_with("/api/")) return slack_.Handle(req, std::string_view(req.path).substr(5));
+  if (req.path.starts_with("/google/")) return google_.Handle(req, BaseUrl(req));
+  if (req.path.starts_with("/microsoft/")) return msgraph_.HandleToken(req);
+  if (req.path.starts_with("/graph/v1.0/")) return msgraph_.HandleGraph(req, BaseUrl(req));
   if (req.path == "/echo" || req.path.starts_with("/echo/")) return Echo(req);
   if (req.path.starts_with("/_sandbox/")) return Admin(req);
   return JsonResponse(404, json::object{{"error", "no such endpoint: " + req.path}});
@@ -186,6 +205,18 @@ Response Sandbox::Admin(const Request& req) {
   return JsonResponse(404, json::object{{"error", "no such admin endpoint: " + req.method + " " + req.path}});
 }
 
+namespace {
+json::array EmailsJson(const State& state) {
+  json::array out;
+  for (const auto& e : state.emails) {
+    json::array to;
+    for (const auto& t : e.to) to.emplace_back(t);
+    out.push_back({{"from", e.from}, {"to", std::move(to)}, {"data", e.data}});
+  }
+  return out;
+}
+}  // namespace
+
 json::value Sandbox::StateJson() const {
   json::array channels, messages;
   for (const auto& c : state_.channels) {
@@ -203,9 +234,10 @@ json::value Sandbox::StateJson() const {
   json::object echo;
   for (const auto& [k, v] : state_.echo_counts) echo[k] = v;
   return json::object{{"users", UsersSummary(state_)}, {"groups", GroupsSummary(state_)},   {"channels", std::move(channels)},
-                      {"messages", std::move(messages)}, {"echo_counts", std::move(echo)}, {"requests", requests_},
+                      {"messages", std::move(messages)}, {"emails", EmailsJson(state_)},
+                      {"echo_counts", std::move(echo)}, {"requests", requests_},
                       {"connections", connections_},   {"tunnels", tunnels_},
-                      {"faults", faults_.ToJson()}};
+                      {"faults", faults_.ToJson()}, {"google", google_.Summary()}, {"msgraph", msgraph_.Summary()}};
 }
 
 }  // namespace tenure::sandbox

@@ -32,6 +32,8 @@
 #include <vector>
 
 #include "sandbox/faults.h"
+#include "sandbox/google.h"
+#include "sandbox/msgraph.h"
 #include "sandbox/message.h"
 #include "sandbox/scim.h"
 #include "sandbox/slack.h"
@@ -46,6 +48,8 @@ struct SandboxOptions {
   std::string state_file;                   // "" = in memory only
   std::uint64_t seed = 1;                   // fault draws (resource ids are random)
   ScimOptions scim;                         // SCIM profile and page cap (scim.h)
+  GoogleSandboxOptions google;              // Google Workspace personality (google.h)
+  GraphSandboxOptions msgraph;              // Microsoft 365 personality (msgraph.h)
 };
 
 class Sandbox {
@@ -67,6 +71,10 @@ class Sandbox {
   void OnTunnel() { ++tunnels_; }
 
   boost::json::value StateJson() const;
+  // The Google personality's service-account key file for a client reaching us at `base_url`.
+  std::string GoogleServiceAccountJson(const std::string& base_url) const { return google_.ServiceAccountJson(base_url); }
+  // Records an e-mail the SMTP personality accepted (and persists the state when configured).
+  void OnEmail(Email email);
 
  private:
   Response Route(const Request& req);
@@ -81,6 +89,8 @@ class Sandbox {
   Faults faults_;
   ScimService scim_;
   SlackService slack_;
+  GoogleService google_;
+  GraphService msgraph_;
   std::int64_t requests_ = 0;
   std::int64_t connections_ = 0;
   std::int64_t tunnels_ = 0;

@@ -77,6 +77,7 @@ Request ToRequest(const bhttp::request<bhttp::string_body>& msg) {
     target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
   }
   const auto q = target.find('?');
+  req.raw_path = std::string(target.substr(0, q));
   req.path = connectors::http::PercentDecode(target.substr(0, q));
   if (q != std::string_view::npos) req.query = ParseQuery(target.substr(q + 1));
   for (const auto& field : msg) req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
@@ -158,7 +159,7 @@ class Session {
       co_return;
     }
     sandbox_.OnTunnel();
-    Log(Request{"CONNECT", target, {}, {}, {}}, "tunnel");
+    Log(Request{"CONNECT", target, target, {}, {}, {}}, "tunnel");
     co_await Answer(client, "HTTP/1.1 200 Connection Established\r\n\r\n");
     if (buffer.size() > 0) co_await asio::async_write(upstream, buffer.data(), kTuple);
     client.expires_never();
@@ -311,6 +312,7 @@ Result<std::unique_ptr<BackgroundSandbox>> BackgroundSandbox::Start(SandboxOptio
   auto out = std::make_unique<BackgroundSandbox>(std::move(impl));
   out->port_ = port;
   out->url_ = std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port);
+  out->google_key_json_ = out->impl_->sandbox->GoogleServiceAccountJson(out->url_);  // immutable: safe to read here
   return out;
 }
 

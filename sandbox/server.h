@@ -57,6 +57,8 @@ class BackgroundSandbox {
   int port() const { return port_; }
   // "http://127.0.0.1:PORT" (https:// when TLS is on).
   std::string url() const { return url_; }
+  // The Google personality's service-account key file (token_uri = url() + "/google/token").
+  const std::string& google_key_json() const { return google_key_json_; }
 
   struct Impl;
   explicit BackgroundSandbox(std::unique_ptr<Impl> impl);
@@ -65,6 +67,7 @@ class BackgroundSandbox {
   std::unique_ptr<Impl> impl_;
   int port_ = 0;
   std::string url_;
+  std::string google_key_json_;
 };
 
 }  // namespace tenure::sandbox

@@ -57,7 +57,12 @@ json::value StateToJson(const State& state) {
   out["groups"] = std::move(groups);
   out["channels"] = std::move(channels);
   out["messages"] = std::move(messages);
+  json::array emails;
+  for (const auto& e : state.emails) emails.push_back({{"from", e.from}, {"to", Strings(e.to)}, {"data", e.data}});
+  out["emails"] = std::move(emails);
   out["echo_counts"] = std::move(echo);
+  out["google"] = state.google;
+  out["msgraph"] = state.msgraph;
   out["next_channel"] = state.next_channel;
   out["next_ts"] = state.next_ts;
   return out;
@@ -91,8 +96,26 @@ Result<State> StateFromJson(const json::value& j) {
     state.messages.push_back({Str(m, "channel"), Str(m, "text"), Str(m, "ts"), blocks ? *blocks : json::value(),
                               metadata ? *metadata : json::value()});
   }
+  if (const auto* list = o.if_contains("emails"); list != nullptr && list->is_array()) {
+    for (const auto& e : list->get_array()) {
+      if (!e.is_object()) continue;
+      Email mail{Str(e.get_object(), "from"), {}, Str(e.get_object(), "data")};
+      if (const auto* to = e.get_object().if_contains("to"); to != nullptr && to->is_array()) {
+        for (const auto& t : to->get_array()) {
+          if (t.is_string()) mail.to.emplace_back(t.get_string());
+        }
+      }
+      state.emails.push_back(std::move(mail));
+    }
+  }
   if (const auto* e = o.if_contains("echo_counts"); e != nullptr && e->is_object()) {
     for (const auto& kv : e->get_object()) state.echo_counts[std::string(kv.key())] = kv.value().is_int64() ? kv.value().get_int64() : 0;
+  }
+  for (auto [key, field] : {std::pair{"google", &state.google}, std::pair{"msgraph", &state.msgraph}}) {
+    const auto* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) continue;
+    if (!v->is_object()) return Error::Parse(std::string("state: \"") + key + "\" must be an object");
+    *field = v->get_object();
   }
   state.next_channel = Int(o, "next_channel", 1);
   state.next_ts = Int(o, "next_ts", 1);

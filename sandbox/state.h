@@ -28,12 +28,22 @@ struct SlackMessage {
   boost::json::value metadata;  // as posted ({"event_type", "event_payload"}), null when absent
 };
 
+// An e-mail the SMTP personality accepted (sandbox/smtp.h).
+struct Email {
+  std::string from;                  // envelope sender
+  std::vector<std::string> to;       // envelope recipients
+  std::string data;                  // the message as sent (headers and body), dot-stuffing undone
+};
+
 struct State {
   std::vector<boost::json::object> users;   // SCIM User resources in creation order
   std::vector<boost::json::object> groups;  // SCIM Group resources in creation order
   std::vector<SlackChannel> channels;
   std::vector<SlackMessage> messages;
+  std::vector<Email> emails;
   std::map<std::string, std::int64_t> echo_counts;  // Idempotency-Key -> requests seen
+  boost::json::object google;   // the Google Workspace personality's directory (sandbox/google.h)
+  boost::json::object msgraph;  // the Microsoft 365 personality's directory (sandbox/msgraph.h)
   std::int64_t next_channel = 1;
   std::int64_t next_ts = 1;
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when a lower layer includes a higher one.
-# Layers, lowest first: workflows <- connectors <- sandbox/engine <- cli.
+# Layers, lowest first: workflows <- connectors <- sandbox/engine <- console (over engine) <- cli.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -14,8 +14,9 @@ check() {  # check DIR FORBIDDEN_PREFIX...
     fi
   done
 }
-check workflows connectors engine sandbox cli
-check connectors engine sandbox cli
-check engine cli sandbox
-check sandbox cli engine
+check workflows connectors engine sandbox console cli
+check connectors engine sandbox console cli
+check engine cli sandbox console
+check sandbox cli engine console
+check console cli sandbox
 exit $status

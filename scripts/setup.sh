@@ -3,8 +3,10 @@
 # skipped. Needs root (or sudo) for apt-get.
 #   scripts/setup.sh          what building and running tenure need (the quick start, a Release build)
 #   scripts/setup.sh --test   that, plus what the tests need: Catch2, clang and LLVM (fuzzing),
-#                             yaml-cpp (a benchmark's baseline), ccache, Node.js with `npm ci` for
-#                             the real SCIM servers the suite tests against (scripts/test.sh calls
+#                             yaml-cpp (a benchmark's baseline), ccache, slapd and ldap-utils (a
+#                             private OpenLDAP server per test run; the system instance is never
+#                             started or used), Node.js with `npm ci` for the real SCIM servers the
+#                             suite tests against (scripts/test.sh calls
 #                             this; scripts/check_package.sh installs its own mmdebstrap)
 set -euo pipefail
 
@@ -19,7 +21,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev
   libyaml-dev libsqlitecpp-dev libsqlite3-dev libcli11-dev
-  libhowardhinnant-date-dev tzdata libssl-dev
+  libhowardhinnant-date-dev tzdata libssl-dev libldap-dev
   file  # cpack -G DEB: CPack's dpkg-shlibdeps step needs it to find the binaries
 )
 if [ "$mode" = test ]; then
@@ -27,6 +29,9 @@ if [ "$mode" = test ]; then
     catch2 ccache git
     clang libclang-rt-14-dev llvm
     libyaml-cpp-dev
+    slapd ldap-utils  # a private OpenLDAP server for the ldap connector's tests (tests/connectors/slapd_ctl.sh)
+    chromium chromium-driver python3-selenium  # the console's browser end-to-end test
+    python3-aiosmtpd  # an SMTP server for the smtp connector's tests
   )
 fi
 

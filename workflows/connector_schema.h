@@ -42,6 +42,7 @@ struct ActionSpec {
   std::vector<ResultField> results;
   bool idempotent = true;
   std::string undo;  // the action that undoes this one ("" = none), for `compensate` hints
+  bool read_only = false;  // changes nothing anywhere: `until` may repeat it
 
   const ArgSpec* FindArg(std::string_view n) const;
 };
@@ -52,6 +53,12 @@ struct ConnectorSpec {
   std::vector<ArgSpec> config;
   std::vector<ActionSpec> actions;
   bool builtin_connection = false;  // usable without declaring a connection (manual, timer)
+  // The `rate` a connection of this type gets when it sets none (the provider's published quota),
+  // as requests per second and as written for people ("2400/min"); 0 / "" = unlimited.
+  double default_rate_per_second = 0;
+  std::string default_rate;
+  // More for docs/connectors.md: authentication, idempotency, throttling (markdown, "" = none).
+  std::string notes;
 
   const ActionSpec* FindAction(std::string_view n) const;
   const ArgSpec* FindConfig(std::string_view n) const;

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <optional>
 
+#include "workflows/expr_ast.h"
 #include "workflows/filters.h"
+#include "workflows/loader.h"
 #include "workflows/suggest.h"
 
 namespace tenure::workflows {
@@ -14,36 +16,11 @@ namespace tenure::workflows {
 using internal::FilterSpec;
 using NodePtr = std::unique_ptr<ExprNode>;
 
-enum class NodeKind { kLiteral, kRoot, kList, kChain, kNeg, kNot, kAnd, kOr, kAdd, kCompare };
-
-// One postfix step of a chain: `.name`, `[index]` or `| filter(args)`.
-struct Step {
-  enum class Kind { kMember, kIndex, kFilter };
-  Kind kind = Kind::kMember;
-  std::string name;                  // member or filter name
-  const FilterSpec* filter = nullptr;
-  std::vector<NodePtr> args;         // the index, or the filter's arguments
-};
-
-struct ExprNode {
-  NodeKind kind = NodeKind::kLiteral;
-  std::size_t offset = 0;            // of the node's first token in the template text
-  Value literal;                     // kLiteral
-  std::string name;                  // kRoot
-  std::string_view op;               // kCompare: == != < <= > >= in, "not in"
-  std::vector<NodePtr> operands;     // list items; chain base; unary/binary/n-ary operands
-  std::vector<Step> steps;           // kChain
-};
-
-struct Template::Piece {
-  std::string literal;                    // when expr is null
-  std::shared_ptr<const ExprNode> expr;   // immutable, so copies of a Template share it
-};
 
 namespace {
 
 constexpr int kMaxDepth = 64;
-constexpr std::string_view kKeywords[] = {"true", "false", "null", "and", "or", "not", "in"};
+constexpr std::string_view kKeywords[] = {"true", "false", "null", "and", "or", "not", "in", "if", "else"};
 
 // ---------------------------------------------------------------- lexer
 
@@ -67,6 +44,10 @@ class Lexer {
   Result<std::vector<Token>> Run() {
     std::vector<Token> out;
     while (out.empty() || (out.back().kind != Tok::kEnd && out.back().kind != Tok::kClose)) {
+      // A lone '=' is a keyword argument's only after `(name` or `,name`: `map(attribute='id')`.
+      const std::size_t n = out.size();
+      allow_assign_ = n >= 2 && out[n - 1].kind == Tok::kName && out[n - 2].kind == Tok::kPunct &&
+                      (out[n - 2].text == "(" || out[n - 2].text == ",");
       auto token = Next();
       if (!token) return token.error();
       out.push_back(std::move(*token));
@@ -100,6 +81,7 @@ class Lexer {
     digits();
     const bool decimal = pos_ + 1 < text_.size() && text_[pos_] == '.' && IsDigit(text_[pos_ + 1]);
     if (decimal) ++pos_, digits();
+    if (!decimal && pos_ < text_.size() && IsNameStart(text_[pos_])) return DurationLiteral(start);
     const char* first = text_.data() + start;
     const char* last = text_.data() + pos_;
     double d = 0;
@@ -108,6 +90,18 @@ class Lexer {
       return Error::Parse("number too large: " + std::string(text_.substr(start, std::min<std::size_t>(pos_ - start, 40))), start);
     }
     return Make(Tok::kNumber, start, decimal ? Value(d) : Value(n));
+  }
+
+  // `4w`, `90d`, `1h30m`: a duration, whose value is its text (what duration filters read).
+  Result<Token> DurationLiteral(std::size_t start) {
+    while (pos_ < text_.size() && (IsNameStart(text_[pos_]) || IsDigit(text_[pos_]))) ++pos_;
+    const std::string_view word = text_.substr(start, pos_ - start);
+    if (!ParseDuration(word)) {
+      return Error::Parse("invalid duration '" + std::string(word.substr(0, 40)) +
+                              "': a number and a unit (ms, s, m, h, d, w), like 36h, 90d, 4w or 1h30m",
+                          start);
+    }
+    return Make(Tok::kString, start, Value(word));
   }
 
   Result<Token> String() {
@@ -148,6 +142,10 @@ class Lexer {
       ++pos_;
       return Make(Tok::kPunct, start);
     }
+    if (c == '=' && allow_assign_) {
+      ++pos_;
+      return Make(Tok::kPunct, start);
+    }
     if (c == '=' || c == '}') return Error::Parse(std::string("unexpected '") + c + "' (did you mean '" + c + c + "'?)", start);
     const auto b = static_cast<unsigned char>(c);
     const char kHex[] = "0123456789abcdef";
@@ -157,6 +155,7 @@ class Lexer {
 
   std::string_view text_;
   std::size_t pos_;
+  bool allow_assign_ = false;
 };
 
 // ---------------------------------------------------------------- parser
@@ -223,11 +222,24 @@ class Parser {
     return true;
   }
 
-  // or/and: n-ary nodes, so long chains do not make deep trees.
+  // expr := or ("if" or "else" expr)?: the conditional, lowest of all.
   NodePtr Or() {
     DepthGuard guard(depth_);
     if (TooDeep()) return nullptr;
-    return NAry(NodeKind::kOr, "or", &Parser::And);
+    NodePtr then = NAry(NodeKind::kOr, "or", &Parser::And);
+    if (!then || !IsWord(Peek(), "if")) return then;
+    Take();
+    NodePtr cond = NAry(NodeKind::kOr, "or", &Parser::And);
+    if (!cond) return nullptr;
+    if (!IsWord(Peek(), "else")) return Fail(Peek(), "expected 'else' after the condition of 'if', got " + Describe(Peek()));
+    Take();
+    NodePtr otherwise = Or();
+    if (!otherwise) return nullptr;
+    NodePtr node = MakeNode(NodeKind::kCond, then->offset);
+    node->operands.push_back(std::move(then));
+    node->operands.push_back(std::move(cond));
+    node->operands.push_back(std::move(otherwise));
+    return node;
   }
   NodePtr And() { return NAry(NodeKind::kAnd, "and", &Parser::Not); }
 
@@ -321,22 +333,55 @@ class Parser {
       if (spec == nullptr) {
         return Fail(name, "unknown filter " + Describe(name) + DidYouMean(name.text, FilterNames()));
       }
-      Step step{Step::Kind::kFilter, std::string(name.text), spec, {}};
+      Step step{Step::Kind::kFilter, std::string(name.text), spec, {}, {}, name.offset};
       if (IsPunct(Peek(), "(") && !Arguments(step)) return nullptr;
       if (std::string bad = internal::CheckArgCount(*spec, step.args.size()); !bad.empty()) return Fail(name, bad);
+      for (std::size_t i = 0; i < spec->min_args && i < step.given.size(); ++i) {
+        if (!step.given[i]) return Fail(name, "filter " + Describe(name) + " needs argument '" + std::string(spec->params[i]) + "'");
+      }
       node = AsChain(std::move(node));
       node->steps.push_back(std::move(step));
     }
     return node;
   }
 
+  // Positional arguments first, then `name=value` ones, placed at their parameter's position.
   bool Arguments(Step& step) {
     Take();  // (
     if (IsPunct(Peek(), ")")) return Take(), true;
+    bool keywords = false;
     while (true) {
+      std::size_t at = step.args.size();
+      if (Peek().kind == Tok::kName && IsPunct(Peek(1), "=")) {
+        const Token& key = Take();
+        Take();  // =
+        const auto& params = step.filter->params;
+        const auto found = std::find(params.begin(), params.end(), key.text);
+        if (key.text.empty() || found == params.end() || static_cast<std::size_t>(found - params.begin()) >= step.filter->max_args) {
+          std::vector<std::string_view> names;
+          for (std::size_t i = 0; i < step.filter->max_args && !params[i].empty(); ++i) names.push_back(params[i]);
+          Fail(key, "filter '" + step.name + "' has no argument " + Describe(key) +
+                        (names.empty() ? " (it takes no named arguments)" : DidYouMean(key.text, names)));
+          return false;
+        }
+        at = static_cast<std::size_t>(found - params.begin());
+        if (at < step.given.size() && step.given[at]) {
+          Fail(key, "argument " + Describe(key) + " of filter '" + step.name + "' is given twice");
+          return false;
+        }
+        keywords = true;
+      } else if (keywords) {
+        Fail(Peek(), "a positional argument cannot follow a named one in filter '" + step.name + "'");
+        return false;
+      }
       NodePtr arg = Or();
       if (!arg) return false;
-      step.args.push_back(std::move(arg));
+      if (step.args.size() <= at) {
+        step.args.resize(at + 1);
+        step.given.resize(at + 1, false);
+      }
+      step.args[at] = std::move(arg);
+      step.given[at] = true;
       if (IsPunct(Peek(), ")")) return Take(), true;
       if (!IsPunct(Peek(), ",")) {
         Fail(Peek(), "expected ',' or ')' after an argument of filter '" + step.name + "', got " + Describe(Peek()));
@@ -350,7 +395,8 @@ class Parser {
     NodePtr node = Primary();
     while (node && (IsPunct(Peek(), ".") || IsPunct(Peek(), "["))) {
       const bool member = Take().text == ".";
-      Step step{member ? Step::Kind::kMember : Step::Kind::kIndex, "", nullptr, {}};
+      Step step{member ? Step::Kind::kMember : Step::Kind::kIndex, "", nullptr, {}, {}, Peek().offset};
+      if (!member) step.offset = tokens_[pos_ - 1].offset;
       if (member) {
         if (Peek().kind != Tok::kName) return Fail(Peek(), "expected a name after '.', got " + Describe(Peek()));
         step.name = std::string(Take().text);
@@ -436,10 +482,24 @@ namespace {
 
 Result<Value> Eval(const ExprNode& node, const Scope& scope);
 
+// An error without a position gets `offset` (of the operator, filter or node that failed).
+Result<Value> At(Result<Value> r, std::size_t offset) {
+  if (!r && r.error().offset == std::string::npos) {
+    Error e = r.error();
+    e.offset = offset;
+    return e;
+  }
+  return r;
+}
+
 Result<List> EvalAll(const std::vector<NodePtr>& nodes, const Scope& scope) {
   List out;
   out.reserve(nodes.size());
   for (const NodePtr& node : nodes) {
+    if (!node) {  // a filter argument not given (a later one was given by name)
+      out.emplace_back();
+      continue;
+    }
     auto v = Eval(*node, scope);
     if (!v) return v.error();
     out.push_back(std::move(*v));
@@ -448,11 +508,11 @@ Result<List> EvalAll(const std::vector<NodePtr>& nodes, const Scope& scope) {
 }
 
 Result<Value> ApplyStep(const Step& step, Value current, const Scope& scope) {
-  if (step.kind == Step::Kind::kMember) return internal::Member(std::move(current), step.name);
+  if (step.kind == Step::Kind::kMember) return At(internal::Member(std::move(current), step.name), step.offset);
   auto args = EvalAll(step.args, scope);
   if (!args) return args.error();
-  if (step.kind == Step::Kind::kIndex) return internal::Index(std::move(current), args->front());
-  return internal::ApplyFilter(*step.filter, current, *args);
+  if (step.kind == Step::Kind::kIndex) return At(internal::Index(std::move(current), args->front()), step.offset);
+  return At(internal::ApplyFilter(*step.filter, current, *args), step.offset);
 }
 
 Result<Value> EvalChain(const ExprNode& node, const Scope& scope) {
@@ -480,7 +540,7 @@ Result<Value> EvalAdd(const ExprNode& node, const Scope& scope) {
   for (std::size_t i = 1; sum && i < node.operands.size(); ++i) {
     auto next = Eval(*node.operands[i], scope);
     if (!next) return next;
-    sum = internal::Plus(std::move(*sum), *next);
+    sum = At(internal::Plus(std::move(*sum), *next), node.operands[i]->offset);
   }
   return sum;
 }
@@ -488,17 +548,25 @@ Result<Value> EvalAdd(const ExprNode& node, const Scope& scope) {
 Result<Value> EvalUnary(const ExprNode& node, const Scope& scope) {
   auto v = Eval(*node.operands.front(), scope);
   if (!v) return v;
-  return node.kind == NodeKind::kNot ? Value(!v->Truthy()) : internal::Negate(*v);
+  return node.kind == NodeKind::kNot ? Value(!v->Truthy()) : At(internal::Negate(*v), node.offset);
 }
 
 Result<Value> EvalCompare(const ExprNode& node, const Scope& scope) {
   auto sides = EvalAll(node.operands, scope);
   if (!sides) return sides.error();
-  return internal::Compare(node.op, (*sides)[0], (*sides)[1]);
+  return At(internal::Compare(node.op, (*sides)[0], (*sides)[1]), node.offset);
+}
+
+// `a if cond else b`: only the branch taken is evaluated.
+Result<Value> EvalCond(const ExprNode& node, const Scope& scope) {
+  auto cond = Eval(*node.operands[1], scope);
+  if (!cond) return cond;
+  return Eval(*node.operands[cond->Truthy() ? 0 : 2], scope);
 }
 
 Result<Value> Eval(const ExprNode& node, const Scope& scope) {
   switch (node.kind) {
+    case NodeKind::kCond: return EvalCond(node, scope);
     case NodeKind::kLiteral: return node.literal;
     case NodeKind::kRoot: return scope.Root(node.name);
     case NodeKind::kList: {
@@ -543,7 +611,9 @@ void CollectReferences(const ExprNode& node, std::vector<Reference>& out) {
   }
   for (std::size_t i = rooted_chain ? 1 : 0; i < node.operands.size(); ++i) CollectReferences(*node.operands[i], out);
   for (const Step& step : node.steps) {
-    for (const NodePtr& arg : step.args) CollectReferences(*arg, out);
+    for (const NodePtr& arg : step.args) {
+      if (arg) CollectReferences(*arg, out);
+    }
   }
 }
 
@@ -551,7 +621,9 @@ void CollectFilters(const ExprNode& node, std::vector<std::string>& out) {
   for (const NodePtr& operand : node.operands) CollectFilters(*operand, out);
   for (const Step& step : node.steps) {
     if (step.kind == Step::Kind::kFilter) out.push_back(step.name);
-    for (const NodePtr& arg : step.args) CollectFilters(*arg, out);
+    for (const NodePtr& arg : step.args) {
+      if (arg) CollectFilters(*arg, out);
+    }
   }
 }
 
@@ -643,7 +715,7 @@ Result<Value> MapScope::Root(std::string_view name) const {
 }
 
 std::span<const std::string_view> RootNames() {
-  static constexpr std::string_view kNames[] = {"inputs", "vars", "tasks", "item", "index", "run", "now", "result", "params"};
+  static constexpr std::string_view kNames[] = {"inputs", "vars", "tasks", "item", "index", "run", "now", "result", "params", "calendars"};
   return kNames;
 }
 

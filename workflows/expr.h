@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,7 +67,39 @@ class MapScope : public Scope {
   Map roots_;
 };
 
-struct ExprNode;  // defined in expr.cc
+// A static type, for the checks `tenure validate` makes without values: the kinds a value may have
+// (bits 1 << Value::Kind), and what is known of a list's items and a map's keys.
+struct ExprType {
+  static constexpr unsigned kAll = 0x7f;
+  unsigned kinds = kAll;                                   // kAll: nothing is known
+  std::shared_ptr<const ExprType> item;                    // a list's items, when known
+  std::shared_ptr<const std::vector<std::pair<std::string, ExprType>>> fields;  // a map's known keys
+  bool closed = false;  // `fields` are all the keys there are (a map input with declared keys)
+
+  static ExprType Any() { return {}; }
+  static ExprType Of(unsigned kinds) {
+    ExprType t;
+    t.kinds = kinds;
+    return t;
+  }
+  static ExprType ListOf(ExprType item);
+  static ExprType MapOf(std::vector<std::pair<std::string, ExprType>> fields, bool closed);
+  static ExprType FromValue(const Value& v);
+  // Either of `a` and `b` (what `x if c else y` may yield).
+  static ExprType Union(const ExprType& a, const ExprType& b);
+  const ExprType* Field(std::string_view key) const;
+  // "string", "int or null": for messages, in Value::KindName's words.
+  std::string Describe() const;
+};
+
+// The static types of the roots a template may read; Any for what is not known.
+class TypeScope {
+ public:
+  virtual ~TypeScope() = default;
+  virtual ExprType Root(std::string_view name) const = 0;
+};
+
+struct ExprNode;  // defined in expr_ast.h
 
 class Template {
  public:
@@ -95,6 +128,14 @@ class Template {
   // kType (e.g. `lower` on a list; the message names the filter/operator and the kinds),
   // kNotFound (a root not available here), kInvalidArgument (e.g. a bad date for add_days).
   Result<Value> Render(const Scope& scope) const;
+
+  // The errors evaluation would certainly meet, found without evaluating: a filter or operator
+  // given a value or argument whose possible kinds never fit (`inputs.groups | lower` with a list
+  // input), a member read on a string, a key a map input does not declare. Each is kType with the
+  // offset of the filter, operator or member. Unknown types (task results) are never reported.
+  std::vector<Error> TypeErrors(const TypeScope& types) const;
+  // The static type of a single-expression template (Any otherwise: text renders as a string).
+  ExprType TypeOf(const TypeScope& types) const;
 
  private:
   struct Piece;

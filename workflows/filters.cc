@@ -14,6 +14,7 @@
 
 #include "workflows/expr.h"
 #include "workflows/civil_date.h"
+#include "workflows/loader.h"
 
 namespace tenure::workflows::internal {
 namespace {
@@ -276,23 +277,6 @@ bool NumberLess(const Value& a, const Value& b) {
   return a.AsDouble() < b.AsDouble();
 }
 
-Result<Value> Sort(std::string_view name, const Value& in, Args) {
-  if (!in.IsList()) return InputTypeError(name, "a list", in);
-  List out = in.AsList();
-  const bool all_numbers = std::all_of(out.begin(), out.end(), [](const Value& v) {
-    return v.IsInt() || (v.IsDouble() && !std::isnan(v.AsDouble()));
-  });
-  const bool all_strings = std::all_of(out.begin(), out.end(), [](const Value& v) { return v.IsString(); });
-  if (all_numbers) {
-    std::stable_sort(out.begin(), out.end(), NumberLess);
-  } else if (all_strings) {
-    std::stable_sort(out.begin(), out.end(), [](const Value& a, const Value& b) { return a.AsString() < b.AsString(); });
-  } else {
-    return Error::Type("filter 'sort' expects a list of numbers or a list of strings");
-  }
-  return Value(std::move(out));
-}
-
 // ---- dates ----
 
 struct CivilDate {
@@ -448,15 +432,456 @@ Result<Value> FormatDate(std::string_view name, const Value& in, Args args) {
   return Value(std::move(out));
 }
 
+
+// ---- list and map filters ----
+
+Result<Value> ListArg(std::string_view name, const Value& in, Args args, const List** out) {
+  if (!in.IsList()) return InputTypeError(name, "a list", in);
+  if (!args[0].IsList()) return ArgTypeError(name, 0, "a list", args[0]);
+  *out = &args[0].AsList();
+  return Value();
+}
+
+// difference / intersect / union: set operations that keep the order of first appearance and
+// never repeat an item (items compare as `==` does: 1 and 1.0 alike).
+Result<Value> SetOp(std::string_view name, const Value& in, Args args) {
+  const List* other = nullptr;
+  if (auto bad = ListArg(name, in, args, &other); !bad) return bad;
+  std::unordered_set<std::string> in_other;
+  for (const Value& v : *other) in_other.insert(UniqueKey(v));
+  std::unordered_set<std::string> seen;
+  List out;
+  for (const Value& v : in.AsList()) {
+    const std::string key = UniqueKey(v);
+    const bool keep = name == "union" || (name == "difference") != (in_other.count(key) > 0);
+    if (keep && seen.insert(key).second) out.push_back(v);
+  }
+  if (name == "union") {
+    for (const Value& v : *other) {
+      if (seen.insert(UniqueKey(v)).second) out.push_back(v);
+    }
+  }
+  return Value(std::move(out));
+}
+
+Result<Value> Contains(std::string_view name, const Value& in, Args args) {
+  if (in.IsList()) {
+    const List& list = in.AsList();
+    return Value(std::find(list.begin(), list.end(), args[0]) != list.end());
+  }
+  if (!in.IsString() && !in.IsMap()) return InputTypeError(name, "a list, string or map", in);
+  if (!args[0].IsString()) return ArgTypeError(name, 0, "a string", args[0]);
+  if (in.IsMap()) return Value(in.AsMap().Contains(args[0].AsString()));
+  return Value(FindText(in.AsString(), args[0].AsString()) != std::string::npos);
+}
+
+// The attribute `attribute` (a dotted path: 'manager.email') of `item`, with the null semantics
+// of member access.
+Result<Value> Attribute(std::string_view name, const Value& item, const std::string& attribute) {
+  Value current = item;
+  std::size_t from = 0;
+  while (from <= attribute.size()) {
+    const std::size_t dot = std::min(attribute.find('.', from), attribute.size());
+    const std::string part = attribute.substr(from, dot - from);
+    if (current.IsNull()) return Value();
+    if (!current.IsMap()) {
+      return Error::Type("filter " + Quote(name) + " cannot read attribute " + Quote(attribute) + " of a " +
+                         current.KindName());
+    }
+    const Value* next = current.AsMap().Find(part);
+    current = next == nullptr ? Value() : *next;
+    from = dot + 1;
+  }
+  return current;
+}
+
+// The tests of select/reject: select('eq', 'Sales', attribute='department').
+constexpr std::string_view kTests[] = {"truthy", "null", "eq", "ne", "lt", "le", "gt", "ge",
+                                       "in", "contains", "startswith", "endswith"};
+
+Result<bool> RunTest(std::string_view name, std::string_view test, const Value& v, const Value& arg) {
+  if (test == "truthy") return v.Truthy();
+  if (test == "null") return v.IsNull();
+  if (test == "eq") return v == arg;
+  if (test == "ne") return !(v == arg);
+  static constexpr std::pair<std::string_view, std::string_view> kOrder[] = {{"lt", "<"}, {"le", "<="}, {"gt", ">"}, {"ge", ">="}};
+  for (auto [t, op] : kOrder) {
+    if (test != t) continue;
+    auto r = Compare(op, v, arg);
+    if (!r) return r.error();
+    return r->AsBool();
+  }
+  if (test == "in" || test == "contains") {
+    auto r = test == "in" ? Compare("in", v, arg) : Compare("in", arg, v);
+    if (!r) return Error::Type("filter " + Quote(name) + ", test " + Quote(test) + ": " + r.error().message);
+    return r->AsBool();
+  }
+  if (!v.IsString() || !arg.IsString()) {
+    return Error::Type("filter " + Quote(name) + ", test " + Quote(test) + " compares strings, got " + v.KindName() +
+                       " and " + arg.KindName());
+  }
+  const std::string& s = v.AsString();
+  const std::string& a = arg.AsString();
+  return test == "startswith" ? s.starts_with(a) : s.ends_with(a);
+}
+
+// select(test = 'truthy', value = null, attribute = null); reject keeps the others.
+Result<Value> SelectReject(std::string_view name, const Value& in, Args args) {
+  if (!in.IsList()) return InputTypeError(name, "a list", in);
+  std::string_view test = "truthy";
+  if (args.size() > 0 && !args[0].IsNull()) {
+    if (!args[0].IsString()) return ArgTypeError(name, 0, "a test name", args[0]);
+    test = args[0].AsString();
+    if (std::find(std::begin(kTests), std::end(kTests), test) == std::end(kTests)) {
+      std::string known;
+      for (std::string_view t : kTests) known += (known.empty() ? "" : ", ") + std::string(t);
+      return Error::InvalidArgument("filter " + Quote(name) + ": unknown test " + Quote(test) + "; tests: " + known);
+    }
+  }
+  const Value none;
+  const Value& value = args.size() > 1 ? args[1] : none;
+  const bool by_attribute = args.size() > 2 && !args[2].IsNull();
+  if (by_attribute && !args[2].IsString()) return ArgTypeError(name, 2, "a string (attribute)", args[2]);
+  List out;
+  for (const Value& item : in.AsList()) {
+    Value subject = item;
+    if (by_attribute) {
+      auto a = Attribute(name, item, args[2].AsString());
+      if (!a) return a.error();
+      subject = std::move(*a);
+    }
+    auto hit = RunTest(name, test, subject, value);
+    if (!hit) return hit.error();
+    if (*hit == (name == "select")) out.push_back(item);
+  }
+  return Value(std::move(out));
+}
+
+// map(filter) applies a filter without arguments to each item; map(attribute='x') reads x of each.
+Result<Value> MapFilter(std::string_view name, const Value& in, Args args) {
+  if (!in.IsList()) return InputTypeError(name, "a list", in);
+  const bool by_filter = !args.empty() && !args[0].IsNull();
+  const bool by_attribute = args.size() > 1 && !args[1].IsNull();
+  if (by_filter == by_attribute) {
+    return Error::InvalidArgument("filter 'map' takes either a filter name (map('lower')) or an attribute (map(attribute='id'))");
+  }
+  const FilterSpec* spec = nullptr;
+  if (by_filter) {
+    if (!args[0].IsString()) return ArgTypeError(name, 0, "a filter name", args[0]);
+    spec = FindFilter(args[0].AsString());
+    if (spec == nullptr || spec->min_args > 0) {
+      return Error::InvalidArgument("filter 'map': " + Quote(args[0].AsString()) + " is not a filter without arguments");
+    }
+  } else if (!args[1].IsString()) {
+    return ArgTypeError(name, 1, "a string (attribute)", args[1]);
+  }
+  List out;
+  out.reserve(in.AsList().size());
+  for (const Value& item : in.AsList()) {
+    auto v = by_filter ? ApplyFilter(*spec, item, {}) : Attribute(name, item, args[1].AsString());
+    if (!v) return v.error();
+    out.push_back(std::move(*v));
+  }
+  return Value(std::move(out));
+}
+
+Result<Value> Items(std::string_view name, const Value& in, Args) {
+  if (!in.IsMap()) return InputTypeError(name, "a map", in);
+  List out;
+  for (const auto& [key, value] : in.AsMap()) {
+    Map entry;
+    entry.Set("key", key);
+    entry.Set("value", value);
+    out.emplace_back(std::move(entry));
+  }
+  return Value(std::move(out));
+}
+
+// dict: a list of {key, value} maps (what `items` gives) or of [key, value] pairs, to a map.
+Result<Value> Dict(std::string_view name, const Value& in, Args) {
+  if (!in.IsList()) return InputTypeError(name, "a list of {key, value} maps or [key, value] pairs", in);
+  Map out;
+  for (const Value& item : in.AsList()) {
+    const Value* key = nullptr;
+    const Value* value = nullptr;
+    if (item.IsList() && item.AsList().size() == 2) {
+      key = &item.AsList()[0];
+      value = &item.AsList()[1];
+    } else if (item.IsMap()) {
+      key = item.AsMap().Find("key");
+      value = item.AsMap().Find("value");
+    }
+    if (key == nullptr || value == nullptr || !key->IsString()) {
+      return Error::Type("filter 'dict' expects [key, value] pairs or {key, value} maps with string keys, got " +
+                         item.ToJson().substr(0, 64));
+    }
+    out.Set(key->AsString(), *value);
+  }
+  return Value(std::move(out));
+}
+
+// sort(attribute = null, reverse = false): numbers or strings, not mixed; stable.
+Result<Value> SortBy(std::string_view name, const Value& in, Args args) {
+  if (!in.IsList()) return InputTypeError(name, "a list", in);
+  const bool by_attribute = !args.empty() && !args[0].IsNull();
+  if (by_attribute && !args[0].IsString()) return ArgTypeError(name, 0, "a string (attribute)", args[0]);
+  if (args.size() > 1 && !args[1].IsBool() && !args[1].IsNull()) return ArgTypeError(name, 1, "true or false", args[1]);
+  const bool reverse = args.size() > 1 && args[1].IsBool() && args[1].AsBool();
+  std::vector<std::pair<Value, std::size_t>> keyed;
+  for (std::size_t i = 0; i < in.AsList().size(); ++i) {
+    const Value& item = in.AsList()[i];
+    auto key = by_attribute ? Attribute(name, item, args[0].AsString()) : Result<Value>(item);
+    if (!key) return key.error();
+    keyed.emplace_back(std::move(*key), i);
+  }
+  const bool all_numbers = std::all_of(keyed.begin(), keyed.end(), [](const auto& k) {
+    return k.first.IsInt() || (k.first.IsDouble() && !std::isnan(k.first.AsDouble()));
+  });
+  const bool all_strings = std::all_of(keyed.begin(), keyed.end(), [](const auto& k) { return k.first.IsString(); });
+  if (!all_numbers && !all_strings) {
+    return Error::Type(std::string("filter 'sort' expects a list of numbers or a list of strings") +
+                       (by_attribute ? " (by attribute " + Quote(args[0].AsString()) + ")" : ""));
+  }
+  std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+    const auto less = [&](const Value& x, const Value& y) { return all_numbers ? NumberLess(x, y) : x.AsString() < y.AsString(); };
+    return reverse ? less(b.first, a.first) : less(a.first, b.first);
+  });
+  List out;
+  for (const auto& k : keyed) out.push_back(in.AsList()[k.second]);
+  return Value(std::move(out));
+}
+
+// ---- dates, calendars and durations ----
+
+std::string FormatCivil(const CivilDate& d) { return Pad(d.year, 4) + "-" + Pad(d.month, 2) + "-" + Pad(d.day, 2); }
+
+std::int64_t DaysOf(const DateTime& dt) { return DaysFromCivil(dt.date.year, dt.date.month, dt.date.day); }
+
+// 0 = Sunday .. 6 = Saturday.
+std::size_t WeekdayOf(std::int64_t days) { return static_cast<std::size_t>(((days % 7) + 11) % 7); }
+
+// Seconds since the epoch of a datetime (a plain date is midnight UTC).
+std::int64_t EpochSeconds(const DateTime& dt) {
+  std::int64_t offset = 0;
+  if (dt.zone.size() == 5) {
+    offset = ((dt.zone[1] - '0') * 10 + (dt.zone[2] - '0')) * 3600 + ((dt.zone[3] - '0') * 10 + (dt.zone[4] - '0')) * 60;
+    if (dt.zone[0] == '-') offset = -offset;
+  }
+  return DaysOf(dt) * 86400 + dt.hour * 3600 + dt.minute * 60 + dt.second - offset;
+}
+
+std::string FormatUtc(std::int64_t seconds) {
+  const std::int64_t days = (seconds >= 0 ? seconds : seconds - 86399) / 86400;
+  const std::int64_t rest = seconds - days * 86400;
+  return FormatCivil(CivilFromDays(days)) + "T" + Pad(rest / 3600, 2) + ":" + Pad(rest / 60 % 60, 2) + ":" +
+         Pad(rest % 60, 2) + "Z";
+}
+
+Result<Value> DateFilter(std::string_view name, const Value& in, Args) {
+  auto dt = ParseDateTime(name, in);
+  if (!dt) return dt.error();
+  return Value(FormatCivil(dt->date));
+}
+
+Result<Value> DatetimeFilter(std::string_view name, const Value& in, Args) {
+  auto dt = ParseDateTime(name, in);
+  if (!dt) return dt.error();
+  return Value(FormatUtc(EpochSeconds(*dt)));
+}
+
+Result<Value> Weekday(std::string_view name, const Value& in, Args) {
+  auto dt = ParseDateTime(name, in);
+  if (!dt) return dt.error();
+  return Value(kWeekdays[WeekdayOf(DaysOf(*dt))].substr(0, 3));
+}
+
+// A calendar: `weekends` (day names, default Sat and Sun) and `holidays` (dates).
+struct Calendar {
+  std::array<bool, 7> weekend = {true, false, false, false, false, false, true};
+  std::unordered_set<std::int64_t> holidays;  // days since the epoch
+
+  bool Working(std::int64_t days) const { return !weekend[WeekdayOf(days)] && holidays.count(days) == 0; }
+};
+
+Result<Calendar> ReadCalendar(std::string_view name, const Value& v, std::size_t arg) {
+  Calendar cal;
+  if (v.IsNull()) return cal;
+  if (!v.IsMap()) return ArgTypeError(name, arg, "a calendar (a map with weekends and holidays)", v);
+  for (const auto& [key, value] : v.AsMap()) {
+    if (key != "weekends" && key != "holidays" && key != "description") {
+      return Error::InvalidArgument("filter " + Quote(name) + ": unknown calendar key " + Quote(key) +
+                                    " (a calendar has weekends and holidays)");
+    }
+  }
+  if (const Value* w = v.AsMap().Find("weekends")) {
+    if (!w->IsList()) return Error::Type("filter " + Quote(name) + ": a calendar's weekends must be a list of day names");
+    cal.weekend.fill(false);
+    for (const Value& day : w->AsList()) {
+      std::size_t which = 7;
+      for (std::size_t i = 0; i < 7 && day.IsString(); ++i) {
+        if (day.AsString() == kWeekdays[i] || day.AsString() == kWeekdays[i].substr(0, 3)) which = i;
+      }
+      if (which == 7) {
+        return Error::InvalidArgument("filter " + Quote(name) + ": " + day.ToJson() +
+                                      " is not a day name (Mon, Tue, ... or Monday, Tuesday, ...)");
+      }
+      cal.weekend[which] = true;
+    }
+    if (std::all_of(cal.weekend.begin(), cal.weekend.end(), [](bool b) { return b; })) {
+      return Error::InvalidArgument("filter " + Quote(name) + ": the calendar has no working day");
+    }
+  }
+  if (const Value* h = v.AsMap().Find("holidays")) {
+    if (!h->IsList()) return Error::Type("filter " + Quote(name) + ": a calendar's holidays must be a list of dates");
+    for (const Value& day : h->AsList()) {
+      auto dt = ParseDateTime(name, day);
+      if (!dt || dt->suffix.size() > 0) {
+        return Error::InvalidArgument("filter " + Quote(name) + ": holiday " + day.ToJson() + " is not a date (YYYY-MM-DD)");
+      }
+      cal.holidays.insert(DaysOf(*dt));
+    }
+  }
+  return cal;
+}
+
+// add_working_days(n, calendar): n working days later (earlier when n < 0); n = 0 is the date
+// itself when it is a working day, else the next working day.
+Result<Value> AddWorkingDays(std::string_view name, const Value& in, Args args) {
+  auto dt = ParseDateTime(name, in);
+  if (!dt) return dt.error();
+  if (!args[0].IsInt()) return ArgTypeError(name, 0, "an int", args[0]);
+  auto cal = ReadCalendar(name, args.size() > 1 ? args[1] : Value(), 1);
+  if (!cal) return cal.error();
+  const std::int64_t n = args[0].AsInt();
+  if (n < -10000 || n > 10000) return Error::InvalidArgument("filter 'add_working_days': " + std::to_string(n) + " is out of range (at most 10000)");
+  std::int64_t days = DaysOf(*dt);
+  const std::int64_t step = n < 0 ? -1 : 1;
+  // At most 366 holidays a year and one working day a week: this ends.
+  while (!cal->Working(days)) days += step;
+  for (std::int64_t left = n < 0 ? -n : n; left > 0; --left) {
+    days += step;
+    while (!cal->Working(days)) days += step;
+  }
+  const CivilDate out = CivilFromDays(days);
+  if (out.year < 0 || out.year > 9999) return Error::InvalidArgument("filter 'add_working_days': result out of range");
+  return Value(FormatCivil(out) + std::string(dt->suffix));
+}
+
+Result<Value> IsWorkingDay(std::string_view name, const Value& in, Args args) {
+  auto dt = ParseDateTime(name, in);
+  if (!dt) return dt.error();
+  auto cal = ReadCalendar(name, args.empty() ? Value() : args[0], 0);
+  if (!cal) return cal.error();
+  return Value(cal->Working(DaysOf(*dt)));
+}
+
+// A duration value is text in the playbook's duration syntax ("4w", "90d", "1h30m"), or an int
+// of seconds.
+Result<std::int64_t> DurationMillis(std::string_view name, const Value& v, std::optional<std::size_t> arg) {
+  if (v.IsInt()) return v.AsInt() * 1000;
+  const auto bad = [&](std::string_view why) -> Error {
+    if (!arg) return Error::Type("filter " + Quote(name) + " expects a duration (like 4w, 90d, 36h), got " + std::string(why));
+    return Error::Type("filter " + Quote(name) + " expects a duration (like 4w, 90d, 36h) as argument " +
+                       std::to_string(*arg + 1) + ", got " + std::string(why));
+  };
+  if (!v.IsString()) return bad(v.KindName());
+  auto d = ParseDuration(v.AsString());
+  if (!d) return bad(Quote(v.AsString().substr(0, 40)));
+  return d->count();
+}
+
+Result<Value> DurationFilter(std::string_view name, const Value& in, Args) {
+  auto ms = DurationMillis(name, in, std::nullopt);
+  if (!ms) return ms.error();
+  if (name == "duration") return Value(FormatDuration(Duration(*ms)));
+  const std::int64_t unit = name == "seconds" ? 1000 : name == "hours" ? 3'600'000 : 86'400'000;
+  if (*ms % unit == 0) return Value(*ms / unit);
+  return Value(static_cast<double>(*ms) / static_cast<double>(unit));
+}
+
+// add(duration): a date or datetime later by a duration (a date only by whole days).
+Result<Value> AddDuration(std::string_view name, const Value& in, Args args) {
+  auto dt = ParseDateTime(name, in);
+  if (!dt) return dt.error();
+  auto ms = DurationMillis(name, args[0], 0);
+  if (!ms) return ms.error();
+  const bool negative = name == "subtract";
+  if (dt->suffix.empty()) {
+    if (*ms % 86'400'000 != 0) {
+      return Error::InvalidArgument("filter " + Quote(name) + ": a date moves by whole days; " +
+                                    FormatDuration(Duration(*ms)) + " is not (use a datetime)");
+    }
+    const std::int64_t days = DaysOf(*dt) + (negative ? -1 : 1) * (*ms / 86'400'000);
+    return Value(FormatCivil(CivilFromDays(days)));
+  }
+  std::int64_t local = DaysOf(*dt) * 86400 + dt->hour * 3600 + dt->minute * 60 + dt->second;
+  local += (negative ? -1 : 1) * (*ms / 1000);
+  const std::int64_t days = (local >= 0 ? local : local - 86399) / 86400;
+  const std::int64_t rest = local - days * 86400;
+  std::string zone = dt->zone == "+0000" ? "Z" : dt->zone.substr(0, 3) + ":" + dt->zone.substr(3);
+  if (dt->suffix.find_first_of("zZ") != std::string_view::npos) zone = "Z";
+  return Value(FormatCivil(CivilFromDays(days)) + "T" + Pad(rest / 3600, 2) + ":" + Pad(rest / 60 % 60, 2) + ":" +
+               Pad(rest % 60, 2) + zone);
+}
+
+// days_until(other): whole days from this date to `other` (negative when `other` is earlier).
+Result<Value> DaysUntil(std::string_view name, const Value& in, Args args) {
+  auto a = ParseDateTime(name, in);
+  if (!a) return a.error();
+  auto b = ParseDateTime(name, args[0]);
+  if (!b) return b.error();
+  return Value(DaysOf(*b) - DaysOf(*a));
+}
+
+constexpr KindSet kS = kStrK, kL = kListK, kM = kMapK, kA = kAnyK, kI = kIntK, kB = kBoolK;
+constexpr KindSet kDur = kStrK | kIntK;
+
 constexpr FilterSpec kFilters[] = {
-    {"lower", 0, 0, CaseFilter},     {"upper", 0, 0, CaseFilter},       {"capitalize", 0, 0, CaseFilter},
-    {"title", 0, 0, CaseFilter},     {"trim", 0, 0, Trim},              {"default", 1, 1, Default},
-    {"replace", 2, 2, Replace},      {"slug", 0, 0, Slug},              {"join", 0, 1, Join},
-    {"split", 1, 1, Split},          {"length", 0, 0, Length},          {"first", 0, 0, FirstLast},
-    {"last", 0, 0, FirstLast},       {"json", 0, 0, Json},              {"urlencode", 0, 0, Urlencode},
-    {"add_days", 1, 1, AddDays},     {"format_date", 1, 1, FormatDate}, {"string", 0, 0, ToString},
-    {"int", 0, 0, ToInt},            {"keys", 0, 0, KeysValues},        {"values", 0, 0, KeysValues},
-    {"unique", 0, 0, Unique},        {"sort", 0, 0, Sort},              {"slack_escape", 0, 0, SlackEscapeFilter},
+    {"lower", 0, 0, CaseFilter, kS, {}, kS, ResultRule::kFixed, {}, "a string"},
+    {"upper", 0, 0, CaseFilter, kS, {}, kS, ResultRule::kFixed, {}, "a string"},
+    {"capitalize", 0, 0, CaseFilter, kS, {}, kS, ResultRule::kFixed, {}, "a string"},
+    {"title", 0, 0, CaseFilter, kS, {}, kS, ResultRule::kFixed, {}, "a string"},
+    {"trim", 0, 0, Trim, kS, {}, kS, ResultRule::kFixed, {}, "a string"},
+    {"default", 1, 1, Default, kA, {kA, kA, kA}, kA, ResultRule::kFixed, {}, ""},
+    {"replace", 2, 2, Replace, kS, {kS, kS, kA}, kS, ResultRule::kFixed, {}, "a string"},
+    {"slug", 0, 0, Slug, kS, {}, kS, ResultRule::kFixed, {}, "a string"},
+    {"join", 0, 1, Join, kL, {kS, kA, kA}, kS, ResultRule::kFixed, {}, "a list"},
+    {"split", 1, 1, Split, kS, {kS, kA, kA}, kL, ResultRule::kFixed, {}, "a string"},
+    {"length", 0, 0, Length, kS | kL | kM, {}, kI, ResultRule::kFixed, {}, "a string, list or map"},
+    {"first", 0, 0, FirstLast, kL, {}, kA, ResultRule::kItem, {}, "a list"},
+    {"last", 0, 0, FirstLast, kL, {}, kA, ResultRule::kItem, {}, "a list"},
+    {"json", 0, 0, Json, kA, {}, kS, ResultRule::kFixed, {}, ""},
+    {"urlencode", 0, 0, Urlencode, kS | kNumK, {}, kS, ResultRule::kFixed, {}, "a string"},
+    {"add_days", 1, 1, AddDays, kS, {kI, kA, kA}, kS, ResultRule::kFixed, {}, "a date string"},
+    {"format_date", 1, 1, FormatDate, kS, {kS, kA, kA}, kS, ResultRule::kFixed, {}, "a date string"},
+    {"string", 0, 0, ToString, kA, {}, kS, ResultRule::kFixed, {}, ""},
+    {"int", 0, 0, ToInt, kS | kNumK | kB, {}, kI, ResultRule::kFixed, {}, "a string or number"},
+    {"keys", 0, 0, KeysValues, kM, {}, kL, ResultRule::kFixed, {}, "a map"},
+    {"values", 0, 0, KeysValues, kM, {}, kL, ResultRule::kFixed, {}, "a map"},
+    {"unique", 0, 0, Unique, kL, {}, kL, ResultRule::kSame, {}, "a list"},
+    {"sort", 0, 2, SortBy, kL, {kS | kNullK, kB | kNullK, kA}, kL, ResultRule::kSame, {"attribute", "reverse"}, "a list"},
+    {"slack_escape", 0, 0, SlackEscapeFilter, kS | kNumK, {}, kS, ResultRule::kFixed, {}, "a string"},
+    {"difference", 1, 1, SetOp, kL, {kL, kA, kA}, kL, ResultRule::kSame, {}, "a list"},
+    {"intersect", 1, 1, SetOp, kL, {kL, kA, kA}, kL, ResultRule::kSame, {}, "a list"},
+    {"union", 1, 1, SetOp, kL, {kL, kA, kA}, kL, ResultRule::kSame, {}, "a list"},
+    {"contains", 1, 1, Contains, kL | kS | kM, {kA, kA, kA}, kB, ResultRule::kFixed, {}, "a list, string or map"},
+    {"select", 0, 3, SelectReject, kL, {kS | kNullK, kA, kS | kNullK}, kL, ResultRule::kSame, {"test", "value", "attribute"}, "a list"},
+    {"reject", 0, 3, SelectReject, kL, {kS | kNullK, kA, kS | kNullK}, kL, ResultRule::kSame, {"test", "value", "attribute"}, "a list"},
+    {"map", 0, 2, MapFilter, kL, {kS | kNullK, kS | kNullK, kA}, kL, ResultRule::kFixed, {"filter", "attribute"}, "a list"},
+    {"items", 0, 0, Items, kM, {}, kL, ResultRule::kFixed, {}, "a map"},
+    {"dict", 0, 0, Dict, kL, {}, kM, ResultRule::kFixed, {}, "a list of {key, value} maps or [key, value] pairs"},
+    {"date", 0, 0, DateFilter, kS, {}, kS, ResultRule::kFixed, {}, "a date string"},
+    {"datetime", 0, 0, DatetimeFilter, kS, {}, kS, ResultRule::kFixed, {}, "a date string"},
+    {"weekday", 0, 0, Weekday, kS, {}, kS, ResultRule::kFixed, {}, "a date string"},
+    {"add_working_days", 1, 2, AddWorkingDays, kS, {kI, kM | kNullK, kA}, kS, ResultRule::kFixed, {"n", "calendar"}, "a date string"},
+    {"is_working_day", 0, 1, IsWorkingDay, kS, {kM | kNullK, kA, kA}, kB, ResultRule::kFixed, {"calendar"}, "a date string"},
+    {"add", 1, 1, AddDuration, kS, {kDur, kA, kA}, kS, ResultRule::kFixed, {}, "a date string"},
+    {"subtract", 1, 1, AddDuration, kS, {kDur, kA, kA}, kS, ResultRule::kFixed, {}, "a date string"},
+    {"days_until", 1, 1, DaysUntil, kS, {kS, kA, kA}, kI, ResultRule::kFixed, {}, "a date string"},
+    {"duration", 0, 0, DurationFilter, kDur, {}, kS, ResultRule::kFixed, {}, "a duration"},
+    {"seconds", 0, 0, DurationFilter, kDur, {}, kNumK, ResultRule::kFixed, {}, "a duration"},
+    {"hours", 0, 0, DurationFilter, kDur, {}, kNumK, ResultRule::kFixed, {}, "a duration"},
+    {"days", 0, 0, DurationFilter, kDur, {}, kNumK, ResultRule::kFixed, {}, "a duration"},
 };
 
 // ---- operators ----
@@ -507,6 +932,24 @@ const FilterSpec* FindFilter(std::string_view name) {
     if (spec.name == name) return &spec;
   }
   return nullptr;
+}
+
+std::string DescribeKinds(KindSet set) {
+  static constexpr std::pair<KindSet, std::string_view> kNames[] = {
+      {kStrK, "a string"}, {kNumK, "a number"}, {kIntK, "an int"}, {kDoubleK, "a number"}, {kBoolK, "a bool"},
+      {kListK, "a list"},  {kMapK, "a map"},    {kNullK, "null"}};
+  std::vector<std::string_view> words;
+  for (auto [bits, word] : kNames) {
+    if ((set & bits) == bits) {
+      words.push_back(word);
+      set &= ~bits;
+    }
+  }
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + std::string(words[i]);
+  }
+  return out;
 }
 
 std::string CheckArgCount(const FilterSpec& spec, std::size_t count) {

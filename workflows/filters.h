@@ -2,6 +2,7 @@
 // table of `x | name(args)`).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -29,12 +30,34 @@ inline constexpr std::size_t kMaxStringBytes = std::size_t{1} << 20;
 // `name` is the filter's own name (several filters share a function), for error messages.
 using FilterFn = Result<Value> (*)(std::string_view name, const Value& input, std::span<const Value> args);
 
+// Kinds of values as bits (1 << Value::Kind), for the static checks of expr_types.cc.
+using KindSet = unsigned;
+constexpr KindSet KindBit(Value::Kind k) { return 1u << static_cast<unsigned>(k); }
+inline constexpr KindSet kNullK = KindBit(Value::Kind::kNull), kBoolK = KindBit(Value::Kind::kBool),
+                         kIntK = KindBit(Value::Kind::kInt), kDoubleK = KindBit(Value::Kind::kDouble),
+                         kStrK = KindBit(Value::Kind::kString), kListK = KindBit(Value::Kind::kList),
+                         kMapK = KindBit(Value::Kind::kMap), kNumK = kIntK | kDoubleK, kAnyK = 0x7f;
+
+// How the static checker derives a filter's result type: a fixed set of kinds, the input's own
+// type, or the item type of the input list.
+enum class ResultRule { kFixed, kSame, kItem, kListOfItems };
+
 struct FilterSpec {
   std::string_view name;
   std::size_t min_args;
   std::size_t max_args;
   FilterFn fn;
+  KindSet input = kAnyK;                               // kinds the piped value may have
+  std::array<KindSet, 3> args = {kAnyK, kAnyK, kAnyK};  // kinds of each argument
+  KindSet result = kAnyK;
+  ResultRule rule = ResultRule::kFixed;
+  std::array<std::string_view, 3> params = {};         // argument names, for `name=value`
+  // Describes `input` in messages ("a string", "a list"); "" = derived from `input`.
+  std::string_view expects = "";
 };
+
+// "a string", "a list or map": the kinds of `set` in words, for messages.
+std::string DescribeKinds(KindSet set);
 
 // The filter called `name`, or nullptr.
 const FilterSpec* FindFilter(std::string_view name);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "workflows/loader.h"
 #include "workflows/suggest.h"
 #include "workflows/yaml_tree.h"
 
@@ -75,7 +76,64 @@ bool IsValidEmail(std::string_view s) {
   return std::none_of(s.begin(), s.end(), [](unsigned char c) { return c <= ' ' || c == '<' || c == '>' || c == ','; });
 }
 
-std::optional<std::string> CheckInputValue(const InputSpec& spec, const Value& v) {
+bool IsTimeZoneShape(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name.front() == '/' || name.back() == '/' ||
+      name.find("//") != std::string_view::npos || name.find("..") != std::string_view::npos) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '_' ||
+           c == '-' || c == '+';
+  });
+}
+
+namespace {
+
+std::optional<std::string> CheckMapValue(const InputSpec& spec, const Value& v, const TimeZoneCheck& zones) {
+  for (const auto& [key, value] : v.AsMap()) {
+    const auto it = std::find_if(spec.keys.begin(), spec.keys.end(), [&](const InputSpec& k) { return k.name == key; });
+    if (it == spec.keys.end()) {
+      std::vector<std::string_view> names;
+      for (const InputSpec& k : spec.keys) names.push_back(k.name);
+      std::string known;
+      for (std::string_view n : names) known += (known.empty() ? "" : ", ") + std::string(n);
+      return "unknown key '" + key + "'" + DidYouMean(key, names) + " (keys: " + known + ")";
+    }
+    if (value.IsNull() && !it->required) continue;
+    if (auto why = CheckInputValue(*it, value, zones)) return "key '" + key + "': " + *why;
+  }
+  for (const InputSpec& k : spec.keys) {
+    if (k.required && !v.AsMap().Contains(k.name)) {
+      return "missing key '" + k.name + "' (" + InputTypeName(k.type) + ")";
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ExprType InputExprType(const InputSpec& spec) {
+  ExprType t;
+  switch (spec.type) {
+    case InputType::kInt: t = ExprType::Of(1u << static_cast<unsigned>(Value::Kind::kInt)); break;
+    case InputType::kBool: t = ExprType::Of(1u << static_cast<unsigned>(Value::Kind::kBool)); break;
+    case InputType::kList:
+      t = spec.items ? ExprType::ListOf(InputExprType(*spec.items))
+                     : ExprType::Of(1u << static_cast<unsigned>(Value::Kind::kList));
+      break;
+    case InputType::kMap: {
+      std::vector<std::pair<std::string, ExprType>> fields;
+      for (const InputSpec& k : spec.keys) fields.emplace_back(k.name, InputExprType(k));
+      t = ExprType::MapOf(std::move(fields), !spec.keys.empty());
+      break;
+    }
+    default: t = ExprType::Of(1u << static_cast<unsigned>(Value::Kind::kString)); break;
+  }
+  if (!spec.required && !spec.default_value) t.kinds |= 1u << static_cast<unsigned>(Value::Kind::kNull);
+  return t;
+}
+
+std::optional<std::string> CheckInputValue(const InputSpec& spec, const Value& v, const TimeZoneCheck& zones) {
   const std::string got = std::string(", got ") + (v.IsString() ? Quote(v) : std::string(v.KindName()) + " " + v.ToJson());
   switch (spec.type) {
     case InputType::kString:
@@ -83,8 +141,13 @@ std::optional<std::string> CheckInputValue(const InputSpec& spec, const Value& v
     case InputType::kDate:
     case InputType::kDateTime:
     case InputType::kEnum:
+    case InputType::kDuration:
+    case InputType::kTimeZone:
       if (!v.IsString()) return "expected " + std::string(InputTypeName(spec.type)) + " text" + got;
       break;
+    case InputType::kMap:
+      if (!v.IsMap()) return "expected a map" + got;
+      return CheckMapValue(spec, v, zones);
     case InputType::kInt:
       if (!v.IsInt()) return "expected a whole number" + got;
       return std::nullopt;
@@ -93,6 +156,11 @@ std::optional<std::string> CheckInputValue(const InputSpec& spec, const Value& v
       return std::nullopt;
     case InputType::kList:
       if (!v.IsList()) return "expected a list" + got;
+      if (spec.items) {
+        for (std::size_t i = 0; i < v.AsList().size(); ++i) {
+          if (auto why = CheckInputValue(*spec.items, v.AsList()[i], zones)) return "item " + std::to_string(i) + ": " + *why;
+        }
+      }
       return std::nullopt;
   }
   const std::string& s = v.AsString();
@@ -100,6 +168,13 @@ std::optional<std::string> CheckInputValue(const InputSpec& spec, const Value& v
   if (spec.type == InputType::kDate && !IsValidDate(s)) return "expected a date as YYYY-MM-DD" + got;
   if (spec.type == InputType::kDateTime && !IsValidDateTime(s)) {
     return "expected a date-time as YYYY-MM-DDTHH:MM:SS with Z or an offset like +01:00" + got;
+  }
+  if (spec.type == InputType::kDuration && !ParseDuration(s)) return "expected a duration like 90d, 4w or 36h" + got;
+  if (spec.type == InputType::kTimeZone) {
+    if (!IsTimeZoneShape(s)) return "expected an IANA time zone name like Europe/Paris" + got;
+    if (zones) {
+      if (auto why = zones(s)) return *why;
+    }
   }
   if (spec.type == InputType::kEnum && std::find(spec.values.begin(), spec.values.end(), s) == spec.values.end()) {
     std::string allowed;
@@ -126,6 +201,12 @@ Value CoerceInput(const InputSpec& spec, const std::string& text) {
       n.kind = YamlNode::Kind::kScalar;
       n.scalar = text;
       return ToValue(n);
+    }
+    case InputType::kMap: {  // a JSON or YAML flow map: {"email":"a@b.c"} or {email: a@b.c}
+      Diagnostics ignored;
+      bool complete = false;
+      const YamlNode n = ParseYaml(text, "--set", ignored, &complete);
+      return complete && !ignored.HasErrors() && n.IsMap() ? ToValue(n) : Value(text);
     }
     case InputType::kList: {
       // A JSON or YAML flow list (what `jq -c` prints: ["a","b, c"]) is read as YAML, so items
@@ -155,7 +236,7 @@ Value CoerceInput(const InputSpec& spec, const std::string& text) {
 }
 
 Map ResolveInputs(const std::vector<InputSpec>& specs, const std::vector<GivenInput>& given,
-                  const SourceLocation& run_where, Diagnostics& diags) {
+                  const SourceLocation& run_where, Diagnostics& diags, const TimeZoneCheck& zones) {
   std::vector<std::string_view> names;
   for (const InputSpec& s : specs) names.push_back(s.name);
   Map result;
@@ -163,7 +244,7 @@ Map ResolveInputs(const std::vector<InputSpec>& specs, const std::vector<GivenIn
     const auto it = std::find_if(specs.begin(), specs.end(), [&](const InputSpec& s) { return s.name == g.name; });
     if (it == specs.end()) {
       diags.Error(g.where, "inputs." + g.name, "unknown input '" + g.name + "'" + DidYouMean(g.name, names));
-    } else if (auto why = CheckInputValue(*it, g.value)) {
+    } else if (auto why = CheckInputValue(*it, g.value, zones)) {
       diags.Error(g.where, "inputs." + g.name, "input '" + g.name + "': " + *why);
     } else {
       result.Set(g.name, g.value);
@@ -176,6 +257,10 @@ Map ResolveInputs(const std::vector<InputSpec>& specs, const std::vector<GivenIn
     if (const Value* v = result.Find(s.name)) {
       ordered.Set(s.name, *v);
     } else if (s.default_value) {
+      // Defaults were checked when loading, but time zones only for their shape.
+      if (auto why = zones && !was_given ? CheckInputValue(s, *s.default_value, zones) : std::nullopt) {
+        diags.Error(s.where, "inputs." + s.name, "default of input '" + s.name + "': " + *why);
+      }
       if (!was_given) ordered.Set(s.name, *s.default_value);
     } else if (s.required && !was_given) {
       diags.Error(run_where, "inputs." + s.name,

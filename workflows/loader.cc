@@ -15,17 +15,23 @@ namespace tenure::workflows {
 namespace {
 
 constexpr std::string_view kTopKeys[] = {"playbook",   "description", "inputs",   "vars",      "connections", "defaults",
-                                         "on_failure", "include",     "tasks",    "start_at",  "time_zone"};
-constexpr std::string_view kInputKeys[] = {"type", "required", "default", "values", "pattern", "description"};
+                                         "on_failure", "include",     "tasks",    "start_at",  "time_zone",
+                                         "calendars"};
+constexpr std::string_view kInputKeys[] = {"type", "required", "default", "values", "pattern", "description", "items", "keys"};
+constexpr std::string_view kCalendarKeys[] = {"weekends", "holidays", "description"};
 constexpr std::string_view kConnectionKeys[] = {"connector", "rate", "max_in_flight", "description"};
 constexpr std::string_view kDefaultsKeys[] = {"retry", "timeout"};
 constexpr std::string_view kRetryKeys[] = {"attempts", "backoff", "max_backoff"};
 constexpr std::string_view kTaskKeys[] = {"uses",  "with",    "needs",      "when",       "for_each",
-                                          "retry", "timeout", "on_failure", "compensate", "description"};
+                                          "retry", "timeout", "on_failure", "compensate", "description",
+                                          "item_when", "skip", "until"};
+constexpr std::string_view kUntilKeys[] = {"condition", "interval", "timeout"};
 constexpr std::string_view kCompensateKeys[] = {"uses", "with"};
 constexpr std::string_view kIncludeKeys[] = {"file", "as", "with", "needs"};
-constexpr std::string_view kLibraryKeys[] = {"description", "params", "include", "tasks"};
-constexpr std::string_view kInputTypes[] = {"string", "email", "date", "datetime", "int", "bool", "enum", "list"};
+constexpr std::string_view kLibraryKeys[] = {"description", "params", "include", "tasks", "calendars"};
+constexpr std::string_view kInputTypes[] = {"string", "email", "date", "datetime", "int", "bool", "enum", "list",
+                                            "duration", "time_zone", "map"};
+constexpr std::string_view kInputTypeList = "string, email, date, datetime, int, bool, enum, list, duration, time_zone, map";
 
 constexpr std::size_t kMaxIncludeDepth = 16;
 // Tasks in a playbook, included ones counted: bounds what validation allocates and how long it
@@ -181,6 +187,7 @@ class Loader {
     }
     if (const YamlNode* n = root.Find("description")) pb_.description = String(*n, "description", "'description'").value_or("");
     if (const YamlNode* n = root.Find("inputs")) LoadInputs(*n, "inputs", pb_.inputs);
+    if (const YamlNode* n = root.Find("calendars")) LoadCalendars(*n, path);
     if (const YamlNode* n = root.Find("vars")) LoadVars(*n);
     if (const YamlNode* n = root.Find("connections")) LoadConnections(*n);
     if (const YamlNode* n = root.Find("defaults")) LoadDefaults(*n);
@@ -242,20 +249,102 @@ class Loader {
     if (const YamlNode* d = n.Find("description")) in.description = String(*d, path + ".description", "'description'").value_or("");
     if (const YamlNode* p = n.Find("pattern")) LoadPattern(in, *p, path + ".pattern");
     if (const YamlNode* r = n.Find("required")) in.required = Bool(*r, path + ".required").value_or(true);
+    if (const YamlNode* i = n.Find("items")) LoadItems(in, *i, path + ".items");
+    if (const YamlNode* k = n.Find("keys")) LoadMapKeys(in, *k, path + ".keys");
     if (const YamlNode* d = n.Find("default")) LoadDefault(in, *d, path + ".default");
     return in;
   }
 
+  // `items:` of a list input: a type (`items: email`) or a full declaration (`items: {type: map, keys: ..}`).
+  void LoadItems(InputSpec& in, const YamlNode& n, const std::string& path) {
+    if (in.type != InputType::kList) {
+      Error(n.where, path, "'items' is only for inputs of type list");
+      return;
+    }
+    YamlEntry entry;
+    entry.key.kind = YamlNode::Kind::kScalar;
+    entry.key.scalar = "items";
+    entry.key.where = n.where;
+    entry.value = n;
+    if (++input_depth_ > 8) {
+      Error(n.where, path, "input types nest too deeply (at most 8 levels)");
+    } else {
+      in.items = std::make_shared<const InputSpec>(LoadInput(entry, path));
+    }
+    --input_depth_;
+  }
+
+  // `keys:` of a map input: each key declared like an input (`email: email`, `name: {type: string, required: false}`).
+  void LoadMapKeys(InputSpec& in, const YamlNode& n, const std::string& path) {
+    if (in.type != InputType::kMap) {
+      Error(n.where, path, "'keys' is only for inputs of type map");
+      return;
+    }
+    if (!ExpectMap(n, path, "'keys' (each key of the map, declared like an input)")) return;
+    if (++input_depth_ > 8) {
+      Error(n.where, path, "input types nest too deeply (at most 8 levels)");
+    } else {
+      for (const YamlEntry& e : n.entries) in.keys.push_back(LoadInput(e, Join(path, e.key.scalar)));
+    }
+    --input_depth_;
+  }
+
+  // `calendars:` name -> {weekends: [Sat, Sun], holidays: [2026-12-25, ...]}: one namespace for
+  // the playbook and its libraries.
+  void LoadCalendars(const YamlNode& n, const std::string& file) {
+    if (n.IsNull() || !ExpectMap(n, "calendars", "'calendars'")) return;
+    for (const YamlEntry& e : n.entries) {
+      const std::string path = Join("calendars", e.key.scalar);
+      if (!Id(e.key, path, "calendar name") || !ExpectMap(e.value, path, "a calendar (weekends and holidays)")) continue;
+      if (pb_.calendars.Contains(e.key.scalar)) {
+        Error(e.key.where, path, "calendar '" + e.key.scalar + "' is declared twice (calendars are shared by the playbook and its libraries)");
+        continue;
+      }
+      CheckKeys(e.value, kCalendarKeys, path, "calendar '" + e.key.scalar + "'");
+      Map cal;
+      List weekends{Value("Sat"), Value("Sun")};
+      if (const YamlNode* w = e.value.Find("weekends")) {
+        weekends.clear();
+        if (!w->IsSequence()) Error(w->where, path + ".weekends", "'weekends' must be a list of day names, like [Sat, Sun]");
+        for (const YamlNode& d : w->items) {
+          static constexpr std::string_view kDays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Monday", "Tuesday",
+                                                       "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+          if (!d.IsScalar() || std::find(std::begin(kDays), std::end(kDays), d.scalar) == std::end(kDays)) {
+            Error(d.where, path + ".weekends", "'" + d.scalar + "' is not a day name (Mon .. Sun or Monday .. Sunday)" + DidYouMean(d.scalar, kDays));
+            continue;
+          }
+          weekends.emplace_back(d.scalar.substr(0, 3));
+        }
+        if (weekends.size() >= 7) Error(w->where, path + ".weekends", "a calendar needs at least one working day");
+      }
+      List holidays;
+      if (const YamlNode* h = e.value.Find("holidays")) {
+        if (!h->IsSequence()) Error(h->where, path + ".holidays", "'holidays' must be a list of dates (YYYY-MM-DD)");
+        for (const YamlNode& d : h->items) {
+          if (!d.IsScalar() || !IsValidDate(d.scalar)) {
+            Error(d.where, path + ".holidays", "holiday '" + d.scalar + "' is not a date (YYYY-MM-DD)");
+            continue;
+          }
+          holidays.emplace_back(d.scalar);
+        }
+      }
+      cal.Set("weekends", Value(std::move(weekends)));
+      cal.Set("holidays", Value(std::move(holidays)));
+      pb_.calendars.Set(e.key.scalar, Value(std::move(cal)));
+    }
+    (void)file;
+  }
+
   void SetInputType(InputSpec& in, const YamlNode& t, const std::string& path) {
     if (!t.IsScalar()) {
-      Error(t.where, path, "input type must be one of string, email, date, datetime, int, bool, enum, list");
+      Error(t.where, path, "input type must be one of " + std::string(kInputTypeList));
       return;
     }
     const auto it = std::find(std::begin(kInputTypes), std::end(kInputTypes), t.scalar);
     if (it == std::end(kInputTypes)) {
       Error(t.where, path,
             "unknown input type '" + t.scalar + "'" + DidYouMean(t.scalar, kInputTypes) +
-                "; expected one of string, email, date, datetime, int, bool, enum, list");
+                "; expected one of " + std::string(kInputTypeList));
       return;
     }
     in.type = static_cast<InputType>(it - std::begin(kInputTypes));
@@ -438,6 +527,9 @@ class Loader {
     if (const YamlNode* x = n.Find("needs")) LoadNeeds(*x, path + ".needs", t);
     if (const YamlNode* w = n.Find("when")) LoadWhen(*w, path + ".when", t);
     if (const YamlNode* f = n.Find("for_each")) LoadForEach(*f, path + ".for_each", t);
+    if (const YamlNode* w = n.Find("item_when")) LoadItemWhen(*w, path + ".item_when", t);
+    if (const YamlNode* s = n.Find("skip")) LoadSkip(*s, path + ".skip", t);
+    if (const YamlNode* u = n.Find("until")) LoadUntil(*u, path + ".until", t);
     if (const YamlNode* r = n.Find("retry")) LoadRetry(*r, path + ".retry", t.retry);
     if (const YamlNode* x = n.Find("timeout")) t.timeout = DurationField(*x, path + ".timeout").value_or(t.timeout);
     if (const YamlNode* o = n.Find("on_failure")) LoadTaskFailure(*o, path + ".on_failure", t);
@@ -499,6 +591,50 @@ class Loader {
       return;
     }
     t.for_each = n;
+  }
+
+  void LoadItemWhen(const YamlNode& n, const std::string& path, TaskSpec& t) {
+    if (!t.for_each) {
+      Error(n.where, path, "'item_when' is a condition on each item of a for_each; this task has no for_each (use 'when')");
+      return;
+    }
+    if (!n.IsScalar()) {
+      Error(n.where, path, "'item_when' must be a condition such as \"{{ item != 'everyone' }}\", got " +
+                               std::string(n.Describe()));
+      return;
+    }
+    t.item_when = n;
+  }
+
+  void LoadUntil(const YamlNode& n, const std::string& path, TaskSpec& t) {
+    if (!ExpectMap(n, path, "'until' (condition, interval, timeout)")) return;
+    CheckKeys(n, kUntilKeys, path, "'until'");
+    UntilSpec u;
+    u.where = n.where;
+    if (const YamlNode* c = n.Find("condition"); c != nullptr && c->IsScalar() && c->scalar.find("{{") != std::string::npos) {
+      u.condition = *c;
+    } else {
+      Error(c != nullptr ? c->where : n.where, path + ".condition",
+            "'until' needs 'condition': a template over the action's result, like \"{{ result.status == 'done' }}\"");
+      return;
+    }
+    if (const YamlNode* i = n.Find("interval")) u.interval = DurationField(*i, path + ".interval").value_or(u.interval);
+    if (const YamlNode* x = n.Find("timeout")) u.timeout = DurationField(*x, path + ".timeout").value_or(u.timeout);
+    if (u.interval < std::chrono::seconds(1)) Error(n.where, path + ".interval", "'interval' must be at least 1s");
+    if (u.timeout < u.interval) {
+      Error(n.where, path + ".timeout", "'timeout' (" + FormatDuration(u.timeout) + ") is shorter than 'interval' (" +
+                                            FormatDuration(u.interval) + ")");
+    }
+    t.until = std::move(u);
+  }
+
+  void LoadSkip(const YamlNode& n, const std::string& path, TaskSpec& t) {
+    if (n.IsScalar() && (n.scalar == "propagate" || n.scalar == "continue")) {
+      t.skip_propagates = n.scalar == "propagate";
+      if (!t.when) Error(n.where, path, "'skip' says what a skip by 'when' does to dependents; this task has no 'when'");
+    } else {
+      Error(n.where, path, "'skip' must be 'propagate' (dependents are skipped too) or 'continue' (they run), got '" + n.scalar + "'");
+    }
   }
 
   void LoadTaskFailure(const YamlNode& n, const std::string& path, TaskSpec& t) {
@@ -591,6 +727,7 @@ class Loader {
   void LoadLibrary(const YamlNode& lib, int index, const std::string& path, const std::vector<std::string>& chain) {
     if (!ExpectMap(lib, "", "a task library file")) return;
     CheckKeys(lib, kLibraryKeys, "", "a task library file (an included file)");
+    if (const YamlNode* c = lib.Find("calendars")) LoadCalendars(*c, path);
     if (const YamlNode* p = lib.Find("params")) {
       std::vector<InputSpec> params;
       LoadInputs(*p, "params", params);
@@ -673,6 +810,7 @@ class Loader {
   Diagnostics& diags_;
   Playbook pb_;
   bool too_many_tasks_ = false;  // reported once
+  int input_depth_ = 0;          // nesting of items/keys declarations
   std::vector<std::unique_ptr<YamlNode>> trees_;  // parsed files; the model copies what it keeps
   std::map<std::string, const YamlNode*> parsed_;  // path -> its tree in trees_, nullptr if unusable
 };
@@ -702,7 +840,7 @@ std::span<const std::string_view> KnownKeys(Section s) {
 Result<Duration> ParseDuration(std::string_view text) {
   const auto bad = [&] {
     return Error::InvalidArgument("invalid duration '" + std::string(text) +
-                                  "': expected a number and a unit (ms, s, m, h, d), like 30s, 5m, 2h, 7d or 1h30m");
+                                  "': expected a number and a unit (ms, s, m, h, d, w), like 30s, 5m, 2h, 7d, 4w or 1h30m");
   };
   if (text.empty()) return bad();
   Duration total{0};
@@ -716,8 +854,12 @@ Result<Duration> ParseDuration(std::string_view text) {
     if (rest.starts_with("ms")) {
       unit_ms = 1;
       rest.remove_prefix(2);
-    } else if (!rest.empty() && (rest[0] == 's' || rest[0] == 'm' || rest[0] == 'h' || rest[0] == 'd')) {
-      unit_ms = rest[0] == 's' ? 1000 : rest[0] == 'm' ? 60'000 : rest[0] == 'h' ? 3'600'000 : 86'400'000;
+    } else if (!rest.empty() && std::string_view("smhdw").find(rest[0]) != std::string_view::npos) {
+      unit_ms = rest[0] == 's'   ? 1000
+                : rest[0] == 'm' ? 60'000
+                : rest[0] == 'h' ? 3'600'000
+                : rest[0] == 'd' ? 86'400'000
+                                 : 7 * 86'400'000;
       rest.remove_prefix(1);
     } else {
       return bad();

@@ -12,6 +12,9 @@ const char* InputTypeName(InputType t) {
     case InputType::kBool: return "bool";
     case InputType::kEnum: return "enum";
     case InputType::kList: return "list";
+    case InputType::kDuration: return "duration";
+    case InputType::kTimeZone: return "time_zone";
+    case InputType::kMap: return "map";
   }
   return "?";
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,7 +22,7 @@ namespace tenure::workflows {
 
 using Duration = std::chrono::milliseconds;
 
-enum class InputType { kString, kEmail, kDate, kDateTime, kInt, kBool, kEnum, kList };
+enum class InputType { kString, kEmail, kDate, kDateTime, kInt, kBool, kEnum, kList, kDuration, kTimeZone, kMap };
 const char* InputTypeName(InputType t);
 
 struct InputSpec {
@@ -33,6 +34,8 @@ struct InputSpec {
   std::optional<Value> default_value;    // already checked against the type
   std::string pattern;                   // ECMAScript regex the whole value must match; "" = none
   std::string description;
+  std::shared_ptr<const InputSpec> items;  // kList: what each item must be (`items:`); null = anything
+  std::vector<InputSpec> keys;             // kMap: the declared keys (`keys:`); empty = any keys
 };
 
 struct VarSpec {
@@ -71,6 +74,15 @@ struct ActionCall {
 };
 
 enum class RunFailurePolicy { kFail, kCompensate };
+
+// `until:` on a task: repeat its (read-only) action every `interval` until `condition` (a template
+// over `result`, the action's latest result) holds; fail when it still does not after `timeout`.
+struct UntilSpec {
+  YamlNode condition;
+  Duration interval = std::chrono::minutes(1);
+  Duration timeout = std::chrono::hours(24);
+  SourceLocation where;
+};
 enum class TaskFailurePolicy { kFail, kContinue };
 
 struct TaskSpec {
@@ -82,6 +94,11 @@ struct TaskSpec {
   std::vector<SourceLocation> needs_where;
   std::optional<YamlNode> when;      // a template; the task runs when it renders truthy
   std::optional<YamlNode> for_each;  // a list of templates, or one template yielding a list
+  std::optional<YamlNode> item_when;  // for_each only: per item; a false item is skipped
+  // `skip: propagate`: when `when` skips this task, its dependents are skipped too; `continue`
+  // (the default): they run, reading its result as null.
+  bool skip_propagates = false;
+  std::optional<UntilSpec> until;
   RetrySpec retry;                   // the task's, or the playbook's defaults
   Duration timeout{0};               // per attempt; the task's, or the playbook's default
   TaskFailurePolicy on_failure = TaskFailurePolicy::kFail;
@@ -118,6 +135,9 @@ struct Playbook {
   RunFailurePolicy on_failure = RunFailurePolicy::kFail;
   // When `tenure schedule add` starts it without --at: a local "YYYY-MM-DDTHH:MM" and an IANA zone,
   // both templates over inputs and vars (e.g. "{{ inputs.last_day }}T16:00").
+  // `calendars:` of the playbook and its libraries: name -> {weekends, holidays}, the `calendars`
+  // root of templates (add_working_days(n, calendars.fr)).
+  Map calendars;
   std::optional<YamlNode> start_at;
   std::optional<YamlNode> time_zone;
   std::vector<IncludeSpec> includes;

@@ -140,6 +140,7 @@ class Previewer {
   // The scope of a task's templates before the run: inputs and vars (or params), item/index.
   MapScope ScopeFor(const TaskSpec& t, const Value* item, std::int64_t index) {
     Map roots;
+    roots.Set("calendars", Value(pb_.calendars));
     if (t.include < 0) {
       roots.Set("inputs", Value(inputs_));
       roots.Set("vars", Value(vars_));
@@ -156,6 +157,7 @@ class Previewer {
   Value ParamsFor(int include) {
     const IncludeSpec& inc = pb_.includes[static_cast<std::size_t>(include)];
     Map parent;
+    parent.Set("calendars", Value(pb_.calendars));
     if (inc.parent < 0) {
       parent.Set("inputs", Value(inputs_));
       parent.Set("vars", Value(vars_));
@@ -289,6 +291,7 @@ class Previewer {
       MapScope item_scope = ScopeFor(t, &list[i], static_cast<std::int64_t>(i));
       Map entry;
       entry.Set("item", list[i]);
+      if (t.item_when) entry.Set("when", WhenValue(*t.item_when, item_scope, path + ".item_when"));
       entry.Set("with", CheckedArgs(t.call, item_scope, path + ".with"));
       per_item.push_back(Value(std::move(entry)));
     }

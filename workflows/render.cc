@@ -53,6 +53,7 @@ Result<Map> RenderVars(const Playbook& pb, const Map& inputs, const Map& run, st
     Map roots;
     roots.Set("inputs", Value(inputs));
     roots.Set("vars", Value(vars));
+    roots.Set("calendars", Value(pb.calendars));
     if (!run.empty()) roots.Set("run", Value(run));
     auto v = blocked ? Result<Value>(Error::Unresolved("reads an unresolved var"))
                      : RenderNode(var.value, MapScope(std::move(roots)), "vars." + var.name);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "workflows/expr.h"
+#include "workflows/inputs.h"
 #include "workflows/loader.h"
 #include "workflows/secret_ref.h"
 #include "workflows/suggest.h"
@@ -23,24 +24,31 @@ struct Context {
   bool allow_result = false;       // inside compensate
   bool allow_tasks = true;         // false in vars
   int var_limit = -1;              // in vars: only vars before this index are visible
+  std::shared_ptr<const ExprType> item_type;  // of `item`, when the for_each's items are known
 };
 
 class Validator {
  public:
   Validator(const Playbook& pb, const ConnectorCatalog& catalog, Diagnostics& diags)
-      : pb_(pb), catalog_(catalog), diags_(diags), sources_(pb) {}
+      : pb_(pb), catalog_(catalog), diags_(diags), sources_(pb) {
+    std::vector<std::pair<std::string, ExprType>> fields;
+    for (const InputSpec& in : pb_.inputs) fields.emplace_back(in.name, InputExprType(in));
+    inputs_type_ = ExprType::MapOf(std::move(fields), false);
+    calendars_type_ = ExprType::FromValue(Value(pb_.calendars));
+  }
 
   std::optional<TaskGraph> Run() {
     graph_ = TaskGraph::Build(pb_, diags_);
     for (const ConnectionSpec& c : pb_.connections) CheckConnection(c);
     for (std::size_t i = 0; i < pb_.vars.size(); ++i) {
-      Context ctx{Join("vars", pb_.vars[i].name), -1, nullptr, false, false, false, static_cast<int>(i)};
+      Context ctx{Join("vars", pb_.vars[i].name), -1, nullptr, false, false, false, static_cast<int>(i), nullptr};
       CheckTemplates(pb_.vars[i].value, ctx);
+      var_types_.push_back(TypeOfNode(pb_.vars[i].value, ctx));
     }
     // start_at / time_zone read inputs and vars only (rendered when a schedule is added).
     const int all_vars = static_cast<int>(pb_.vars.size());
-    if (pb_.start_at) CheckTemplates(*pb_.start_at, Context{"start_at", -1, nullptr, false, false, false, all_vars});
-    if (pb_.time_zone) CheckTemplates(*pb_.time_zone, Context{"time_zone", -1, nullptr, false, false, false, all_vars});
+    if (pb_.start_at) CheckTemplates(*pb_.start_at, Context{"start_at", -1, nullptr, false, false, false, all_vars, nullptr});
+    if (pb_.time_zone) CheckTemplates(*pb_.time_zone, Context{"time_zone", -1, nullptr, false, false, false, all_vars, nullptr});
     for (std::size_t i = 0; i < pb_.includes.size(); ++i) CheckInclude(static_cast<int>(i));
     for (const TaskSpec& t : pb_.tasks) CheckTask(t);
     AttachExcerpts();
@@ -125,12 +133,38 @@ class Validator {
   void CheckTask(const TaskSpec& t) {
     const std::string path = Join("tasks", t.id);
     const bool fan = t.for_each.has_value();
-    CheckCall(t.call, t, path, Context{path + ".with", t.include, &t, fan, false, true, -1});
-    if (t.when) CheckTemplates(*t.when, Context{path + ".when", t.include, &t, false, false, true, -1});
-    if (t.for_each) CheckForEach(*t.for_each, Context{path + ".for_each", t.include, &t, false, false, true, -1});
-    if (t.compensate) {
-      CheckCall(*t.compensate, t, path + ".compensate", Context{path + ".compensate.with", t.include, &t, fan, true, true, -1});
+    std::shared_ptr<const ExprType> item;
+    if (fan) {
+      const Context outer{path + ".for_each", t.include, &t, false, false, true, -1, nullptr};
+      const ExprType list = TypeOfNode(*t.for_each, outer);
+      item = std::make_shared<const ExprType>(list.item && list.kinds == (1u << static_cast<unsigned>(Value::Kind::kList))
+                                                  ? *list.item
+                                                  : ExprType::Any());
     }
+    CheckCall(t.call, t, path, Context{path + ".with", t.include, &t, fan, false, true, -1, item});
+    if (t.when) CheckTemplates(*t.when, Context{path + ".when", t.include, &t, false, false, true, -1, nullptr});
+    if (t.item_when) CheckTemplates(*t.item_when, Context{path + ".item_when", t.include, &t, true, false, true, -1, item});
+    if (t.until) CheckUntil(t, path, fan, item);
+    if (t.for_each) CheckForEach(*t.for_each, Context{path + ".for_each", t.include, &t, false, false, true, -1, nullptr});
+    if (t.compensate) {
+      CheckCall(*t.compensate, t, path + ".compensate", Context{path + ".compensate.with", t.include, &t, fan, true, true, -1, item});
+    }
+  }
+
+  // `until` repeats the action: only an action that changes nothing may be repeated.
+  void CheckUntil(const TaskSpec& t, const std::string& path, bool fan, const std::shared_ptr<const ExprType>& item) {
+    CheckTemplates(t.until->condition, Context{path + ".until.condition", t.include, &t, fan, true, true, -1, item});
+    const ConnectionSpec* conn = pb_.FindConnection(t.call.connection);
+    const ConnectorSpec* spec = conn != nullptr ? catalog_.Find(conn->connector) : nullptr;
+    const ActionSpec* action = spec != nullptr ? spec->FindAction(t.call.action) : nullptr;
+    if (action == nullptr || action->read_only) return;  // an unknown action is reported with `uses`
+    std::string read_only;
+    for (const ActionSpec& a : spec->actions) {
+      if (a.read_only) read_only += (read_only.empty() ? "" : ", ") + a.name;
+    }
+    Error(t.until->where, path + ".until",
+          "'until' repeats the action, and " + t.call.Uses() + " changes things; poll a read-only action" +
+              (read_only.empty() ? std::string(" (connector '" + spec->name + "' has none)") : " (" + read_only + ")"));
   }
 
   void CheckForEach(const YamlNode& n, const Context& ctx) {
@@ -165,7 +199,7 @@ class Validator {
       return;
     }
     CheckArgs(call, *action, t, path);
-    if (spec->name == "manual" && action->name == "approve") CheckApprovers(call, path);
+    if (spec->name == "manual") CheckApprovers(call, path);
   }
 
   // Literal approvers must be OS user names (templates are checked when they render: plan, run).
@@ -279,10 +313,10 @@ class Validator {
     for (const TaskSpec& t : pb_.tasks) {
       if (t.include != index) continue;
       any_task = true;
-      CheckTemplates(n, Context{path, parent, &t, false, false, true, -1});
+      CheckTemplates(n, Context{path, parent, &t, false, false, true, -1, nullptr});
       if (diags_.HasErrors()) break;  // one report per parameter is enough
     }
-    if (!any_task) CheckTemplates(n, Context{path, parent, nullptr, false, false, false, -1});
+    if (!any_task) CheckTemplates(n, Context{path, parent, nullptr, false, false, false, -1, nullptr});
   }
 
   // ---- templates ----
@@ -294,7 +328,11 @@ class Validator {
         for (const YamlNode& item : n.items) CheckTemplates(item, ctx);
         break;
       case YamlNode::Kind::kMap:
-        for (const YamlEntry& e : n.entries) CheckTemplates(e.value, Context{ctx.path + "." + e.key.scalar, ctx.include, ctx.task, ctx.allow_item, ctx.allow_result, ctx.allow_tasks, ctx.var_limit});
+        for (const YamlEntry& e : n.entries) {
+          Context inner = ctx;
+          inner.path = ctx.path + "." + e.key.scalar;
+          CheckTemplates(e.value, inner);
+        }
         break;
       case YamlNode::Kind::kNull: break;
     }
@@ -312,6 +350,66 @@ class Validator {
       return;
     }
     for (const Reference& ref : tpl->References()) CheckReference(ref, n, ctx);
+    for (const tenure::Error& e : tpl->TypeErrors(ContextTypes(*this, ctx))) {
+      Error(LocateInScalar(sources_, n, e.offset), ctx.path, e.message);
+    }
+  }
+
+  // ---- static types ----
+
+  // The types of the roots a template in `ctx` reads.
+  class ContextTypes final : public TypeScope {
+   public:
+    ContextTypes(const Validator& v, const Context& ctx) : v_(v), ctx_(ctx) {}
+    ExprType Root(std::string_view name) const override {
+      const unsigned str = 1u << static_cast<unsigned>(Value::Kind::kString);
+      if (name == "inputs" && ctx_.include < 0) return v_.inputs_type_;
+      if (name == "vars" && ctx_.include < 0) {
+        std::vector<std::pair<std::string, ExprType>> fields;
+        const std::size_t limit = ctx_.var_limit >= 0 ? static_cast<std::size_t>(ctx_.var_limit) : v_.var_types_.size();
+        for (std::size_t i = 0; i < limit && i < v_.var_types_.size(); ++i) fields.emplace_back(v_.pb_.vars[i].name, v_.var_types_[i]);
+        return ExprType::MapOf(std::move(fields), false);
+      }
+      if (name == "params" && ctx_.include >= 0) {
+        std::vector<std::pair<std::string, ExprType>> fields;
+        for (const InputSpec& p : v_.pb_.includes[static_cast<std::size_t>(ctx_.include)].params) fields.emplace_back(p.name, InputExprType(p));
+        return ExprType::MapOf(std::move(fields), false);
+      }
+      if (name == "item" && ctx_.item_type) return *ctx_.item_type;
+      if (name == "index") return ExprType::Of(1u << static_cast<unsigned>(Value::Kind::kInt));
+      if (name == "now") return ExprType::Of(str);
+      if (name == "run") return ExprType::MapOf({{"id", ExprType::Of(str)}, {"playbook", ExprType::Of(str)}}, false);
+      if (name == "calendars") return v_.calendars_type_;
+      return ExprType::Any();
+    }
+
+   private:
+    const Validator& v_;
+    const Context& ctx_;
+  };
+
+  // The static type of a value as written: a template's, or a literal's.
+  ExprType TypeOfNode(const YamlNode& n, const Context& ctx) const {
+    switch (n.kind) {
+      case YamlNode::Kind::kScalar: {
+        if (n.scalar.find("{{") == std::string::npos) return ExprType::FromValue(ToValue(n));
+        auto tpl = Template::Parse(n.scalar);
+        return tpl ? tpl->TypeOf(ContextTypes(*this, ctx)) : ExprType::Any();
+      }
+      case YamlNode::Kind::kSequence: {
+        if (n.items.empty()) return ExprType::Of(1u << static_cast<unsigned>(Value::Kind::kList));
+        ExprType item = TypeOfNode(n.items.front(), ctx);
+        for (std::size_t i = 1; i < n.items.size(); ++i) item = ExprType::Union(item, TypeOfNode(n.items[i], ctx));
+        return ExprType::ListOf(std::move(item));
+      }
+      case YamlNode::Kind::kMap: {
+        std::vector<std::pair<std::string, ExprType>> fields;
+        for (const YamlEntry& e : n.entries) fields.emplace_back(e.key.scalar, TypeOfNode(e.value, ctx));
+        return ExprType::MapOf(std::move(fields), false);
+      }
+      case YamlNode::Kind::kNull: return ExprType::Of(1u);
+    }
+    return ExprType::Any();
   }
 
   void CheckReference(const Reference& ref, const YamlNode& n, const Context& ctx) {
@@ -449,6 +547,9 @@ class Validator {
   Diagnostics& diags_;
   const SourceIndex sources_;
   std::optional<TaskGraph> graph_;
+  ExprType inputs_type_;
+  ExprType calendars_type_;
+  std::vector<ExprType> var_types_;  // of each var checked so far
 };
 
 }  // namespace
@@ -479,9 +580,15 @@ std::optional<std::string> WhyNotApprover(std::string_view name) {
   std::string quoted = "\"";
   quoted.append(name);
   quoted += '"';
-  if (name.find('@') != std::string_view::npos) {
-    return quoted + " is not an OS user name; approvals by e-mail need an identity provider, which tenure does "
-           "not have yet: name the approver's user on this machine (tenure approve checks who runs it)";
+  if (const auto at = name.find('@'); at != std::string_view::npos) {
+    // A person by e-mail (decides through a signed link, or `tenure decide --as` by an admin).
+    const bool ok = at > 0 && at + 1 < name.size() && name.find('@', at + 1) == std::string_view::npos &&
+                    name.find('.', at) != std::string_view::npos && name.size() <= 254 &&
+                    std::none_of(name.begin(), name.end(), [](char c) {
+                      return c <= ' ' || c == '<' || c == '>' || c == '"' || c == '\\' || c == ',' || c == 0x7f;
+                    });
+    if (ok) return std::nullopt;
+    return quoted + " is neither an e-mail address (name@example.com) nor an OS user name";
   }
   if (name.empty() || name.size() > 32 || name[0] == '-' || !std::all_of(name.begin(), name.end(), allowed)) {
     return quoted + " is not an OS user name (letters, digits, '.', '_' and '-', at most 32, not starting with '-')";

@@ -1,5 +1,7 @@
 // Drives the real `tenure` binary: exit codes, output streams, JSON, as a user or a CI job sees them.
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/json.hpp>
@@ -7,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 namespace {
@@ -183,15 +186,14 @@ TEST_CASE("plan and run refuse a duration and an approver from the inputs as the
   const std::filesystem::path db =
       std::filesystem::temp_directory_path() / ("tenure_cli_grace_" + std::to_string(::getpid()) + ".db");
   const std::string args =
-      "tests/cli/playbooks/leaver_timers.yaml --set last_day=2026-12-31 --set grace=4w --set manager=jane@example.com";
+      "tests/cli/playbooks/leaver_timers.yaml --set last_day=2026-12-31 --set grace=4wk --set manager=jane@examplecom";
   const std::string expected =
-      "tests/cli/playbooks/leaver_timers.yaml:17:18: error: timer.wait: `for` invalid duration '4w': expected a "
-      "number and a unit (ms, s, m, h, d), like 30s, 5m, 2h, 7d or 1h30m\n"
+      "tests/cli/playbooks/leaver_timers.yaml:17:18: error: timer.wait: `for` invalid duration '4wk': expected a "
+      "number and a unit (ms, s, m, h, d, w), like 30s, 5m, 2h, 7d, 4w or 1h30m\n"
       "      with: { for: \"{{ inputs.grace }}\" }\n"
       "                   ^\n"
-      "tests/cli/playbooks/leaver_timers.yaml:21:55: error: tasks.sign_off.with.approvers[0]: \"jane@example.com\" is "
-      "not an OS user name; approvals by e-mail need an identity provider, which tenure does not have yet: name the "
-      "approver's user on this machine (tenure approve checks who runs it)\n"
+      "tests/cli/playbooks/leaver_timers.yaml:21:55: error: tasks.sign_off.with.approvers[0]: \"jane@examplecom\" is "
+      "neither an e-mail address (name@example.com) nor an OS user name\n"
       "      with: { prompt: \"remove the archive?\", approvers: [\"{{ inputs.manager }}\"] }\n"
       "  " + std::string(54, ' ') + "^\n"
       "2 errors\n";
@@ -222,4 +224,103 @@ TEST_CASE("plan shows settings read from references, but never credentials", "[c
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("idp (scim) {base_url: \"https://idp.example.com/scim/v2\", token: \"***\"}") != std::string::npos);
   CHECK(r.out.find("scim-token-never-shown") == std::string::npos);
+}
+
+namespace {
+
+// `tenure sandbox serve --port 0` in the background (its own process group), stopped by its pid.
+struct ServedSandbox {
+  ServedSandbox() {
+    dir = std::filesystem::temp_directory_path() / ("tenure_cli_cloud_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const std::string cmd = "cd '" + dir.string() + "' && ('" + std::string(TENURE_BINARY) +
+                            "' sandbox serve --port 0 --quiet --transfer-delay 1500 --state state.json > serve.out 2>&1 "
+                            "& echo $! > serve.pid)";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    for (int i = 0; i < 100 && Exports().empty(); ++i) ::usleep(100'000);
+    REQUIRE_FALSE(Exports().empty());
+    std::ifstream pid_file(dir / "serve.pid");
+    pid_file >> pid;
+  }
+  ~ServedSandbox() {
+    if (pid > 0) ::kill(pid, SIGTERM);
+    for (int i = 0; i < 50 && pid > 0 && ::kill(pid, 0) == 0; ++i) ::usleep(100'000);
+    std::filesystem::remove_all(dir);
+  }
+  // The "export A=1 B=2" lines as "A='1' B='2'" for Tenure()'s env (the key file read here).
+  std::string Exports() const {
+    std::ifstream out(dir / "serve.out");
+    std::string line, env;
+    while (std::getline(out, line)) {
+      if (!line.starts_with("  export ")) continue;
+      line = line.substr(9, line.find('#') == std::string::npos ? std::string::npos : line.find('#') - 9);
+      std::istringstream words(line);
+      std::string word;
+      while (words >> word) {
+        const auto eq = word.find('=');
+        std::string value = word.substr(eq + 1);
+        if (value.starts_with("\"$(cat")) {  // TENURE_GOOGLE_CREDENTIALS="$(cat FILE)"
+          std::string path;
+          words >> path;
+          path = path.substr(0, path.find(')'));
+          std::ifstream key(path);
+          value.assign(std::istreambuf_iterator<char>(key), {});
+          while (!value.empty() && value.back() == '\n') value.pop_back();
+        }
+        env += word.substr(0, eq) + "='" + value + "' ";
+      }
+      if (line.find("TENURE_SANDBOX_URL") != std::string::npos) return env;
+    }
+    return "";
+  }
+  std::filesystem::path dir;
+  int pid = 0;
+};
+
+}  // namespace
+
+TEST_CASE("the cloud offboarding runs twice against tenure sandbox serve and leaves no access", "[cli]") {
+  ServedSandbox sb;
+  const std::string env = sb.Exports() + "TENURE_DB='" + (sb.dir / "tenure.db").string() + "'";
+  const std::string run = "run examples/offboarding-cloud.yaml --input examples/inputs/ada-leaves.yaml";
+  auto first = Tenure(run, env);
+  INFO(first.out << first.err);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.out.find("10 succeeded") != std::string::npos);
+  auto shown = Tenure("sandbox show", env);
+  REQUIRE(shown.exit_code == 0);
+  auto second = Tenure(run, env);
+  REQUIRE(second.exit_code == 0);
+  CHECK(Tenure("sandbox show", env).out == shown.out);  // nothing changed the second time
+  CHECK(second.out.find("sandbox-client-secret") == std::string::npos);
+  CHECK(second.out.find("PRIVATE KEY") == std::string::npos);
+
+  const auto state = boost::json::parse(Tenure("sandbox show --json", env).out);
+  for (const auto& u : state.at("google").at("users").as_array()) {
+    if (u.at("primaryEmail") != "ada.lovelace@example.com") continue;
+    CHECK(u.at("suspended") == true);
+    CHECK(u.at("sessions") == 0);
+    CHECK(u.at("orgUnitPath") == "/Former employees");
+    CHECK(u.at("groups").as_array().empty());
+    CHECK(u.at("drive_files") == 0);
+    CHECK(u.at("forwarding") == "grace.hopper@example.com");
+  }
+  CHECK(state.at("google").at("transfers").as_array().size() == 1);
+  CHECK(state.at("google").at("transfers").at(0).at("status") == "completed");
+  for (const auto& u : state.at("msgraph").at("users").as_array()) {
+    if (u.at("userPrincipalName") != "ada.lovelace@contoso.com") continue;
+    CHECK(u.at("accountEnabled") == false);
+    CHECK(u.at("sessions") == 0);
+    CHECK(u.at("licenses").as_array().empty());
+    CHECK(u.at("groups") == boost::json::array{"London (dynamic)"});  // dynamic: Graph cannot remove it
+  }
+  // What was removed is in the run's results, for a restore.
+  const auto at = first.out.find("run r");
+  REQUIRE(at != std::string::npos);
+  const std::string run_id = first.out.substr(at + 4, first.out.find(' ', at + 4) - at - 4);
+  auto report = Tenure("report " + run_id + " --format json", env);
+  REQUIRE(report.exit_code == 0);
+  CHECK(report.out.find("engineering@example.com") != std::string::npos);
+  CHECK(report.out.find("6fd2c87f-b296-42f0-b197-1e91e994b900") != std::string::npos);
 }

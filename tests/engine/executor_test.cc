@@ -403,20 +403,19 @@ tasks:
   CHECK(f.Task(id, "ask").error == "tasks.ask.with.approvers: expected a list of user names, got an item that is empty");
 }
 
-TEST_CASE("an approver rendered to an e-mail address fails the task when it would park", "[engine]") {
+TEST_CASE("an approver rendered to a malformed e-mail address fails the task when it would park", "[engine]") {
   EngineFixture f;
   const std::string id = f.Run(R"(playbook: approval
 vars:
-  who: ["alice", "jane@example.com"]
+  who: ["alice", "jane@examplecom"]
 tasks:
   ask: { uses: manual.approve, with: { prompt: "Grant admin?", approvers: "{{ vars.who }}" } }
 )");
   CHECK(f.status() == RunStatus::kFailed);
   CHECK(f.Task(id, "ask").status == TaskStatus::kFailed);
   CHECK(f.Task(id, "ask").error ==
-        "tasks.ask.with.approvers[1]: \"jane@example.com\" is not an OS user name; approvals by e-mail need an "
-        "identity provider, which tenure does not have yet: name the approver's user on this machine (tenure "
-        "approve checks who runs it)");
+        "tasks.ask.with.approvers[1]: \"jane@examplecom\" is neither an e-mail address (name@example.com) nor an "
+        "OS user name");
 }
 
 TEST_CASE("a rejection fails the task and skips its dependents", "[engine]") {

@@ -31,7 +31,11 @@ struct Example {
 constexpr Example kAll[] = {{"onboarding.yaml", "inputs/jane.yaml"},
                             {"sales-onboarding.yaml", "inputs/omar.yaml"},
                             {"contractor-onboarding.yaml", "inputs/chloe-contractor.yaml"},
-                            {"offboarding.yaml", "inputs/jane-leaves.yaml"}};
+                            {"offboarding.yaml", "inputs/jane-leaves.yaml"},
+                            {"offboarding-cloud.yaml", "inputs/ada-leaves.yaml"},
+                            {"mover.yaml", "inputs/jane-moves.yaml"},
+
+                            {"people-offboarding.yaml", "inputs/ada-leaves-people.yaml"}};
 
 }  // namespace
 

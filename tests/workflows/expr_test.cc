@@ -1,4 +1,5 @@
 #include "workflows/expr.h"
+#include "workflows/filters.h"
 
 #include <catch2/catch.hpp>
 #include <string>
@@ -535,16 +536,21 @@ TEST_CASE("copied and moved templates render the same", "[expr]") {
 TEST_CASE("RootNames and FilterNames", "[expr]") {
   const auto roots = RootNames();
   CHECK(std::vector<std::string_view>(roots.begin(), roots.end()) ==
-        std::vector<std::string_view>{"inputs", "vars", "tasks", "item", "index", "run", "now", "result", "params"});
+        std::vector<std::string_view>{"inputs", "vars", "tasks", "item", "index", "run", "now", "result", "params", "calendars"});
   const auto filters = FilterNames();
   CHECK(std::vector<std::string_view>(filters.begin(), filters.end()) ==
         std::vector<std::string_view>{"lower", "upper", "capitalize", "title", "trim", "default", "replace", "slug",
                                       "join", "split", "length", "first", "last", "json", "urlencode", "add_days",
                                       "format_date", "string", "int", "keys", "values", "unique", "sort",
-                                      "slack_escape"});
+                                      "slack_escape", "difference", "intersect", "union", "contains", "select",
+                                      "reject", "map", "items", "dict", "date", "datetime", "weekday",
+                                      "add_working_days", "is_working_day", "add", "subtract", "days_until",
+                                      "duration", "seconds", "hours", "days"});
   // Every listed filter parses (with its argument count).
   for (std::string_view f : filters) {
-    const bool one_arg = f == "default" || f == "split" || f == "add_days" || f == "format_date";
+    const internal::FilterSpec* spec = internal::FindFilter(f);
+    REQUIRE(spec != nullptr);
+    const bool one_arg = spec->min_args == 1;
     const std::string args = f == "replace" ? "('a', 'b')" : one_arg ? "(1)" : "";
     INFO(f);
     CHECK(Template::Parse("{{ item | " + std::string(f) + args + " }}").has_value());

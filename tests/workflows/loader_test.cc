@@ -76,17 +76,17 @@ tasks:
   CHECK(c.Lines() == std::vector<std::string>{
                          "pb.yaml:2:1: error: unknown key 'taks' in the playbook (did you mean 'tasks'?)",
                          "pb.yaml:4:18: error: unknown input type 'emial' (did you mean 'email'?); expected one of "
-                         "string, email, date, datetime, int, bool, enum, list",
+                         "string, email, date, datetime, int, bool, enum, list, duration, time_zone, map",
                          "pb.yaml:5:9: error: enum input 'dept' needs 'values': the allowed values",
                          "pb.yaml:6:28: error: default of input 'n': expected a whole number, got '3'",
                          "pb.yaml:8:74: error: invalid rate '20 per s': expected requests per unit, like 20/s, "
                          "600/m or 1000/h",
                          "pb.yaml:8:99: error: must be between 1 and 10000, got 0",
                          "pb.yaml:10:12: error: invalid duration '30': expected a number and a unit (ms, s, m, h, "
-                         "d), like 30s, 5m, 2h, 7d or 1h30m",
+                         "d, w), like 30s, 5m, 2h, 7d, 4w or 1h30m",
                          "pb.yaml:11:22: error: must be between 1 and 100, got 0",
                          "pb.yaml:11:34: error: invalid duration '2 seconds': expected a number and a unit (ms, s, "
-                         "m, h, d), like 30s, 5m, 2h, 7d or 1h30m",
+                         "m, h, d, w), like 30s, 5m, 2h, 7d, 4w or 1h30m",
                          "pb.yaml:13:3: error: invalid task id 'Bad-Id': use lower-case letters, digits and '_', "
                          "starting with a letter (at most 64)",
                          "pb.yaml:15:11: error: 'uses' must be CONNECTION.ACTION (e.g. idp.ensure_user), got 'idp'",
@@ -229,7 +229,8 @@ TEST_CASE("durations, rates and ids parse exactly", "[loader]") {
   CHECK(!ParseDuration("5"));
   CHECK(!ParseDuration("-5s"));
   CHECK(!ParseDuration("5 s"));
-  CHECK(!ParseDuration("5w"));
+  CHECK(*ParseDuration("5w") == std::chrono::hours(24 * 35));
+  CHECK(!ParseDuration("5y"));
   CHECK(FormatDuration(std::chrono::minutes(90)) == "1h30m");
   CHECK(FormatDuration(std::chrono::milliseconds(1500)) == "1s500ms");
   CHECK(*ParseRate("20/s") == 20.0);

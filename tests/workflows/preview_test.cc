@@ -64,7 +64,7 @@ TEST_CASE("plan reports errors that only these inputs reveal", "[preview]") {
   a:
     for_each: "{{ inputs.first_name }}"
     uses: idp.get_user
-    with: { id: "{{ inputs.groups | lower }}" }
+    with: { id: "{{ (inputs.groups if true else 'x') | lower }}" }
 )");
   REQUIRE(c.Lines().empty());
   Diagnostics d;

@@ -102,7 +102,7 @@ tasks:
 )");
   CHECK(c.Lines() == std::vector<std::string>{
                          "pb.yaml:3:19: error: unknown connector 'scmi' (did you mean 'scim'?); known: scim, http, "
-                         "exec, slack, manual, timer",
+                         "exec, slack, ldap, google, msgraph, smtp, manual, timer",
                          "pb.yaml:4:3: error: connection 'b' needs 'base_url' (the SCIM base URL, e.g. "
                          "https://idp.example.com/scim/v2)",
                          "pb.yaml:4:25: error: unknown key 'base_ur' for a scim connection (did you mean 'base_url'?)",

@@ -96,6 +96,7 @@ void EngineFixture::Execute(const std::string& run_id) {
   result_.reset();
   Services services{io.get_executor(), clock,   *store,   *journal, limiter, factory,
                     catalog,           redactor, &reporter, [this] { return random_value; }};
+  services.people = people;
   executor_ = std::make_unique<Executor>(std::move(services), options);
   boost::asio::co_spawn(io, executor_->Execute(run_id), [this](std::exception_ptr e, Result<RunStatus> r) {
     if (e) std::rethrow_exception(e);

@@ -144,6 +144,7 @@ class EngineFixture {
   RecordingReporter reporter;
   ExecutorOptions options;
   double random_value = 0.5;  // the jitter draw: backoff waits are half their ceiling
+  const PeopleConfig* people = nullptr;  // decision links (Services::people)
 
  private:
   std::optional<Result<RunStatus>> result_;

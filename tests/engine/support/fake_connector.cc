@@ -77,6 +77,7 @@ boost::asio::awaitable<connectors::Outcome> FakeConnector::Invoke(const connecto
   Map result;
   result.Set("id", action.name + "-" + ctx.task_id);
   result.Set("args", Value(action.args));
+  result.Set("effects", service_.effects_[ctx.idempotency_key]);  // how often this key took effect
   co_return connectors::Succeeded{Value(std::move(result))};
 }
 
@@ -98,9 +99,11 @@ workflows::ConnectorCatalog TestCatalog() {
   const std::vector<ArgSpec> args = {{"name", ArgType::kAny, false, "", false},
                                      {"value", ArgType::kAny, false, "", false},
                                      {"user", ArgType::kAny, false, "", false}};
-  for (const char* action : {"create", "update", "delete", "notify"}) {
+  for (const char* action : {"create", "update", "delete", "notify", "read"}) {
     fake.actions.push_back({action, "test action", args, {}, {{"id", "id"}, {"args", "args"}}, true, "delete"});
   }
+  fake.actions.back().read_only = true;
+  fake.actions.back().undo = "";
   specs.push_back(std::move(fake));
   return workflows::ConnectorCatalog(std::move(specs));
 }

@@ -1,0 +1,150 @@
+// examples/offboarding-directory.yaml run twice by the real `tenure` binary against a private
+// OpenLDAP slapd (the ctest fixture `slapd`, tests/connectors/slapd_ctl.sh), then the directory
+// read back with the OpenLDAP client tools, not with tenure. Hidden tag: run through ctest
+// (cli_tests:slapd), or by hand with TENURE_SLAPD_STATE set.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
+#include <random>
+#include <string>
+
+namespace {
+
+std::string State() {
+  const char* dir = std::getenv("TENURE_SLAPD_STATE");
+  if (dir == nullptr) FAIL("TENURE_SLAPD_STATE is not set: run through ctest (fixture slapd)");
+  return dir;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+struct Ran {
+  int exit_code = -1;
+  std::string out;
+};
+
+// Runs `cmd` through the shell (fixed literals and paths only), with `input` on its stdin when
+// given; stdout and stderr together.
+Ran Shell(const std::string& cmd, const std::string& input = "") {
+  const std::string in_file = std::filesystem::temp_directory_path() / ("tenure_dir_in_" + std::to_string(::getpid()));
+  std::ofstream(in_file) << input;
+  Ran r;
+  FILE* p = ::popen(("(" + cmd + ") <'" + in_file + "' 2>&1").c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::filesystem::remove(in_file);
+  return r;
+}
+
+std::string Client(const std::string& tool) {
+  return tool + " -x -H ldap://127.0.0.1:" + ReadFile(State() + "/port") +
+         " -D cn=admin,dc=example,dc=com -y '" + State() + "/admin_password'";
+}
+
+}  // namespace
+
+TEST_CASE("directory offboarding example: twice against slapd leaves the leaver locked out of every group",
+          "[.slapd][cli]") {
+  const std::string run = std::to_string(std::random_device{}() % 1'000'000);
+  const std::string uid = "leaver-" + run;
+  const std::string dn = "uid=" + uid + ",ou=people,dc=example,dc=com";
+  const std::string stayer = "uid=stayer-" + run + ",ou=people,dc=example,dc=com";
+  const std::string g = ",ou=groups,dc=example,dc=com";
+  const std::string ldif =
+      "dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: Lee Leaver\nsn: Leaver\nuserPassword: lp-" +
+      run + "\n\n" + "dn: " + stayer + "\nobjectClass: inetOrgPerson\nuid: stayer-" + run + "\ncn: S\nsn: S\n\n" +
+      "dn: cn=eng-" + run + g + "\nobjectClass: groupOfNames\ncn: eng-" + run + "\nmember: " + dn + "\nmember: " +
+      stayer + "\n\n" + "dn: cn=vpn-" + run + g + "\nobjectClass: groupOfNames\ncn: vpn-" + run + "\nmember: " + dn +
+      "\n\n" + "dn: cn=wiki-" + run + g + "\nobjectClass: groupOfUniqueNames\ncn: wiki-" + run +
+      "\nuniqueMember: " + dn + "\n\n" + "dn: cn=shell-" + run + g + "\nobjectClass: posixGroup\ncn: shell-" + run +
+      "\ngidNumber: 7000\nmemberUid: " + uid + "\nmemberUid: stayer-" + run + "\n";
+  const Ran added = Shell(Client("ldapadd"), ldif);
+  INFO(added.out);
+  REQUIRE(added.exit_code == 0);
+
+  const std::string password = ReadFile(State() + "/admin_password");
+  const std::string db = std::filesystem::temp_directory_path() / ("tenure_dir_example_" + run + ".db");
+  const std::string env = "TENURE_LDAP_URL=ldap://127.0.0.1:" + ReadFile(State() + "/port") +
+                          " TENURE_LDAP_CA_FILE='" + State() + "/ca.pem' TENURE_LDAP_PASSWORD=\"$(cat '" + State() +
+                          "/admin_password')\"";
+  const std::string tenure = "cd '" + std::string(TENURE_SOURCE_DIR) + "' && env " + env + " '" + TENURE_BINARY +
+                             "' run examples/offboarding-directory.yaml --set uid=" + uid + " --db '" + db + "'";
+  const Ran first = Shell(tenure);
+  INFO(first.out);
+  REQUIRE(first.exit_code == 0);
+  const Ran second = Shell(tenure);
+  INFO(second.out);
+  REQUIRE(second.exit_code == 0);
+  CHECK(first.out.find(password) == std::string::npos);
+  CHECK(second.out.find(password) == std::string::npos);
+
+  // The runs' records: the first removed four memberships and listed them; the second found
+  // nothing left to do. The bind password is nowhere in the database.
+  const Ran runs = Shell("'" + std::string(TENURE_BINARY) + "' runs --db '" + db + "' --json");
+  REQUIRE(runs.exit_code == 0);
+  std::vector<std::string> ids;
+  std::istringstream lines(runs.out);  // one JSON object per run
+  for (std::string line; std::getline(lines, line);) {
+    const boost::json::value r = boost::json::parse(line);
+    ids.emplace_back(r.at("id").as_string());
+  }
+  REQUIRE(ids.size() == 2);
+  std::map<std::string, boost::json::object> results;  // "first/remove_groups" -> result
+  for (const std::string& id : ids) {
+    const Ran status = Shell("'" + std::string(TENURE_BINARY) + "' status " + id + " --db '" + db + "' --json");
+    REQUIRE(status.exit_code == 0);
+    const boost::json::value parsed = boost::json::parse(status.out);
+    const boost::json::object& j = parsed.as_object();
+    for (const auto& t : j.at("tasks").as_array()) {
+      results[id + "/" + std::string(t.at("task").as_string())] = t.at("result").as_object();
+    }
+  }
+  std::size_t removed_total = 0;
+  std::size_t moved = 0;
+  std::size_t disabled_changes = 0;
+  for (const std::string& id : ids) {
+    removed_total += results[id + "/remove_groups"].at("groups").as_array().size();
+    moved += results[id + "/move"].at("moved").as_bool() ? 1 : 0;
+    disabled_changes += results[id + "/disable"].at("changed").as_bool() ? 1 : 0;
+  }
+  CHECK(removed_total == 4);  // all in one run, none in the other
+  CHECK(moved == 1);
+  CHECK(disabled_changes == 1);
+  std::ifstream raw(db, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(raw)), std::istreambuf_iterator<char>());
+  CHECK(bytes.find(password) == std::string::npos);
+
+  // The directory, read with ldapsearch: locked, moved, in no group; the other member stays.
+  const std::string former = "uid=" + uid + ",ou=former,dc=example,dc=com";
+  const Ran user = Shell(Client("ldapsearch") + " -LLL -b '" + former + "' -s base pwdAccountLockedTime");
+  INFO(user.out);
+  CHECK(user.out.find("pwdAccountLockedTime: 000001010000Z") != std::string::npos);
+  const Ran groups = Shell(Client("ldapsearch") + " -LLL -o ldif-wrap=no -b ou=groups,dc=example,dc=com '(cn=*-" + run +
+                           ")' member uniqueMember memberUid");
+  INFO(groups.out);
+  CHECK(groups.out.find(uid + ",") == std::string::npos);
+  CHECK(groups.out.find("memberUid: " + uid + "\n") == std::string::npos);
+  CHECK(groups.out.find("member: " + stayer) != std::string::npos);
+  CHECK(groups.out.find("memberUid: stayer-" + run) != std::string::npos);
+  CHECK(groups.out.find("member: cn=nobody,dc=example,dc=com") != std::string::npos);  // vpn kept a member
+  std::filesystem::remove(db);
+}
