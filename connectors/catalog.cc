@@ -223,11 +223,9 @@ std::vector<ArgSpec> LdapGroupRef() {
 }
 
 ConnectorSpec Ldap() {
-  ConnectorSpec c{"ldap",
-                  "people and groups in an LDAP directory (OpenLDAP, 389-ds, Active Directory) through libldap; DN "
-                  "values escaped per RFC 4514 and filter values per RFC 4515",
-                  {},
-                  {}};
+  ConnectorSpec c = Spec("ldap",
+                         "people and groups in an LDAP directory (OpenLDAP, 389-ds, Active Directory) through "
+                         "libldap; DN values escaped per RFC 4514 and filter values per RFC 4515");
   c.config = {
       Req("url", ArgType::kString, "ldap://host[:port] or ldaps://host[:port]"),
       Opt("starttls", ArgType::kBool, "upgrade an ldap:// connection with StartTLS before binding (default false)"),
@@ -378,7 +376,7 @@ ConnectorSpec Ldap() {
 }
 
 ConnectorSpec Smtp() {
-  ConnectorSpec c{"smtp", "e-mail over SMTP (STARTTLS, AUTH PLAIN/LOGIN): the notices of people in the loop", {}, {}};
+  ConnectorSpec c = Spec("smtp", "e-mail over SMTP (STARTTLS, AUTH PLAIN/LOGIN): the notices of people in the loop");
   c.config = {Opt("host", ArgType::kString, "the SMTP server (required)"),
               Opt("port", ArgType::kInt, "default 587 (465 with tls: implicit)"),
               Opt("tls", ArgType::kString, "starttls (default), implicit, or none (loopback test servers only)"),
@@ -643,7 +641,7 @@ std::vector<ArgSpec> PeopleArgs(std::vector<ArgSpec> args) {
 }
 
 ConnectorSpec Manual() {
-  ConnectorSpec c{"manual", "human steps: the run waits until a person approves, rejects, decides or ticks", {}, {}};
+  ConnectorSpec c = Spec("manual", "human steps: the run waits until a person approves, rejects, decides or ticks");
   c.builtin_connection = true;
   c.actions = {
       {"approve", "wait for a person to approve (tenure approve) or reject (tenure reject)",
