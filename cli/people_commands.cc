@@ -161,6 +161,12 @@ class Setup final : public ConsoleSetup {
       return;
     }
     server_ = std::move(*s);
+    // Port 0 asks for a free port: the links and the banner name the one actually bound.
+    const std::string unbound = ":0";
+    if (server_options_.port == 0 && people_.base_url.ends_with(unbound)) {
+      people_.base_url.resize(people_.base_url.size() - unbound.size());
+      people_.base_url += ":" + std::to_string(server_->port());
+    }
     std::cout << "console on " << people_.base_url << " (admin token in the token file)" << std::endl;
   }
 

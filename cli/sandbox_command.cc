@@ -303,7 +303,9 @@ void PrintState(const json::value& state) {
   }
   for (const auto& m : state.at("messages").as_array()) {
     const std::string channel = Str(m.at("channel_name"));
-    messages.push_back({channel.starts_with("#") ? channel : "@" + user_name(m.at("channel")), Str(m.at("text"))});
+    const bool scim_user = names.contains(Str(m.at("channel")));  // else a colleague: channel_name is their e-mail
+    messages.push_back({channel.starts_with("#") ? channel : "@" + (scim_user ? user_name(m.at("channel")) : channel),
+                        Str(m.at("text"))});
   }
   for (const auto& kv : state.at("echo_counts").as_object()) echo.push_back({std::string(kv.key()), Str(kv.value())});
   Table("Accounts", {"USER", "ACTIVE", "EMAIL", "GROUPS", "SLACK", "SCIM ID"}, users);

@@ -226,6 +226,7 @@ json::value Sandbox::StateJson() const {
   }
   for (const auto& m : state_.messages) {
     std::string name = m.channel;
+    if (const auto colleague = SlackService::ColleagueEmail(m.channel); !colleague.empty()) name = colleague;
     for (const auto& c : state_.channels) {
       if (c.id == m.channel) name = "#" + c.name;
     }

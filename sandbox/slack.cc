@@ -9,6 +9,15 @@
 namespace tenure::sandbox {
 namespace {
 
+struct Colleague {
+  std::string_view id, email, real_name;
+};
+constexpr Colleague kColleagues[] = {
+    {"UMGR0001", "mgr@example.com", "Morgan Manager"},
+    {"UITLEAD1", "it-lead@example.com", "Iris Lead (IT)"},
+    {"UACCT001", "accounting@example.com", "Accounting"},
+};
+
 namespace json = boost::json;
 
 Response Ok(json::object o) {
@@ -119,6 +128,17 @@ Response SlackService::Handle(const Request& req, std::string_view method) {
   return SlackError("unknown_method");
 }
 
+std::string_view SlackService::ColleagueEmail(std::string_view slack_id) {
+  for (const auto& c : kColleagues) {
+    if (c.id == slack_id) return c.email;
+  }
+  return {};
+}
+
+bool SlackService::IsSlackUser(std::string_view id) const {
+  return FindUserBySlackId(id) != nullptr || !ColleagueEmail(id).empty();
+}
+
 const json::object* SlackService::FindUserBySlackId(std::string_view id) const {
   for (const auto& u : state_.users) {
     if (SlackUserId(ScimStr(u, "id")) == id) return &u;
@@ -147,7 +167,7 @@ Response SlackService::PostMessage(const json::object& params) {
   const auto* blocks = params.if_contains("blocks");
   if (text.empty() && blocks == nullptr) return SlackError("no_text");
   std::string channel_id;
-  if (ref.starts_with("U") && FindUserBySlackId(ref) != nullptr) {
+  if (ref.starts_with("U") && IsSlackUser(ref)) {
     channel_id = ref;  // a direct message
   } else if (auto* channel = ResolveChannel(ref, true)) {
     channel_id = channel->id;
@@ -179,7 +199,7 @@ Response SlackService::Invite(const json::object& params) {
     start = comma + 1;
   }
   for (const auto& id : ids) {
-    if (FindUserBySlackId(id) == nullptr) return SlackError("user_not_found");
+    if (!IsSlackUser(id)) return SlackError("user_not_found");
   }
   bool added = false;
   for (const auto& id : ids) {
@@ -197,6 +217,12 @@ Response SlackService::LookupByEmail(const json::object& params) const {
   for (const auto& u : state_.users) {
     if (Lower(EmailOf(u)) == email) return Ok({{"user", SlackUser(u)}});
   }
+  for (const auto& c : kColleagues) {
+    if (c.email != email) continue;
+    const std::string name(c.email.substr(0, c.email.find('@')));
+    return Ok({{"user", {{"id", c.id}, {"name", name}, {"real_name", c.real_name}, {"deleted", false},
+                         {"profile", {{"email", c.email}, {"real_name", c.real_name}}}}}});
+  }
   return SlackError("users_not_found");
 }
 
@@ -212,7 +238,7 @@ Response SlackService::ListChannels() const {
 Response SlackService::History(const json::object& params) {
   const std::string ref = Param(params, "channel");
   std::string channel_id = ref;
-  if (!(ref.starts_with("U") && FindUserBySlackId(ref) != nullptr)) {
+  if (!(ref.starts_with("U") && IsSlackUser(ref))) {
     const SlackChannel* channel = ResolveChannel(ref, false);
     if (channel == nullptr) return SlackError("channel_not_found");
     channel_id = channel->id;

@@ -34,6 +34,11 @@ class SlackService {
   // The Slack user id of a SCIM user id.
   static std::string SlackUserId(std::string_view scim_id);
 
+  // The workspace's colleagues who are not in the SCIM directory (a manager, the IT lead,
+  // Accounting: the people the example playbooks ask), so a decision can reach them on a fresh
+  // sandbox. Their e-mail for a Slack user id, or "" when `slack_id` is not one of them.
+  static std::string_view ColleagueEmail(std::string_view slack_id);
+
  private:
   Response PostMessage(const boost::json::object& params);
   Response Invite(const boost::json::object& params);
@@ -43,6 +48,7 @@ class SlackService {
   // The channel for `ref`, created when `ref` is a name not seen before; nullptr for unknown ids.
   SlackChannel* ResolveChannel(std::string_view ref, bool create);
   const boost::json::object* FindUserBySlackId(std::string_view id) const;
+  bool IsSlackUser(std::string_view id) const;  // a SCIM user's or a colleague's Slack id
 
   State& state_;
   std::string token_;

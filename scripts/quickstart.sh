@@ -59,11 +59,14 @@ else
   exit 1
 fi
 
-say "tenure daemon   (fires schedules exactly once, wakes timers, continues runs; here in the background)"
-"$tenure" daemon > "$work/daemon.log" 2>&1 &
+say "tenure daemon --http 127.0.0.1:0   (fires schedules exactly once, wakes timers, continues runs, serves the console and the decision links)"
+"$tenure" daemon --http 127.0.0.1:0 > "$work/daemon.log" 2>&1 &
 daemon_pid=$!
-sleep 1
+for _ in $(seq 1 100); do grep -q '^console on ' "$work/daemon.log" 2>/dev/null && break; sleep 0.1; done
+console_url="$(sed -n 's/^console on \([^ ]*\).*/\1/p' "$work/daemon.log")"
+[ -n "$console_url" ] || { cat "$work/daemon.log"; echo "the daemon did not start its console" >&2; exit 1; }
 "$tenure" daemon status
+echo "console: $console_url/runs   (admin token: $TENURE_DB.admin-token; open $console_url/login)"
 
 # Jane's offboarding at her last day, 16:00 in Berlin; here a few seconds from now.
 at="$(TZ=Europe/Berlin date -d '+6 seconds' +%Y-%m-%dT%H:%M:%S)"
@@ -84,11 +87,74 @@ for _ in $(seq 1 300); do
 done
 "$tenure" schedule show jane-doe
 grep -E 'schedule_fired|run_ended' "$work/daemon.log"
-kill -TERM "$daemon_pid"; wait "$daemon_pid" || true; daemon_pid=""
 "$tenure" runs --status succeeded | grep -q "^$offboarding_run " || { echo "the scheduled offboarding did not succeed" >&2; exit 1; }
 
 say "tenure sandbox show   (deactivated, no group left)"
 "$tenure" sandbox show
+
+# People in the loop (docs/people.md): the manager decides from a Slack DM's signed link, IT ticks
+# the laptop off from its own; the daemon sends the DMs and continues the run when they answer.
+say "tenure run examples/people-offboarding.yaml --input examples/inputs/ada-leaves-people.yaml   (waits for people: exit 3)"
+set +e
+"$tenure" run examples/people-offboarding.yaml --input examples/inputs/ada-leaves-people.yaml > "$work/people.log"
+code=$?
+set -e
+cat "$work/people.log"
+[ "$code" = 3 ] || { echo "expected exit 3 (waiting), got $code" >&2; exit 1; }
+people_run="$(sed -n 's/^run \(r[0-9a-f-]*\) waiting.*/\1/p' "$work/people.log")"
+
+# answer EMAIL CHOICE: opens the newest link sent to EMAIL (as its owner would, from Slack) and answers.
+answer() {
+  local link="" page csrf
+  for _ in $(seq 1 100); do
+    link="$("$tenure" sandbox show --json | python3 -c '
+import json, re, sys
+to, base = sys.argv[1], sys.argv[2]
+msgs = [msg["text"] for msg in json.load(sys.stdin)["messages"] if msg["channel_name"] == to]
+links = re.findall(re.escape(base) + r"/d/[A-Za-z0-9._~-]+", msgs[-1]) if msgs else []
+print(links[-1] + "\t" + msgs[-1].replace("\n", " | ") if links else "")' "$1" "$console_url")"
+    [ -n "$link" ] && [ "$link" != "${answered:-}" ] && break
+    sleep 0.2
+  done
+  [ -n "$link" ] || { echo "no link reached $1" >&2; exit 1; }
+  printf 'Slack DM to %s: %s\n' "$1" "${link#*$'\t'}"
+  link="${link%%$'\t'*}"
+  answered="$link"
+  page="$(curl -fsS -c "$work/cookies" "$link")"
+  csrf="$(printf '%s' "$page" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p')"
+  curl -fsS -b "$work/cookies" -H "Origin: $console_url" --data-urlencode "csrf=$csrf" \
+    --data-urlencode "choice=$2" --data-urlencode "note=answered from the quick start" "$link" |
+    grep -q '<title>Recorded' || { echo "the decision was not recorded" >&2; exit 1; }
+  echo "$1 opened the link and answered: $2"
+  curl -sS -b "$work/cookies" -o /dev/null -w "the same link again: HTTP %{http_code} (single use, nothing recorded)\n" "$link"
+}
+say "the manager gets a Slack DM with a signed, single-use link, opens it and answers yes"
+answer mgr@example.com yes
+say "IT confirms the laptop came back, from the link in its own DM"
+answer it-lead@example.com done
+for _ in $(seq 1 100); do
+  "$tenure" runs --status succeeded | grep -q "^$people_run " && break
+  sleep 0.2
+done
+"$tenure" status "$people_run"
+"$tenure" runs --status succeeded | grep -q "^$people_run " || { echo "the people-in-the-loop offboarding did not finish" >&2; exit 1; }
+kill -TERM "$daemon_pid"; wait "$daemon_pid" || true; daemon_pid=""
+
+# The directories most companies use (docs/sandbox.md): the sandbox also speaks the Google Admin SDK
+# (service-account JWT, Directory, Gmail settings, Data Transfer) and Microsoft Graph (OAuth client
+# credentials, users, groups, licences), with a demo leaver and her manager.
+say "tenure run examples/offboarding-cloud.yaml --input examples/inputs/ada-leaves.yaml   (Google Workspace + Microsoft 365)"
+"$tenure" run examples/offboarding-cloud.yaml --input examples/inputs/ada-leaves.yaml | tail -1
+"$tenure" sandbox show --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+ada = [u for u in s["google"]["users"] if u["primaryEmail"] == "ada.lovelace@example.com"][0]
+assert ada["suspended"] and not ada.get("groups") and ada["orgUnitPath"] == "/Former employees", ada
+print("Google: ada.lovelace@example.com suspended, in /Former employees, no groups, Drive handed to her manager")
+m365 = [u for u in s["msgraph"]["users"] if u["userPrincipalName"] == "ada.lovelace@contoso.com"][0]
+assert not m365["accountEnabled"] and not m365["licenses"] and m365["sessions"] == 0, m365
+print("Microsoft 365: ada.lovelace@contoso.com disabled, sessions revoked, no licence (a dynamic group stays: it follows her attributes)")'
+"$tenure" sandbox show | sed -n '/^Google Workspace accounts/,/^$/p;/^Microsoft 365 accounts/,/^$/p'
 
 say "tenure runs"
 "$tenure" runs

@@ -91,6 +91,26 @@ TEST_CASE("Slack: users come from SCIM, messages and invites are recorded", "[sa
   CHECK(state.at("channels").at(0).at("members").at(0) == json::value(slack_id));
 }
 
+TEST_CASE("Slack: the colleagues outside SCIM can be looked up and sent a DM", "[sandbox]") {
+  auto sb = StartSandbox();
+  Client client;
+  const auto mgr = Json(Call(client, "GET", sb->url() + "/api/users.lookupByEmail?email=MGR%40example.com").body);
+  REQUIRE(mgr.at("ok") == true);
+  CHECK(mgr.at("user").at("id") == "UMGR0001");
+  CHECK(mgr.at("user").at("profile").at("email") == "mgr@example.com");
+  CHECK(Json(Call(client, "GET", sb->url() + "/api/users.lookupByEmail?email=it-lead%40example.com").body).at("user").at("id") ==
+        "UITLEAD1");
+  const auto dm = Json(Call(client, "POST", sb->url() + "/api/chat.postMessage", R"({"channel":"UMGR0001","text":"decide"})").body);
+  REQUIRE(dm.at("ok") == true);
+  CHECK(dm.at("channel") == "UMGR0001");  // a DM, not a new channel named after the id
+  CHECK(Json(Call(client, "POST", sb->url() + "/api/chat.postMessage", R"({"channel":"UNOBODY1","text":"x"})").body).at("channel") !=
+        "UNOBODY1");
+  const auto state = State(client, sb->url());
+  CHECK(state.at("messages").at(0).at("channel_name") == "mgr@example.com");
+  CHECK(state.at("channels").as_array().size() == 1);  // only the unknown id made a channel
+  CHECK(state.at("users").as_array().empty());         // colleagues are not SCIM accounts
+}
+
 TEST_CASE("Slack: bad or missing tokens are not_authed / invalid_auth", "[sandbox]") {
   auto sb = StartSandbox();
   Client client;
