@@ -17,7 +17,7 @@ namespace {
 class BuiltinRegistry final : public ConnectorFactory {
  public:
   BuiltinRegistry(http::HttpTransport& transport, SecretResolver& secrets, exec::ProcessRunner& runner)
-      : transport_(transport), secrets_(secrets), runner_(runner) {}
+      : transport_(transport), secrets_(secrets), runner_(runner), catalog_(BuiltinCatalog()) {}
 
   Result<std::unique_ptr<Connector>> Create(const workflows::ConnectionSpec& conn, Redactor& redactor) override {
     // Every reference is resolved, but only credentials go to the run's redactor (see
@@ -38,8 +38,7 @@ class BuiltinRegistry final : public ConnectorFactory {
   // (ArgSpec::secret, and references inside `headers`/`env`), wherever its value came from: the
   // whole resolved value and the value of each reference in it. Nothing else is registered.
   Result<void> RegisterCredentials(const workflows::ConnectionSpec& conn, const Map& resolved, Redactor& redactor) {
-    const workflows::ConnectorCatalog catalog = BuiltinCatalog();
-    const workflows::ConnectorSpec* spec = catalog.Find(conn.connector);
+    const workflows::ConnectorSpec* spec = catalog_.Find(conn.connector);
     for (const workflows::YamlEntry& e : conn.config.entries) {
       const std::string& key = e.key.scalar;
       const Value* value = resolved.Find(key);
@@ -122,6 +121,7 @@ class BuiltinRegistry final : public ConnectorFactory {
   http::HttpTransport& transport_;
   SecretResolver& secrets_;
   exec::ProcessRunner& runner_;
+  const workflows::ConnectorCatalog catalog_;  // built once: a run creates its connections from it
 };
 
 // The real seams, owned alongside the registry they serve.

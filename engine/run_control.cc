@@ -9,6 +9,7 @@
 #include <ctime>
 #include <algorithm>
 #include <random>
+#include <sys/random.h>
 
 #include "engine/scheduler.h"
 
@@ -78,9 +79,11 @@ std::string NewRunId(SystemTime now) {
   gmtime_r(&secs, &tm);
   char date[32];
   std::strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
-  std::random_device rd;
+  // getrandom(2), not std::random_device: a daemon firing thousands of schedules makes an id each.
+  unsigned bits = 0;
+  if (::getrandom(&bits, sizeof bits, 0) != static_cast<ssize_t>(sizeof bits)) bits = std::random_device{}();
   char out[64];
-  std::snprintf(out, sizeof out, "r%s-%06x", date, static_cast<unsigned>(rd() & 0xffffff));
+  std::snprintf(out, sizeof out, "r%s-%06x", date, bits & 0xffffffu);
   return out;
 }
 
