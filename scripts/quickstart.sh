@@ -128,8 +128,8 @@ print(links[-1] + "\t" + msgs[-1].replace("\n", " | ") if links else "")' "$1" "
   echo "$1 opened the link and answered: $2"
   curl -sS -b "$work/cookies" -o /dev/null -w "the same link again: HTTP %{http_code} (single use, nothing recorded)\n" "$link"
 }
-say "the manager gets a Slack DM with a signed, single-use link, opens it and answers yes"
-answer mgr@example.com yes
+say "the manager gets a Slack DM with a signed, single-use link, opens it and answers no (no forward)"
+answer mgr@example.com no
 say "IT confirms the laptop came back, from the link in its own DM"
 answer it-lead@example.com done
 for _ in $(seq 1 100); do
@@ -138,6 +138,12 @@ for _ in $(seq 1 100); do
 done
 "$tenure" status "$people_run"
 "$tenure" runs --status succeeded | grep -q "^$people_run " || { echo "the people-in-the-loop offboarding did not finish" >&2; exit 1; }
+"$tenure" status "$people_run" --json | python3 -c '
+import json, sys
+tasks = {t["task"]: t for t in json.load(sys.stdin)["tasks"]}
+assert tasks["forward"]["result"]["choice"] == "no" and tasks["forward"]["result"]["decided_by"] == "mgr@example.com", tasks["forward"]
+assert tasks["set_forward"]["status"] == "skipped", tasks["set_forward"]
+print("recorded: mgr@example.com decided no, so the mail forward was skipped; the run went on")'
 kill -TERM "$daemon_pid"; wait "$daemon_pid" || true; daemon_pid=""
 
 # The directories most companies use (docs/sandbox.md): the sandbox also speaks the Google Admin SDK
