@@ -238,9 +238,10 @@ std::map<std::string, int> Systems(const std::vector<EventRecord>& events) {
   return out;
 }
 
-// What a run took away, for a restore: the removal actions list it in their results - `groups`
-// (ldap, google and msgraph remove_from_all_groups) and `freed` (msgraph remove_licenses) - and
-// what they left in place in `skipped` (dynamic groups) and `inherited` (licences from a group).
+// What a run took away, for a restore: the removal actions (remove_*) list it in their results -
+// `groups` (scim, ldap, google and msgraph remove_from_all_groups) and `freed` (msgraph
+// remove_licenses) - and what they left in place in `skipped` (dynamic groups) and `inherited`
+// (licences from a group).
 struct Removal {
   std::string task;
   std::string what;                // "groups", "freed"
@@ -260,10 +261,17 @@ std::string ItemName(const Value& item) {
   return item.ToJson();
 }
 
-std::vector<Removal> Removals(const std::vector<TaskRecord>& tasks) {
+std::vector<Removal> Removals(const std::vector<TaskRecord>& tasks, const std::vector<EventRecord>& events) {
+  std::map<std::string, std::string> action;  // task -> ACTION, from "CONNECTION.ACTION, attempt 1 of 3, ..."
+  for (const EventRecord& e : events) {
+    if (e.kind != "attempt_started") continue;
+    const std::string uses = e.detail.substr(0, e.detail.find(','));
+    action[e.task] = uses.substr(uses.find('.') + 1);
+  }
   std::vector<Removal> out;
   for (const TaskRecord& t : tasks) {
     if (t.status != engine::TaskStatus::kSucceeded || !t.result.IsMap()) continue;
+    if (!action[t.task].starts_with("remove_")) continue;  // a user's own `groups` is not a removal
     for (const char* what : {"groups", "freed"}) {
       const Value* list = t.result.AsMap().Find(what);
       if (list == nullptr || !list->IsList()) continue;
@@ -321,7 +329,7 @@ void ReportHtml(const RunRecord& run, const std::vector<TaskRecord>& tasks, cons
               << Time(t.finished_ms) << Esc(Via(t)) << (t.note.empty() ? "" : ": " + Esc(t.note)) << "</li>";
   }
   std::cout << "</ul><h2>Removed (for a restore)</h2><ul>";
-  for (const Removal& r : Removals(tasks)) {
+  for (const Removal& r : Removals(tasks, events)) {
     std::cout << "<li>" << Esc(r.task) << ": " << Esc(r.what) << " " << Esc(r.items.empty() ? "none" : Joined(r.items))
               << (r.kept.empty() ? "" : "; kept: " + Esc(Joined(r.kept))) << "</li>";
   }
@@ -353,7 +361,7 @@ void ReportMarkdown(const RunRecord& run, const std::vector<TaskRecord>& tasks, 
               << Time(t.finished_ms) << " | " << outcome << " |\n";
   }
   std::cout << "\n## Removed (for a restore)\n\n";
-  const std::vector<Removal> removals = Removals(tasks);
+  const std::vector<Removal> removals = Removals(tasks, events);
   if (removals.empty()) std::cout << "None.\n";
   for (const Removal& r : removals) {
     std::cout << "- " << Printable(r.task) << ": " << r.what << " "
