@@ -6,6 +6,8 @@
 #include <map>
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli/engine_host.h"
 #include "cli/progress.h"
@@ -236,6 +238,62 @@ std::map<std::string, int> Systems(const std::vector<EventRecord>& events) {
   return out;
 }
 
+// What a run took away, for a restore: the removal actions (remove_*) list it in their results -
+// `groups` (scim, ldap, google and msgraph remove_from_all_groups) and `freed` (msgraph
+// remove_licenses) - and what they left in place in `skipped` (dynamic groups) and `inherited`
+// (licences from a group).
+struct Removal {
+  std::string task;
+  std::string what;                // "groups", "freed"
+  std::vector<std::string> items;  // one name per removed thing
+  std::vector<std::string> kept;   // "London (dynamic): dynamic membership (change the rule instead)"
+};
+
+// A removed or kept item's name: the first of the fields people read, else its JSON.
+std::string ItemName(const Value& item) {
+  if (!item.IsMap()) return item.ToText();
+  for (const char* key : {"email", "cn", "displayName", "skuId", "name", "dn", "id"}) {
+    if (const Value* v = item.AsMap().Find(key); v != nullptr && v->IsString()) {
+      const Value* reason = item.AsMap().Find("reason");
+      return v->AsString() + (reason != nullptr && reason->IsString() ? ": " + reason->AsString() : "");
+    }
+  }
+  return item.ToJson();
+}
+
+std::vector<Removal> Removals(const std::vector<TaskRecord>& tasks, const std::vector<EventRecord>& events) {
+  std::map<std::string, std::string> action;  // task -> ACTION, from "CONNECTION.ACTION, attempt 1 of 3, ..."
+  for (const EventRecord& e : events) {
+    if (e.kind != "attempt_started") continue;
+    const std::string uses = e.detail.substr(0, e.detail.find(','));
+    action[e.task] = uses.substr(uses.find('.') + 1);
+  }
+  std::vector<Removal> out;
+  for (const TaskRecord& t : tasks) {
+    if (t.status != engine::TaskStatus::kSucceeded || !t.result.IsMap()) continue;
+    if (!action[t.task].starts_with("remove_")) continue;  // a user's own `groups` is not a removal
+    for (const char* what : {"groups", "freed"}) {
+      const Value* list = t.result.AsMap().Find(what);
+      if (list == nullptr || !list->IsList()) continue;
+      Removal r{RowName(t), what, {}, {}};
+      for (const Value& item : list->AsList()) r.items.push_back(ItemName(item));
+      for (const char* kept : {"skipped", "inherited"}) {
+        const Value* rest = t.result.AsMap().Find(kept);
+        if (rest == nullptr || !rest->IsList()) continue;
+        for (const Value& item : rest->AsList()) r.kept.push_back(ItemName(item));
+      }
+      if (!r.items.empty() || !r.kept.empty()) out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+std::string Joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
 std::string Esc(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -270,6 +328,11 @@ void ReportHtml(const RunRecord& run, const std::vector<TaskRecord>& tasks, cons
     std::cout << "<li>" << Esc(RowName(t)) << ": " << Esc(DecisionWord(t)) << " by " << Esc(t.decided_by) << " at "
               << Time(t.finished_ms) << Esc(Via(t)) << (t.note.empty() ? "" : ": " + Esc(t.note)) << "</li>";
   }
+  std::cout << "</ul><h2>Removed (for a restore)</h2><ul>";
+  for (const Removal& r : Removals(tasks, events)) {
+    std::cout << "<li>" << Esc(r.task) << ": " << Esc(r.what) << " " << Esc(r.items.empty() ? "none" : Joined(r.items))
+              << (r.kept.empty() ? "" : "; kept: " + Esc(Joined(r.kept))) << "</li>";
+  }
   std::cout << "</ul><h2>Overdue</h2><ul>";
   for (const TaskRecord& t : tasks) {
     if (RowOverdue(t, now_ms)) std::cout << "<li>" << Esc(RowName(t)) << ": due " << Time(engine::DueMsOf(t.result)) << "</li>";
@@ -296,6 +359,14 @@ void ReportMarkdown(const RunRecord& run, const std::vector<TaskRecord>& tasks, 
     const std::string outcome = Printable(t.status == engine::TaskStatus::kSucceeded ? t.result.ToJson() : t.error);
     std::cout << "| " << RowName(t) << " | " << engine::TaskStatusName(t.status) << " | " << t.attempts << " | "
               << Time(t.finished_ms) << " | " << outcome << " |\n";
+  }
+  std::cout << "\n## Removed (for a restore)\n\n";
+  const std::vector<Removal> removals = Removals(tasks, events);
+  if (removals.empty()) std::cout << "None.\n";
+  for (const Removal& r : removals) {
+    std::cout << "- " << Printable(r.task) << ": " << r.what << " "
+              << Printable(r.items.empty() ? std::string("none") : Joined(r.items))
+              << (r.kept.empty() ? "" : "; kept: " + Printable(Joined(r.kept))) << "\n";
   }
   std::cout << "\n## Decisions\n\n";
   bool any = false;

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The README's first command: set up (only what building and running need: scripts/setup.sh),
+# The README's first command: set up (what building and running need, and OpenLDAP's slapd),
 # build a Release binary, and run the example onboarding end to end against the local SaaS sandbox
 # (SCIM 2.0 + Slack Web API on 127.0.0.1), with no credentials. Then run it again (nothing
 # changes), and offboard the same person.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --quickstart   # and slapd + ldap-utils, for the directory offboarding
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 --target tenure
 tenure="$PWD/build/cli/tenure"
@@ -14,9 +14,15 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/tenure-quickstart.XXXXXX")"
 export TENURE_DB="$work/tenure.db"   # keep the quick start's runs apart from yours
 sandbox_pid=""
 daemon_pid=""
+everywhere_sandbox_pid=""   # the offboarding-everywhere block's own sandbox
+slapd_state=""              # ... and its private slapd (tests/connectors/slapd_ctl.sh)
 cleanup() {
   if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
   if [ -n "$sandbox_pid" ]; then kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; fi
+  if [ -n "$everywhere_sandbox_pid" ]; then
+    kill "$everywhere_sandbox_pid" 2>/dev/null || true; wait "$everywhere_sandbox_pid" 2>/dev/null || true
+  fi
+  if [ -n "$slapd_state" ]; then tests/connectors/slapd_ctl.sh stop "$slapd_state" || true; fi
 }
 trap cleanup EXIT
 
@@ -161,6 +167,160 @@ m365 = [u for u in s["msgraph"]["users"] if u["userPrincipalName"] == "ada.lovel
 assert not m365["accountEnabled"] and not m365["licenses"] and m365["sessions"] == 0, m365
 print("Microsoft 365: ada.lovelace@contoso.com disabled, sessions revoked, no licence (a dynamic group stays: it follows her attributes)")'
 "$tenure" sandbox show | sed -n '/^Google Workspace accounts/,/^$/p;/^Microsoft 365 accounts/,/^$/p'
+
+# --- Offboarding everywhere: the directory (LDAP), Google Workspace and Microsoft 365 in one run ---
+# examples/offboarding-everywhere.yaml is built from the task libraries examples/lib/directory-,
+# google- and m365-offboard.yaml, which offboarding-directory.yaml and offboarding-cloud.yaml use
+# on their own. The directory is a private OpenLDAP slapd (tests/connectors/slapd_ctl.sh: its own
+# cn=config and database under $work, free loopback ports; the system slapd is never used or
+# touched), seeded with Ada, Grace who stays, and groups of the three kinds; Google and Microsoft
+# 365 are a second sandbox (fresh demo directories: in the first one Ada has left already). The
+# offboarding runs twice; then every system is read back with ldapsearch/ldapwhoami and `tenure
+# sandbox show --json`, and the script fails if any access is left or the second run changed
+# anything. Last, the report lists what was removed, so that it can be restored.
+say "a private OpenLDAP slapd for the directory (tests/connectors/slapd_ctl.sh; never the system slapd)"
+slapd_state="$work/slapd"
+tests/connectors/slapd_ctl.sh start "$slapd_state"
+ldap_url="ldap://127.0.0.1:$(cat "$slapd_state/port")"
+ldap_admin=(-x -H "$ldap_url" -D cn=admin,dc=example,dc=com -y "$slapd_state/admin_password")
+ldapadd -c "${ldap_admin[@]}" > "$work/ldapadd.log" <<'LDIF'
+dn: uid=ada,ou=people,dc=example,dc=com
+objectClass: inetOrgPerson
+uid: ada
+cn: Ada Lovelace
+sn: Lovelace
+mail: ada.lovelace@example.com
+userPassword: ada-demo-password
+
+dn: uid=grace,ou=people,dc=example,dc=com
+objectClass: inetOrgPerson
+uid: grace
+cn: Grace Hopper
+sn: Hopper
+mail: grace.hopper@example.com
+
+dn: cn=engineering,ou=groups,dc=example,dc=com
+objectClass: groupOfNames
+cn: engineering
+member: uid=ada,ou=people,dc=example,dc=com
+member: uid=grace,ou=people,dc=example,dc=com
+
+dn: cn=vpn,ou=groups,dc=example,dc=com
+objectClass: groupOfNames
+cn: vpn
+member: uid=ada,ou=people,dc=example,dc=com
+
+dn: cn=wiki,ou=groups,dc=example,dc=com
+objectClass: groupOfUniqueNames
+cn: wiki
+uniqueMember: uid=ada,ou=people,dc=example,dc=com
+uniqueMember: uid=grace,ou=people,dc=example,dc=com
+
+dn: cn=shell,ou=groups,dc=example,dc=com
+objectClass: posixGroup
+cn: shell
+gidNumber: 5000
+memberUid: ada
+memberUid: grace
+LDIF
+echo "ldapadd: uid=ada and uid=grace in ou=people; engineering (groupOfNames), vpn (groupOfNames, Ada alone),"
+echo "         wiki (groupOfUniqueNames), shell (posixGroup); Grace stays in all but vpn"
+ldapwhoami -x -H "$ldap_url" -D uid=ada,ou=people,dc=example,dc=com -w ada-demo-password >/dev/null ||
+  { echo "Ada cannot bind to the directory before her offboarding" >&2; exit 1; }
+echo "ldapwhoami as Ada: her password works (before)"
+
+"$tenure" sandbox serve --port 0 > "$work/sandbox-everywhere.out" 2>&1 &
+everywhere_sandbox_pid=$!
+for _ in $(seq 1 100); do
+  grep -q '^  export TENURE_SANDBOX_URL=' "$work/sandbox-everywhere.out" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q '^  export TENURE_SANDBOX_URL=' "$work/sandbox-everywhere.out" ||
+  { cat "$work/sandbox-everywhere.out"; echo "the second sandbox did not start" >&2; exit 1; }
+(  # a subshell: the exports below point at this block's sandbox and slapd only
+  eval "$(grep '^  export ' "$work/sandbox-everywhere.out" | sed 's/#.*//')"
+  export TENURE_LDAP_URL="$ldap_url" TENURE_LDAP_CA_FILE="$slapd_state/ca.pem"
+  TENURE_LDAP_PASSWORD="$(cat "$slapd_state/admin_password")"   # the playbook reads ${env:TENURE_LDAP_PASSWORD}
+  export TENURE_LDAP_PASSWORD
+  everywhere=(examples/offboarding-everywhere.yaml --input examples/inputs/ada-leaves-everywhere.yaml)
+  # Every system as it is: the directory (Ada's entry wherever it is, every group's members) and
+  # both cloud directories (`sandbox show`: who has what; --json adds request counters).
+  read_back() {
+    ldapsearch -LLL -o ldif-wrap=no "${ldap_admin[@]}" -b dc=example,dc=com \
+      '(|(uid=ada)(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))' \
+      pwdAccountLockedTime member uniqueMember memberUid
+    "$tenure" sandbox show
+  }
+
+  say "tenure run ${everywhere[*]}   (directory + Google Workspace + Microsoft 365)"
+  "$tenure" run "${everywhere[@]}" > "$work/everywhere-first.log"
+  tail -1 "$work/everywhere-first.log"
+  everywhere_run="$(sed -n 's/^run \(r[0-9a-f-]*\) succeeded.*/\1/p' "$work/everywhere-first.log")"
+  read_back > "$work/everywhere-after-first.txt"
+
+  say "the same offboarding again: everything is done already, nothing changes anywhere"
+  "$tenure" run "${everywhere[@]}" > "$work/everywhere-again.log"
+  tail -1 "$work/everywhere-again.log"
+  read_back > "$work/everywhere-after-again.txt"
+  if ! cmp -s "$work/everywhere-after-first.txt" "$work/everywhere-after-again.txt"; then
+    echo "the second run changed something:" >&2
+    diff "$work/everywhere-after-first.txt" "$work/everywhere-after-again.txt" >&2 || true
+    exit 1
+  fi
+  echo "the directory, Google and Microsoft 365 are exactly as the first run left them"
+
+  say "every system read back: ldapsearch, ldapwhoami, tenure sandbox show --json"
+  left() { echo "ACCESS LEFT: $*" >&2; exit 1; }
+  entry="$(ldapsearch -LLL -o ldif-wrap=no "${ldap_admin[@]}" -b dc=example,dc=com '(uid=ada)' pwdAccountLockedTime)"
+  grep -qx 'dn: uid=ada,ou=former,dc=example,dc=com' <<<"$entry" || left "Ada's entry is not in ou=former: $entry"
+  grep -q '^pwdAccountLockedTime: ' <<<"$entry" || left "Ada's directory account is not locked"
+  people=ou=people,dc=example,dc=com former=ou=former,dc=example,dc=com
+  groups="$(ldapsearch -LLL -o ldif-wrap=no "${ldap_admin[@]}" -b ou=groups,dc=example,dc=com \
+    "(|(member=uid=ada,$people)(member=uid=ada,$former)(uniqueMember=uid=ada,$people)(uniqueMember=uid=ada,$former)(memberUid=ada))" dn)"
+  [ -z "$groups" ] || left "Ada is still in: $groups"
+  members="$(ldapsearch -LLL -o ldif-wrap=no "${ldap_admin[@]}" -b ou=groups,dc=example,dc=com \
+    '(objectClass=*)' member uniqueMember memberUid)"
+  grep -q 'uid=ada,' <<<"$members" && left "a group still names Ada: $members"
+  grep -qx 'memberUid: ada' <<<"$members" && left "a posixGroup still lists Ada"
+  [ "$(grep -c 'grace' <<<"$members")" = 3 ] || { echo "Grace lost a group: $members" >&2; exit 1; }
+  if ldapwhoami -x -H "$ldap_url" -D uid=ada,ou=former,dc=example,dc=com -w ada-demo-password >/dev/null 2>&1; then
+    left "Ada can still bind to the directory"
+  fi
+  echo "Directory: uid=ada locked (pwdAccountLockedTime; her password is refused), moved to ou=former, in no group;"
+  echo "           Grace is still in engineering, wiki and shell; vpn keeps its placeholder member"
+  "$tenure" sandbox show --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+def user(system, key, value):
+    return [u for u in s[system]["users"] if u[key] == value][0]
+def left(what):
+    sys.exit("ACCESS LEFT: " + what)
+ada = user("google", "primaryEmail", "ada.lovelace@example.com")
+if not ada["suspended"]: left("Google: Ada is not suspended")
+if ada["sessions"]: left("Google: Ada still has %d sessions" % ada["sessions"])
+if ada.get("groups"): left("Google: Ada is still in " + ", ".join(ada["groups"]))
+if ada["orgUnitPath"] != "/Former employees": left("Google: Ada is in " + ada["orgUnitPath"])
+if ada["forwarding"] != "grace.hopper@example.com": left("Google: her mail is not forwarded to Grace")
+if ada["drive_files"] or [t for t in s["google"]["transfers"] if t["status"] != "completed"]:
+    left("Google: her Drive has not been transferred")
+print("Google: ada.lovelace@example.com suspended, signed out, in /Former employees, in no group, mail forwarded")
+print("        to grace.hopper@example.com, her Drive transferred to Grace (completed; Grace now has %d files)"
+      % user("google", "primaryEmail", "grace.hopper@example.com")["drive_files"])
+m365 = user("msgraph", "userPrincipalName", "ada.lovelace@contoso.com")
+if m365["accountEnabled"]: left("Microsoft 365: Ada can sign in")
+if m365["sessions"]: left("Microsoft 365: Ada still has sessions")
+if m365["licenses"]: left("Microsoft 365: Ada still holds licences")
+if m365["groups"] != ["London (dynamic)"]: left("Microsoft 365: Ada is still in " + ", ".join(m365["groups"]))
+if m365["forwarding"] != "grace.hopper@contoso.com": left("Microsoft 365: her mail is not forwarded")
+print("Microsoft 365: ada.lovelace@contoso.com sign-in blocked, sessions revoked, no licence, mail forwarded to")
+print("        grace.hopper@contoso.com, in no group but London (dynamic), which follows her attributes")'
+
+  say "tenure report $everywhere_run   (what was removed, so that it can be restored)"
+  "$tenure" report "$everywhere_run" > "$work/everywhere-report.md"
+  sed -n '/^## Removed/,/^## Decisions/p' "$work/everywhere-report.md" | sed '$d'
+  echo "(the whole record: tenure report $everywhere_run --format html > report.html)"
+)
+# --- end of the offboarding-everywhere block --------------------------------------------------
 
 say "tenure runs"
 "$tenure" runs

@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Installs tenure's dependencies from Debian 12 packages. Idempotent: packages already present are
 # skipped. Needs root (or sudo) for apt-get.
-#   scripts/setup.sh          what building and running tenure need (the quick start, a Release build)
-#   scripts/setup.sh --test   that, plus what the tests need: Catch2, clang and LLVM (fuzzing),
-#                             yaml-cpp (a benchmark's baseline), ccache, slapd and ldap-utils (a
-#                             private OpenLDAP server per test run; the system instance is never
-#                             started or used), Node.js with `npm ci` for the real SCIM servers the
-#                             suite tests against (scripts/test.sh calls
-#                             this; scripts/check_package.sh installs its own mmdebstrap)
+#   scripts/setup.sh               what building and running tenure need (a Release build)
+#   scripts/setup.sh --quickstart  that, plus slapd and ldap-utils: scripts/quickstart.sh runs the
+#                                  directory offboarding against a private OpenLDAP server of its
+#                                  own (tests/connectors/slapd_ctl.sh: its own cn=config, free
+#                                  loopback ports) and reads it back with ldapsearch. Debian's slapd
+#                                  package may start the system slapd service on install; nothing
+#                                  here uses, configures or depends on it
+#   scripts/setup.sh --test        all that, plus what the tests need: Catch2, clang and LLVM
+#                                  (fuzzing), yaml-cpp (a benchmark's baseline), ccache, a browser
+#                                  and its driver, aiosmtpd, Node.js with `npm ci` for the real SCIM
+#                                  servers the suite tests against (scripts/test.sh calls this;
+#                                  scripts/check_package.sh installs its own mmdebstrap)
 set -euo pipefail
 
 mode=run
 case "${1:-}" in
   "") ;;
+  --quickstart) mode=quickstart ;;
   --test) mode=test ;;
-  *) echo "usage: scripts/setup.sh [--test]" >&2; exit 2 ;;
+  *) echo "usage: scripts/setup.sh [--quickstart|--test]" >&2; exit 2 ;;
 esac
 
 packages=(
@@ -24,12 +30,16 @@ packages=(
   libhowardhinnant-date-dev tzdata libssl-dev libldap-dev
   file  # cpack -G DEB: CPack's dpkg-shlibdeps step needs it to find the binaries
 )
+if [ "$mode" = quickstart ] || [ "$mode" = test ]; then
+  # A private OpenLDAP server for the quick start's directory offboarding and the ldap connector's
+  # tests (tests/connectors/slapd_ctl.sh), and the clients that read it back.
+  packages+=(slapd ldap-utils)
+fi
 if [ "$mode" = test ]; then
   packages+=(
     catch2 ccache git
     clang libclang-rt-14-dev llvm
     libyaml-cpp-dev
-    slapd ldap-utils  # a private OpenLDAP server for the ldap connector's tests (tests/connectors/slapd_ctl.sh)
     chromium chromium-driver python3-selenium  # the console's browser end-to-end test
     python3-aiosmtpd  # an SMTP server for the smtp connector's tests
   )

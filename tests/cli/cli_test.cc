@@ -287,7 +287,7 @@ TEST_CASE("the cloud offboarding runs twice against tenure sandbox serve and lea
   auto first = Tenure(run, env);
   INFO(first.out << first.err);
   REQUIRE(first.exit_code == 0);
-  CHECK(first.out.find("10 succeeded") != std::string::npos);
+  CHECK(first.out.find("2 skipped, 12 succeeded") != std::string::npos);  // the deletions wait for delete_accounts
   auto shown = Tenure("sandbox show", env);
   REQUIRE(shown.exit_code == 0);
   auto second = Tenure(run, env);
@@ -323,4 +323,18 @@ TEST_CASE("the cloud offboarding runs twice against tenure sandbox serve and lea
   REQUIRE(report.exit_code == 0);
   CHECK(report.out.find("engineering@example.com") != std::string::npos);
   CHECK(report.out.find("6fd2c87f-b296-42f0-b197-1e91e994b900") != std::string::npos);
+  // ... and named, one line per removal, in the report people read.
+  auto md = Tenure("report " + run_id, env);
+  REQUIRE(md.exit_code == 0);
+  CHECK(md.out.find("## Removed (for a restore)\n\n"
+                    "- google.remove_groups: groups engineering@example.com, all-staff@example.com, oncall@example.com, "
+                    "design-review@example.com, london-office@example.com\n"
+                    "- m365.groups: groups Engineering, All Company, On call, Project Babbage; kept: London (dynamic): "
+                    "dynamic membership (change the rule instead)\n"
+                    "- m365.licences: freed 6fd2c87f-b296-42f0-b197-1e91e994b900, efccb6f7-5641-4e0e-bd10-b4976e1bf68e\n\n"
+                    "## Decisions") != std::string::npos);
+  auto html = Tenure("report " + run_id + " --format html", env);
+  REQUIRE(html.exit_code == 0);
+  CHECK(html.out.find("<h2>Removed (for a restore)</h2><ul><li>google.remove_groups: groups engineering@example.com, ") !=
+        std::string::npos);
 }

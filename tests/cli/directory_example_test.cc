@@ -108,7 +108,7 @@ TEST_CASE("directory offboarding example: twice against slapd leaves the leaver 
     ids.emplace_back(r.at("id").as_string());
   }
   REQUIRE(ids.size() == 2);
-  std::map<std::string, boost::json::object> results;  // "first/remove_groups" -> result
+  std::map<std::string, boost::json::object> results;  // "RUN/directory.remove_groups" -> result
   for (const std::string& id : ids) {
     const Ran status = Shell("'" + std::string(TENURE_BINARY) + "' status " + id + " --db '" + db + "' --json");
     REQUIRE(status.exit_code == 0);
@@ -122,9 +122,9 @@ TEST_CASE("directory offboarding example: twice against slapd leaves the leaver 
   std::size_t moved = 0;
   std::size_t disabled_changes = 0;
   for (const std::string& id : ids) {
-    removed_total += results[id + "/remove_groups"].at("groups").as_array().size();
-    moved += results[id + "/move"].at("moved").as_bool() ? 1 : 0;
-    disabled_changes += results[id + "/disable"].at("changed").as_bool() ? 1 : 0;
+    removed_total += results[id + "/directory.remove_groups"].at("groups").as_array().size();
+    moved += results[id + "/directory.move"].at("moved").as_bool() ? 1 : 0;
+    disabled_changes += results[id + "/directory.disable"].at("changed").as_bool() ? 1 : 0;
   }
   CHECK(removed_total == 4);  // all in one run, none in the other
   CHECK(moved == 1);

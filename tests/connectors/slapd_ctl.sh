@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts or stops a private OpenLDAP slapd for the ctest fixture `slapd` (the ldap connector's
-# tests and the directory offboarding example). Never the system instance: its own cn=config
+# tests and the directory offboarding examples) and for scripts/quickstart.sh's offboarding
+# everywhere (which stops it in its cleanup trap). Never the system instance: its own cn=config
 # (made with slapadd -n0 into STATE_DIR/slapd.d), its own mdb database, 127.0.0.1 only.
 #
 #   slapd_ctl.sh start STATE_DIR   free ports for ldap:// (StartTLS too) and ldaps://, written to
@@ -183,14 +184,14 @@ stop() {
 case "$cmd" in
   start)
     command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] || {
-      echo "slapd is not installed (run scripts/setup.sh --test)" >&2; exit 1; }
+      echo "slapd is not installed (run scripts/setup.sh --quickstart, or --test)" >&2; exit 1; }
     export PATH="$PATH:/usr/sbin"
     stop
     mkdir -p "$state/slapd.d" "$state/db"
     make_certs
     config_ldif >"$state/config.ldif"
     data_ldif >"$state/data.ldif"
-    printf '%s' "$admin_password" >"$state/admin_password"
+    (umask 077; printf '%s' "$admin_password" >"$state/admin_password")   # ldapsearch -y wants it private
     slapadd -n0 -F "$state/slapd.d" -l "$state/config.ldif" >"$state/slapadd.log" 2>&1 || {
       echo "slapadd of cn=config failed:" >&2; cat "$state/slapadd.log" >&2; exit 1; }
     slapadd -n1 -F "$state/slapd.d" -l "$state/data.ldif" >>"$state/slapadd.log" 2>&1 || {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cli/load.h"
@@ -33,6 +34,8 @@ constexpr Example kAll[] = {{"onboarding.yaml", "inputs/jane.yaml"},
                             {"contractor-onboarding.yaml", "inputs/chloe-contractor.yaml"},
                             {"offboarding.yaml", "inputs/jane-leaves.yaml"},
                             {"offboarding-cloud.yaml", "inputs/ada-leaves.yaml"},
+                            {"offboarding-directory.yaml", "inputs/ada-leaves-directory.yaml"},
+                            {"offboarding-everywhere.yaml", "inputs/ada-leaves-everywhere.yaml"},
                             {"mover.yaml", "inputs/jane-moves.yaml"},
 
                             {"people-offboarding.yaml", "inputs/ada-leaves-people.yaml"}};
@@ -57,15 +60,37 @@ TEST_CASE("every example validates and plans with its inputs", "[examples]") {
   }
 }
 
+namespace {
+
+// Each task library with an example that includes it.
+struct Library {
+  const char* file;
+  const char* used_by;
+};
+constexpr Library kLibraries[] = {{"lib/slack-welcome.yaml", "onboarding.yaml"},
+                                  {"lib/directory-offboard.yaml", "offboarding-directory.yaml"},
+                                  {"lib/google-offboard.yaml", "offboarding-cloud.yaml"},
+                                  {"lib/m365-offboard.yaml", "offboarding-cloud.yaml"}};
+
+}  // namespace
+
 TEST_CASE("every truncated prefix of every example fails cleanly", "[examples][truncation]") {
   const auto catalog = connectors::BuiltinCatalog();
-  const std::string lib = Slurp(kExamples + "/lib/slack-welcome.yaml");
+  std::map<std::string, std::string> libs;  // path -> text
+  for (const Library& l : kLibraries) libs[l.file] = Slurp(kExamples + "/" + l.file);
+  // pb.yaml and every library, `truncated` (a library's path) cut to its first `n` bytes.
+  const auto files_with = [&libs](std::string pb, const std::string& truncated = "", std::size_t n = 0) {
+    testing::InMemoryFiles files;
+    files.Add("pb.yaml", std::move(pb));
+    for (const auto& [path, text] : libs) files.Add(path, path == truncated ? text.substr(0, n) : text);
+    return files;
+  };
   std::size_t prefixes = 0, clean = 0;
   for (const Example& ex : kAll) {
     const std::string text = Slurp(kExamples + "/" + ex.playbook);
     REQUIRE(!text.empty());
     for (std::size_t n = 0; n < text.size(); ++n) {
-      testing::InMemoryFiles files{{"pb.yaml", text.substr(0, n)}, {"lib/slack-welcome.yaml", lib}};
+      testing::InMemoryFiles files = files_with(text.substr(0, n));
       auto lp = workflows::LoadAndValidate(files, catalog, "pb.yaml");
       ++prefixes;
       if (!lp.diags.HasErrors()) {
@@ -76,12 +101,17 @@ TEST_CASE("every truncated prefix of every example fails cleanly", "[examples][t
       }
     }
   }
-  for (std::size_t n = 0; n < lib.size(); ++n) {
-    testing::InMemoryFiles files{{"pb.yaml", Slurp(kExamples + "/onboarding.yaml")},
-                                 {"lib/slack-welcome.yaml", lib.substr(0, n)}};
-    auto lp = workflows::LoadAndValidate(files, catalog, "pb.yaml");
-    ++prefixes;
-    if (lp.diags.HasErrors()) REQUIRE(!lp.diags.items().front().message.empty());
+  for (const Library& l : kLibraries) {
+    INFO(l.file);
+    const std::string& lib = libs[l.file];
+    const std::string pb = Slurp(kExamples + "/" + l.used_by);
+    REQUIRE(!lib.empty());
+    for (std::size_t n = 0; n < lib.size(); ++n) {
+      testing::InMemoryFiles files = files_with(pb, l.file, n);
+      auto lp = workflows::LoadAndValidate(files, catalog, "pb.yaml");
+      ++prefixes;
+      if (lp.diags.HasErrors()) REQUIRE(!lp.diags.items().front().message.empty());
+    }
   }
   CHECK(prefixes > 5000);
   CHECK(clean < prefixes / 2);
