@@ -34,6 +34,7 @@ constexpr Example kAll[] = {{"onboarding.yaml", "inputs/jane.yaml"},
                             {"offboarding.yaml", "inputs/jane-leaves.yaml"},
                             {"offboarding-cloud.yaml", "inputs/ada-leaves.yaml"},
                             {"mover.yaml", "inputs/jane-moves.yaml"},
+                            {"rehire.yaml", "inputs/jane-rejoins.yaml"},
 
                             {"people-offboarding.yaml", "inputs/ada-leaves-people.yaml"}};
 
