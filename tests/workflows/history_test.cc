@@ -15,8 +15,11 @@ namespace {
 
 // A `history` root holding one offboarding of E1 and "none" for E2.
 MapScope HistoryScope() {
+  Map group;
+  group.Set("id", "g1");
+  group.Set("displayName", "sales");
   Map groups_result;
-  groups_result.Set("groups", List{Value(Map{{"id", Value("g1")}, {"displayName", Value("sales")}})});
+  groups_result.Set("groups", List{Value(group)});
   Map remove;
   remove.Set("status", "succeeded");
   remove.Set("result", groups_result);
@@ -72,26 +75,28 @@ TEST_CASE("history.last reads the frozen run by playbook and key, by name or pos
 }
 
 TEST_CASE("history.last without the frozen root is known only when the run starts", "[history][expr]") {
+  Map inputs;
+  inputs.Set("id", "E1");
   Map roots;
-  roots.Set("inputs", Value(Map{{"id", Value("E1")}}));
+  roots.Set("inputs", inputs);
   auto v = Eval("{{ history.last(playbook='offboarding', key=inputs.id) }}", MapScope(roots));
-  REQUIRE_FALSE(v);
+  REQUIRE_FALSE(v.has_value());
   CHECK(v.error().Is(Errc::kUnresolved));
   CHECK(v.error().message == "history.last(playbook='offboarding', key='E1') is read when the run starts");
   // A root that was frozen without this lookup: never guessed.
   auto other = Eval("{{ history.last(playbook='onboarding', key=inputs.id) }}", HistoryScope());
-  REQUIRE_FALSE(other);
+  REQUIRE_FALSE(other.has_value());
   CHECK(other.error().message == "history.last(playbook='onboarding', key='E1') was not read when the run started");
 }
 
 TEST_CASE("history.last refuses a null key or an empty playbook at the argument", "[history][expr]") {
   auto v = Eval("{{ history.last(playbook='offboarding', key=inputs.missing) }}", HistoryScope());
-  REQUIRE_FALSE(v);
+  REQUIRE_FALSE(v.has_value());
   CHECK(v.error().Is(Errc::kType));
   CHECK(v.error().message == "history.last: 'key' must be a run key (a string or a whole number), got null");
   CHECK(v.error().offset == 44);
   auto p = Eval("{{ history.last('', inputs.id) }}", HistoryScope());
-  REQUIRE_FALSE(p);
+  REQUIRE_FALSE(p.has_value());
   CHECK(p.error().message == "history.last: 'playbook' must be a playbook's name, got an empty string");
   CHECK(p.error().offset == 16);
 }
@@ -159,13 +164,13 @@ TEST_CASE("the lookups a run reads when it starts: every call, evaluated from in
   Map inputs;
   inputs.Set("email", "jane@example.com");
   auto lookups = HistoryLookups(checked.pb, inputs);
-  REQUIRE(lookups);
+  REQUIRE(lookups.has_value());
   CHECK(*lookups == std::vector<HistoryKey>{{"offboarding", "jane@example.com"}, {"mover", "fixed"}});
   CHECK(lookups->front().Describe() == "history.last(playbook='offboarding', key='jane@example.com')");
   // An optional input left out: the run cannot start; the message names the field.
   inputs.Set("email", nullptr);
   auto bad = HistoryLookups(checked.pb, inputs);
-  REQUIRE_FALSE(bad);
+  REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().message == "vars.last: history.last: 'key' must be a run key (a string or a whole number), got null");
 
   auto plain = Check(std::string(kHeader) + "tasks:\n  a: { uses: idp.get_user, with: { id: \"{{ inputs.email }}\" } }\n");
@@ -178,7 +183,7 @@ TEST_CASE("mandatory: the value, or an error with the message when it is null", 
   CHECK(Eval("{{ inputs.id | mandatory('needed') }}", scope)->AsString() == "E1");
   auto v = Eval("{{ history.last('offboarding', inputs.other) | mandatory('no earlier offboarding of ' + inputs.other) }}",
                 scope);
-  REQUIRE_FALSE(v);
+  REQUIRE_FALSE(v.has_value());
   CHECK(v.error().Is(Errc::kInvalidArgument));
   CHECK(v.error().message == "no earlier offboarding of E2");
   CHECK(Errors("tasks:\n  a: { uses: idp.get_user, with: { id: \"{{ inputs.email | mandatory(1) }}\" } }\n") ==
