@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/load.h"
+#include "workflows/expr.h"
 #include "workflows/value.h"
 
 namespace tenure::cli {

@@ -2,16 +2,16 @@
 // final status. The attempts themselves (connectors, approvals, timers, compensation) are in
 // run_steps.cc.
 #include "engine/executor.h"
-#include "engine/history.h"
-#include "workflows/history.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <map>
 
+#include "engine/history.h"
 #include "engine/run_control.h"
 #include "engine/run_execution.h"
+#include "workflows/history.h"
 #include "workflows/loader.h"
 #include "workflows/render.h"
 #include "workflows/validate.h"
