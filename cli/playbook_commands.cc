@@ -8,6 +8,7 @@
 #include "cli/load.h"
 #include "cli/prepare_run.h"
 #include "connectors/catalog.h"
+#include "engine/state_store.h"
 #include "workflows/graph_export.h"
 #include "workflows/preview.h"
 
@@ -86,6 +87,7 @@ struct PlanOptions {
   std::string file;
   std::vector<std::string> inputs;
   std::vector<std::string> sets;
+  std::string db;  // where history.last reads earlier runs
   bool json = false;
 };
 
@@ -160,6 +162,24 @@ void PrintPlan(const Value& plan) {
     std::cout << "vars:\n";
     for (const auto& [k, v] : p.Find("vars")->AsMap()) std::cout << "  " << k << " = " << Show(v) << "\n";
   }
+  if (const Value* history = p.Find("history")) {
+    std::cout << "history (read once when the run starts, kept with the run):\n";
+    for (const Value& h : history->AsList()) {
+      const Map& m = h.AsMap();
+      const Value& run = *m.Find("run");
+      std::cout << "  " << m.Find("lookup")->AsString() << " -> ";
+      if (run.IsNull()) {
+        std::cout << "none\n";
+      } else if (run.AsMap().Contains(workflows::kAtRunTime)) {
+        std::cout << "read when the run starts\n";
+      } else {
+        const Value* finished = run.AsMap().Find("finished_at");
+        std::cout << "run " << run.AsMap().Find("id")->ToText() << " (" << run.AsMap().Find("status")->ToText()
+                  << (finished != nullptr && !finished->IsNull() ? ", finished " + finished->ToText() : std::string())
+                  << ")\n";
+      }
+    }
+  }
   std::cout << "connections:\n";
   for (const Value& c : p.Find("connections")->AsList()) {
     std::cout << "  " << c.AsMap().Find("name")->AsString() << " (" << c.AsMap().Find("connector")->AsString()
@@ -177,7 +197,9 @@ ExitCode Plan(const PlanOptions& o) {
   if (!loaded) return ExitCode::kUsage;
   const LoadedPlaybook& lp = *loaded;
   Diagnostics diags;
-  const Value plan = PrepareRun(files, connectors::BuiltinCatalog(), lp, o.file, o.inputs, o.sets, diags).preview;
+  const Value plan = PrepareRun(files, connectors::BuiltinCatalog(), lp, o.file, o.inputs, o.sets, diags,
+                                DatabaseHistoryReader(engine::DefaultDbPath(o.db)))
+                         .preview;
   if (diags.HasErrors()) {
     PrintDiagnostics(diags, std::cerr);
     return ExitCode::kUsage;
@@ -304,6 +326,7 @@ void RegisterPlaybookCommands(CLI::App& app, ExitCode* exit_code) {
   p->add_option("--input,-i", plan->inputs, "YAML or JSON file of input values (repeatable)");
   p->add_option("--set,-s", plan->sets, "One input value, name=value (repeatable; overrides --input)");
   p->add_flag("--json", plan->json, "Print the plan as JSON");
+  p->add_option("--db", plan->db, "State database history.last reads (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db); never created");
   p->footer("Exit 0 when the playbook and inputs are valid, 2 otherwise.\nExamples:\n"
             "  tenure plan examples/onboarding.yaml --input examples/inputs/jane.yaml\n"
             "  tenure plan examples/onboarding.yaml --set first_name=Jane --set last_name=Doe \\\n"

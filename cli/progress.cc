@@ -9,6 +9,7 @@
 #include <map>
 
 #include "engine/clock.h"
+#include "engine/history.h"
 
 namespace tenure::cli {
 namespace {
@@ -264,7 +265,7 @@ void PrintSummary(engine::StateStore& store, const std::string& run_id, std::ost
   std::vector<std::string> problems;
   std::vector<std::string> waiting;
   for (const engine::TaskRecord& t : *tasks) {
-    if (t.item >= 0) continue;
+    if (t.item >= 0 || t.task == engine::kHistoryRow) continue;  // what history.last read: not a task
     ++counts[engine::TaskStatusName(t.status)];
     if (t.status == engine::TaskStatus::kFailed) problems.push_back(t.task + ": " + Printable(t.error));
     if (t.status == engine::TaskStatus::kWaiting) {

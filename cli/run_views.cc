@@ -11,6 +11,7 @@
 
 #include "cli/engine_host.h"
 #include "cli/progress.h"
+#include "engine/history.h"
 #include "engine/people.h"
 #include "engine/state_store.h"
 #include "engine/timer.h"
@@ -180,6 +181,7 @@ ExitCode Status(const ViewOptions& o) {
       detail = due == 0 ? "waiting for a person" : (late ? "OVERDUE since " : "due ") + Time(due);
     }
     if (!t.decided_by.empty()) detail = "decided by " + t.decided_by + (t.note.empty() ? "" : ": " + t.note);
+    if (t.task == engine::kHistoryRow) detail = "what history.last read when the run started (kept for resumes)";
     std::printf("%-32s %-10s %8d %9s  %s\n", Printable(RowName(t)).c_str(), engine::TaskStatusName(t.status),
                 t.attempts, duration.c_str(), Printable(detail).c_str());
   }

@@ -8,8 +8,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <map>
 
+#include "engine/history.h"
 #include "engine/run_control.h"
 #include "engine/run_execution.h"
+#include "workflows/history.h"
 #include "workflows/loader.h"
 #include "workflows/render.h"
 #include "workflows/validate.h"
@@ -109,13 +111,45 @@ Result<void> RunExecution::Load() {
   // The snapshot's text is in the shared playbook now; a run waiting for hours need not hold it.
   run_.sources.clear();
   run_.sources.shrink_to_fit();
+  return {};
+}
+
+Result<void> RunExecution::RenderRunVars() {
   Map run_root;
   run_root.Set("id", run_.id);
   run_root.Set("playbook", run_.playbook);
-  auto vars = workflows::RenderVars(*pb_, run_.inputs.IsMap() ? run_.inputs.AsMap() : Map(), run_root, nullptr);
+  auto vars = workflows::RenderVars(*pb_, run_.inputs.IsMap() ? run_.inputs.AsMap() : Map(), run_root, nullptr,
+                                    history_.IsNull() ? nullptr : &history_);
   if (!vars) return vars.error();
   vars_ = std::move(*vars);
   return {};
+}
+
+awaitable<Result<std::optional<TaskRecord>>> RunExecution::FreezeHistory() {
+  if (!workflows::UsesHistory(*pb_)) co_return std::optional<TaskRecord>();
+  for (const TaskRecord& r : initial_rows_) {
+    if (r.task != kHistoryRow || r.item != -1) continue;
+    history_ = r.result;  // read when the run first started: never again
+    co_return std::optional<TaskRecord>();
+  }
+  auto lookups = workflows::HistoryLookups(*pb_, run_.inputs.IsMap() ? run_.inputs.AsMap() : Map());
+  if (!lookups) co_return lookups.error();
+  // A named std::function, not a lambda temporary in the co_await expression (GCC 12).
+  std::function<Result<Value>(StateStore&)> op = [keys = *lookups, id = run_.id,
+                                                  before = run_.created_ms](StateStore& store) {
+    return ReadHistory(store, keys, id, before);
+  };
+  auto read = co_await services_.journal.Run(std::move(op));
+  if (!read) co_return read.error();
+  history_ = std::move(*read);
+  TaskRecord row;
+  row.task = std::string(kHistoryRow);
+  row.status = TaskStatus::kSucceeded;
+  row.result = history_;
+  row.started_ms = row.finished_ms = ToUnixMillis(services_.clock.Now());
+  history_reads_.clear();
+  for (const workflows::HistoryKey& k : *lookups) history_reads_.push_back(DescribeRead(history_, k));
+  co_return std::optional<TaskRecord>(std::move(row));
 }
 
 namespace {
@@ -176,6 +210,13 @@ awaitable<std::optional<Result<RunStatus>>> RunExecution::FailStart(std::string 
 
 awaitable<std::optional<Result<RunStatus>>> RunExecution::Start() {
   if (auto r = Load(); !r) co_return co_await FailStart(r.error().message);
+  // history.last: read once, before vars (which may read it) and before any task.
+  Result<std::optional<TaskRecord>> history = co_await FreezeHistory();
+  if (!history) {
+    std::string why = "run " + run_.id + ": reading history.last: " + history.error().message;
+    co_return co_await FailStart(std::move(why));
+  }
+  if (auto r = RenderRunVars(); !r) co_return co_await FailStart(r.error().message);
   LoadRows(std::exchange(initial_rows_, {}));
   std::vector<TaskRecord> fresh;  // a row for every task, so `tenure status` lists them all
   for (const workflows::TaskSpec& spec : pb_->tasks) {
@@ -194,6 +235,11 @@ awaitable<std::optional<Result<RunStatus>>> RunExecution::Start() {
   const bool resumed = run_.status != RunStatus::kPending;
   events.push_back(Event("", -1, 0, resumed ? "run_resumed" : "run_started",
                          "playbook " + run_.playbook + " by " + options_.owner));
+  if (*history) {  // committed with run_started, so durable before any task starts
+    fresh.push_back(std::move(**history));
+    for (std::string& read : history_reads_) events.push_back(Event("", -1, 0, "history_read", std::move(read)));
+    history_reads_.clear();
+  }
   // The wake-ups read with the run (before its tasks): a decision recorded after that read is
   // news for the next executor, whenever it arrives.
   if (!co_await Commit(std::move(fresh), std::move(events), RunStatus::kRunning, std::string(), run_.wakeups)) {

@@ -68,6 +68,12 @@ class RunExecution {
   enum class Ended { kOutcome, kTimeout, kCancelled };
 
   Result<void> Load();
+  // Renders the playbook's vars (after FreezeHistory: a var may read history.last).
+  Result<void> RenderRunVars();
+  // history.last (engine/history.h): sets history_ from the run's kHistoryRow, or, on the run's
+  // first start, reads the store and returns the row to commit with run_started. Errors: an
+  // argument that does not evaluate from the inputs, or the store's.
+  boost::asio::awaitable<Result<std::optional<TaskRecord>>> FreezeHistory();
   Result<void> CreateConnectors();
   void LoadRows(std::vector<TaskRecord> rows);
 
@@ -173,6 +179,8 @@ class RunExecution {
   const workflows::TaskGraph* graph_ = nullptr;   // loaded_->graph
   std::optional<Plan> plan_;
   Map vars_;
+  Value history_;  // the frozen `history` root; null when the playbook never calls history.last
+  std::vector<std::string> history_reads_;  // FreezeHistory -> Start: what was read, for the log
   // The `tasks` scope root, built when a template first reads it: Map::Set is linear, and most
   // tasks never read `tasks`, so entries wait in pending_entries_ until then.
   mutable Map tasks_root_;

@@ -514,6 +514,7 @@ Result<Value> RunExecution::StepScope::Root(std::string_view name) const {
   }
   if (name == "now") return Value(FormatRfc3339(run_.services_.clock.Now()));
   if (name == "calendars") return Value(run_.pb_->calendars);
+  if (name == "history" && !run_.history_.IsNull()) return run_.history_;
   if (name == "item" && item_ != nullptr) return *item_;
   if (name == "index" && item_ != nullptr) return Value(index_);
   if (name == "result" && result_ != nullptr) return *result_;

@@ -2,7 +2,8 @@
 # The README's first command: set up (what building and running need, and OpenLDAP's slapd),
 # build a Release binary, and run the example onboarding end to end against the local SaaS sandbox
 # (SCIM 2.0 + Slack Web API on 127.0.0.1), with no credentials. Then run it again (nothing
-# changes), and offboard the same person.
+# changes), and offboard the same person. Then one person through joiner -> mover -> leaver ->
+# rehire on a sandbox of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --quickstart   # and slapd + ldap-utils, for the directory offboarding
@@ -321,6 +322,56 @@ print("        grace.hopper@contoso.com, in no group but London (dynamic), which
   echo "(the whole record: tenure report $everywhere_run --format html > report.html)"
 )
 # --- end of the offboarding-everywhere block --------------------------------------------------
+# ---- joiner -> mover -> leaver -> rehire -------------------------------------------------------
+# One person through the four lifecycle examples, with a sandbox and a database of its own (this
+# block depends on nothing above but "$tenure", "$work" and say): onboarding, a department move
+# (examples/mover.yaml), the offboarding with her key (--key jane-doe), and the rehire
+# (examples/rehire.yaml), which reads that offboarding with history.last and puts back exactly the
+# groups it removed. The sandbox is checked after each step, and the rehire is run twice.
+say "joiner -> mover -> leaver -> rehire   (a fresh sandbox and database; state checked after each step)"
+(
+  life="$work/lifecycle"
+  mkdir -p "$life"
+  export TENURE_DB="$life/tenure.db"
+  "$tenure" sandbox serve --port 0 --quiet > "$life/sandbox.out" 2>&1 &
+  life_sandbox=$!
+  trap 'kill "$life_sandbox" 2>/dev/null || true; wait "$life_sandbox" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    grep -q '^  export TENURE_SANDBOX_URL=' "$life/sandbox.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  eval "$(grep '^  export TENURE_\(SCIM\|SLACK\|HTTP\|SANDBOX\)_' "$life/sandbox.out" | sed 's/#.*//')"
+  # jane_is ACTIVE GROUPS: her account's active flag and groups, as the sandbox holds them.
+  jane_is() {
+    local now
+    now="$("$tenure" sandbox show --json |
+      sed -n 's/.*"userName":"jane\.doe@example\.com","slack_id":"[^"]*","active":\([a-z]*\),"groups":\[\([^]]*\)\].*/\1 \2/p' |
+      tr -d '"')"
+    if [ "$now" = "$1 $2" ]; then
+      echo "  jane: active=$1, groups=[$2]"
+    else
+      echo "  jane should be active=$1 in [$2], but the sandbox has: $now" >&2
+      exit 1
+    fi
+  }
+  step() { echo "+ tenure $*"; "$tenure" "$@" > "$life/step.log" 2>&1 || { cat "$life/step.log" >&2; exit 1; }; tail -1 "$life/step.log"; }
+
+  step run examples/onboarding.yaml --input examples/inputs/jane.yaml
+  jane_is true "everyone,engineering,on-call"
+  step run examples/mover.yaml --input examples/inputs/jane-moves.yaml
+  jane_is true "everyone,sales,sales-emea"
+  step run examples/offboarding.yaml --input examples/inputs/jane-leaves.yaml --key jane-doe
+  jane_is false ""
+  echo "+ tenure plan examples/rehire.yaml --input examples/inputs/jane-rejoins.yaml   (what it would read)"
+  "$tenure" plan examples/rehire.yaml --input examples/inputs/jane-rejoins.yaml | grep -A1 '^history'
+  step run examples/rehire.yaml --input examples/inputs/jane-rejoins.yaml
+  jane_is true "everyone,sales,sales-emea"
+  "$tenure" sandbox show > "$life/after-rehire.txt"
+  step run examples/rehire.yaml --input examples/inputs/jane-rejoins.yaml
+  "$tenure" sandbox show | cmp -s - "$life/after-rehire.txt" ||
+    { echo "the second rehire changed the sandbox" >&2; exit 1; }
+  echo "  the second rehire changed nothing"
+)
 
 say "tenure runs"
 "$tenure" runs

@@ -169,7 +169,7 @@ NodePtr MakeNode(NodeKind kind, std::size_t offset) {
 
 std::vector<std::string_view> NameCandidates() {
   std::vector<std::string_view> out(RootNames().begin(), RootNames().end());
-  out.insert(out.end(), {"true", "false", "null"});
+  out.insert(out.end(), {"true", "false", "null", "history"});
   return out;
 }
 
@@ -441,6 +441,7 @@ class Parser {
       node->literal = values[i];
       return node;
     }
+    if (t.text == "history") return HistoryCall();
     if (std::find(roots.begin(), roots.end(), t.text) != roots.end()) {
       NodePtr node = MakeNode(NodeKind::kRoot, t.offset);
       node->name = std::string(Take().text);
@@ -449,6 +450,61 @@ class Parser {
     if (std::find(std::begin(kKeywords), std::end(kKeywords), t.text) != std::end(kKeywords)) return ExpectedExpression();
     static const std::vector<std::string_view> candidates = NameCandidates();
     return Fail(t, "unknown name " + Describe(t) + DidYouMean(t.text, candidates));
+  }
+
+  // `history.last(playbook=P, key=K)`: arguments by position or by name, as a filter's.
+  NodePtr HistoryCall() {
+    static constexpr std::string_view kParams[] = {"playbook", "key"};
+    const std::size_t offset = Take().offset;  // history
+    if (!IsPunct(Peek(), ".")) return Fail(Peek(), "'history' is read with history.last(playbook=..., key=...), got " + Describe(Peek()));
+    Take();
+    const Token& fn = Peek();
+    if (!IsWord(fn, "last")) {
+      static constexpr std::string_view kFunctions[] = {"last"};
+      return Fail(fn, "history has no function " + Describe(fn) + DidYouMean(fn.text, kFunctions) +
+                          "; it has last(playbook=..., key=...)");
+    }
+    Take();
+    if (!IsPunct(Peek(), "(")) return Fail(Peek(), "expected '(' after history.last, got " + Describe(Peek()));
+    Take();
+    NodePtr node = MakeNode(NodeKind::kHistory, offset);
+    node->operands.resize(2);
+    std::size_t positional = 0;
+    bool keywords = false;
+    while (!IsPunct(Peek(), ")")) {
+      std::size_t at = positional;
+      const Token& start = Peek();
+      if (start.kind == Tok::kName && IsPunct(Peek(1), "=")) {
+        const auto found = std::find(std::begin(kParams), std::end(kParams), start.text);
+        if (found == std::end(kParams)) {
+          return Fail(start, "history.last has no argument " + Describe(start) + DidYouMean(start.text, kParams) +
+                                 "; its arguments: playbook, key");
+        }
+        at = static_cast<std::size_t>(found - std::begin(kParams));
+        if (node->operands[at]) return Fail(start, "argument " + Describe(start) + " of history.last is given twice");
+        Take();
+        Take();  // =
+        keywords = true;
+      } else if (keywords) {
+        return Fail(start, "a positional argument cannot follow a named one in history.last");
+      } else if (positional >= 2) {
+        return Fail(start, "history.last takes 2 arguments (playbook, key), got more");
+      } else {
+        ++positional;
+      }
+      NodePtr arg = Or();
+      if (!arg) return nullptr;
+      if (node->operands[at]) return Fail(start, "argument '" + std::string(kParams[at]) + "' of history.last is given twice");
+      node->operands[at] = std::move(arg);
+      if (IsPunct(Peek(), ")")) break;
+      if (!IsPunct(Peek(), ",")) return Fail(Peek(), "expected ',' or ')' after an argument of history.last, got " + Describe(Peek()));
+      Take();
+    }
+    Take();  // )
+    for (std::size_t i = 0; i < 2; ++i) {
+      if (!node->operands[i]) return Fail(fn, "history.last needs argument '" + std::string(kParams[i]) + "' (history.last(playbook=..., key=...))");
+    }
+    return node;
   }
 
   NodePtr ListLiteral() {
@@ -564,8 +620,41 @@ Result<Value> EvalCond(const ExprNode& node, const Scope& scope) {
   return Eval(*node.operands[cond->Truthy() ? 0 : 2], scope);
 }
 
+// The lookup of a kHistory node: its arguments evaluated and checked.
+Result<HistoryKey> EvalHistoryKey(const ExprNode& node, const Scope& scope) {
+  auto args = EvalAll(node.operands, scope);
+  if (!args) return args.error();
+  const Value& playbook = (*args)[0];
+  const Value& key = (*args)[1];
+  auto bad = [&](std::size_t i, std::string_view what, const Value& got) {
+    Error e = Error::Type(std::string("history.last: '") + (i == 0 ? "playbook" : "key") + "' must be " +
+                          std::string(what) + ", got " + (got.IsString() ? "an empty string" : got.KindName(got.kind())));
+    e.offset = node.operands[i]->offset;
+    return e;
+  };
+  if (!playbook.IsString() || playbook.AsString().empty()) return bad(0, "a playbook's name", playbook);
+  if (key.IsInt()) return HistoryKey{playbook.AsString(), std::to_string(key.AsInt())};
+  if (!key.IsString() || key.AsString().empty()) return bad(1, "a run key (a string or a whole number)", key);
+  return HistoryKey{playbook.AsString(), key.AsString()};
+}
+
+// `history.last(...)`: the run frozen in the `history` root for these arguments.
+Result<Value> EvalHistory(const ExprNode& node, const Scope& scope) {
+  auto key = EvalHistoryKey(node, scope);
+  if (!key) return key.error();
+  auto root = scope.Root("history");
+  if (!root) {
+    if (root.error().Is(Errc::kUnresolved)) return At(Error::Unresolved(key->Describe() + " is read when the run starts"), node.offset);
+    return At(root, node.offset);
+  }
+  const Value* run = FindHistory(*root, *key);
+  if (run == nullptr) return At(Error::Unresolved(key->Describe() + " was not read when the run started"), node.offset);
+  return *run;
+}
+
 Result<Value> Eval(const ExprNode& node, const Scope& scope) {
   switch (node.kind) {
+    case NodeKind::kHistory: return EvalHistory(node, scope);
     case NodeKind::kCond: return EvalCond(node, scope);
     case NodeKind::kLiteral: return node.literal;
     case NodeKind::kRoot: return scope.Root(node.name);
@@ -625,6 +714,27 @@ void CollectFilters(const ExprNode& node, std::vector<std::string>& out) {
       if (arg) CollectFilters(*arg, out);
     }
   }
+}
+
+void CollectHistory(const ExprNode& node, std::vector<const ExprNode*>& out) {
+  if (node.kind == NodeKind::kHistory) out.push_back(&node);
+  for (const NodePtr& operand : node.operands) {
+    if (operand) CollectHistory(*operand, out);
+  }
+  for (const Step& step : node.steps) {
+    for (const NodePtr& arg : step.args) {
+      if (arg) CollectHistory(*arg, out);
+    }
+  }
+}
+
+std::string Quoted(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
 }
 
 bool IsBlank(std::string_view s) {
@@ -688,6 +798,53 @@ std::vector<std::string> Template::Filters() const {
     if (piece.expr) CollectFilters(*piece.expr, out);
   }
   return out;
+}
+
+std::vector<Reference> Template::HistoryReferences() const {
+  std::vector<const ExprNode*> calls;
+  for (const Piece& piece : pieces_) {
+    if (piece.expr) CollectHistory(*piece.expr, calls);
+  }
+  std::vector<Reference> out;
+  for (const ExprNode* call : calls) {
+    for (const NodePtr& arg : call->operands) CollectReferences(*arg, out);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Reference& a, const Reference& b) { return a.offset < b.offset; });
+  out.erase(std::unique(out.begin(), out.end(), [](const Reference& a, const Reference& b) { return a.offset == b.offset && a.path == b.path; }), out.end());
+  return out;
+}
+
+Result<std::vector<HistoryKey>> Template::HistoryKeys(const Scope& scope) const {
+  std::vector<const ExprNode*> calls;
+  for (const Piece& piece : pieces_) {
+    if (piece.expr) CollectHistory(*piece.expr, calls);
+  }
+  std::vector<HistoryKey> out;
+  for (const ExprNode* call : calls) {
+    auto key = EvalHistoryKey(*call, scope);
+    if (!key) return key.error();
+    out.push_back(std::move(*key));
+  }
+  return out;
+}
+
+std::string HistoryKey::Describe() const {
+  return "history.last(playbook=" + Quoted(playbook) + ", key=" + Quoted(key) + ")";
+}
+
+const Value* FindHistory(const Value& root, const HistoryKey& key) {
+  if (!root.IsMap()) return nullptr;
+  const Value* runs = root.AsMap().Find(key.playbook);
+  return runs != nullptr && runs->IsMap() ? runs->AsMap().Find(key.key) : nullptr;
+}
+
+void SetHistory(Map& root, const HistoryKey& key, Value run) {
+  Value* runs = root.Find(key.playbook);
+  if (runs == nullptr || !runs->IsMap()) {
+    root.Set(key.playbook, Value(Map()));
+    runs = root.Find(key.playbook);
+  }
+  runs->AsMap().Set(key.key, std::move(run));
 }
 
 Result<Value> Template::Render(const Scope& scope) const {

@@ -17,7 +17,8 @@
 //   filtered:= postfix ("|" NAME ("(" args ")")?)*
 //   postfix := primary ("." NAME | "[" expr "]")*
 //   primary := NUMBER | STRING ('..' or "..") | true | false | null | "[" list "]" | "(" expr ")" | ROOT
-//   ROOT    := inputs | vars | tasks | item | index | run | now | result | params
+//            | "history" "." "last" "(" args ")"      (args: playbook, key; by position or name=)
+//   ROOT    := inputs | vars | tasks | item | index | run | now | result | params | calendars
 //
 // Semantics: reading a missing key of a map yields null, and reading anything of null yields null
 // (so `| default(..)` works on optional data); reading a key of a string/number/bool, or indexing
@@ -92,6 +93,24 @@ struct ExprType {
   std::string Describe() const;
 };
 
+// One `history.last(playbook=P, key=K)` lookup: the most recent earlier run of playbook P (its
+// `playbook:` name) triggered with key K. A call reads its value from the `history` root, a map
+// P -> K -> run map (or null when there is none), which the engine fills once when a run starts
+// and keeps with the run, so a resume reads the same values (docs/expressions.md).
+struct HistoryKey {
+  std::string playbook;
+  std::string key;
+  // "history.last(playbook='offboarding', key='E1001')", for messages and `tenure plan`.
+  std::string Describe() const;
+  bool operator==(const HistoryKey&) const = default;
+};
+// The run recorded for `key` in a `history` root, or nullptr when the root does not hold it.
+const Value* FindHistory(const Value& root, const HistoryKey& key);
+// Records `run` (a map, or null for "none") for `key` in a `history` root.
+void SetHistory(Map& root, const HistoryKey& key, Value run);
+// The static type of what history.last returns: null, or a map with exactly these keys.
+ExprType HistoryRunType();
+
 // The static types of the roots a template may read; Any for what is not known.
 class TypeScope {
  public:
@@ -123,6 +142,12 @@ class Template {
   std::vector<Reference> References() const;
   // Names of the filters used, in text order (for docs and statistics).
   std::vector<std::string> Filters() const;
+  // The static paths read by the arguments of history.last calls (they are in References() too).
+  std::vector<Reference> HistoryReferences() const;
+  // The lookups of every history.last call, their arguments evaluated against `scope`, in text
+  // order. Errors: those of Render, and kType when `playbook` is not a non-empty string or `key`
+  // is not a non-empty string or whole number (the message names the call and the argument).
+  Result<std::vector<HistoryKey>> HistoryKeys(const Scope& scope) const;
 
   // Evaluates against `scope`. Errors: kUnresolved (a root is unknown until run time),
   // kType (e.g. `lower` on a list; the message names the filter/operator and the kinds),

@@ -17,7 +17,8 @@ struct ExprNode;
 using NodePtr = std::unique_ptr<ExprNode>;
 
 // kCond is `a if cond else b`: operands {a, cond, b}; only the branch taken is evaluated.
-enum class NodeKind { kLiteral, kRoot, kList, kChain, kNeg, kNot, kAnd, kOr, kAdd, kCompare, kCond };
+// kHistory is `history.last(playbook=P, key=K)`: operands {P, K}; it reads the `history` root.
+enum class NodeKind { kLiteral, kRoot, kList, kChain, kNeg, kNot, kAnd, kOr, kAdd, kCompare, kCond, kHistory };
 
 // One postfix step of a chain: `.name`, `[index]` or `| filter(args)`.
 struct Step {

@@ -69,6 +69,20 @@ std::string ExprType::Describe() const {
   return out;
 }
 
+ExprType HistoryRunType() {
+  const ExprType str = ExprType::Of(internal::kStrK);
+  ExprType t = ExprType::MapOf({{"id", str},
+                                {"status", str},
+                                {"key", str},
+                                {"started_at", str},
+                                {"finished_at", ExprType::Of(internal::kStrK | internal::kNullK)},
+                                {"inputs", ExprType::Of(internal::kMapK)},
+                                {"tasks", ExprType::Of(internal::kMapK)}},
+                               true);
+  t.kinds |= internal::kNullK;
+  return t;
+}
+
 namespace {
 
 using internal::kBoolK;
@@ -112,6 +126,7 @@ class Checker {
         Infer(*node.operands[1]);
         return ExprType::Union(Infer(*node.operands[0]), Infer(*node.operands[2]));
       }
+      case NodeKind::kHistory: return History(node);
     }
     return ExprType::Any();
   }
@@ -186,6 +201,11 @@ class Checker {
       Report(step.offset, "filter " + Quote(spec.name) + " expects " + expects + ", got " + in.Describe());
       return ExprType::Of(spec.result);
     }
+    if (spec.name == "mandatory") {
+      ExprType out = in;
+      out.kinds &= ~kNullK;
+      return out.kinds == 0 ? ExprType::Any() : out;
+    }
     if (spec.name == "default") {
       ExprType out = in;
       out.kinds &= ~kNullK;
@@ -208,6 +228,18 @@ class Checker {
       case internal::ResultRule::kListOfItems: return ExprType::Of(kListK);
     }
     return ExprType::Any();
+  }
+
+  ExprType History(const ExprNode& node) {
+    const ExprType playbook = Infer(*node.operands[0]);
+    const ExprType key = Infer(*node.operands[1]);
+    if (Known(playbook) && (playbook.kinds & kStrK) == 0) {
+      Report(node.operands[0]->offset, "history.last expects a string as 'playbook' (a playbook's name), got " + playbook.Describe());
+    }
+    if (Known(key) && (key.kinds & (kStrK | kIntK)) == 0) {
+      Report(node.operands[1]->offset, "history.last expects a string or a whole number as 'key', got " + key.Describe());
+    }
+    return HistoryRunType();
   }
 
   ExprType Add(const ExprNode& node) {

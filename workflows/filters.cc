@@ -72,6 +72,13 @@ Result<Value> Trim(std::string_view name, const Value& in, Args) {
 
 Result<Value> Default(std::string_view, const Value& in, Args args) { return in.IsNull() ? args[0] : in; }
 
+// `x | mandatory('why')`: x, or an error saying why it may not be null (a run stops there).
+Result<Value> Mandatory(std::string_view name, const Value& in, Args args) {
+  if (!args[0].IsString()) return ArgTypeError(name, 0, "a string", args[0]);
+  if (!in.IsNull()) return in;
+  return Error::InvalidArgument(args[0].AsString());
+}
+
 Result<Value> Replace(std::string_view name, const Value& in, Args args) {
   if (!in.IsString()) return InputTypeError(name, "a string", in);
   for (std::size_t i = 0; i < 2; ++i) {
@@ -843,6 +850,7 @@ constexpr FilterSpec kFilters[] = {
     {"title", 0, 0, CaseFilter, kS, {}, kS, ResultRule::kFixed, {}, "a string"},
     {"trim", 0, 0, Trim, kS, {}, kS, ResultRule::kFixed, {}, "a string"},
     {"default", 1, 1, Default, kA, {kA, kA, kA}, kA, ResultRule::kFixed, {}, ""},
+    {"mandatory", 1, 1, Mandatory, kA, {kS, kA, kA}, kA, ResultRule::kFixed, {"message"}, ""},
     {"replace", 2, 2, Replace, kS, {kS, kS, kA}, kS, ResultRule::kFixed, {}, "a string"},
     {"slug", 0, 0, Slug, kS, {}, kS, ResultRule::kFixed, {}, "a string"},
     {"join", 0, 1, Join, kL, {kS, kA, kA}, kS, ResultRule::kFixed, {}, "a list"},

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "workflows/expr.h"
+#include "workflows/history.h"
 #include "workflows/loader.h"
 #include "workflows/render.h"
 #include "workflows/secret_ref.h"
@@ -42,7 +43,8 @@ class Previewer {
       : pb_(pb), graph_(graph), inputs_(inputs), diags_(diags), check_(options.check), options_(options) {}
 
   Value Run() {
-    auto vars = RenderVars(pb_, inputs_, Map(), &unknowns_.vars);
+    const Value* history = options_.history ? &*options_.history : nullptr;
+    auto vars = RenderVars(pb_, inputs_, Map(), &unknowns_.vars, history);
     if (!vars) Report(pb_.where, "vars", vars.error().message);
     vars_ = vars ? *vars : Map();
     Map out;
@@ -51,6 +53,7 @@ class Previewer {
     out.Set("on_failure", Value(pb_.on_failure == RunFailurePolicy::kCompensate ? "compensate" : "fail"));
     out.Set("inputs", Value(inputs_));
     out.Set("vars", VarsValue());
+    if (UsesHistory(pb_)) out.Set("history", HistoryValue());
     out.Set("connections", Connections());
     List tasks;
     for (TaskId id : graph_.TopologicalOrder()) tasks.push_back(TaskValue(pb_.tasks[Index(id)]));
@@ -137,10 +140,41 @@ class Previewer {
     }
   }
 
+  // What each history.last lookup would read: a summary of the run, null for none.
+  Value HistoryValue() {
+    List out;
+    auto lookups = HistoryLookups(pb_, inputs_);
+    if (!lookups) {
+      Report(pb_.where, "history", lookups.error().message + " (with these inputs)");
+      return Value(std::move(out));
+    }
+    for (const HistoryKey& k : *lookups) {
+      Map m;
+      m.Set("lookup", Value(k.Describe()));
+      m.Set("playbook", Value(k.playbook));
+      m.Set("key", Value(k.key));
+      const Value* run = options_.history ? FindHistory(*options_.history, k) : nullptr;
+      if (run == nullptr) {
+        m.Set("run", AtRunTime(k.Describe()));
+      } else if (run->IsMap()) {
+        Map summary;
+        for (const char* field : {"id", "status", "finished_at"}) {
+          if (const Value* v = run->AsMap().Find(field)) summary.Set(field, *v);
+        }
+        m.Set("run", Value(std::move(summary)));
+      } else {
+        m.Set("run", Value());
+      }
+      out.push_back(Value(std::move(m)));
+    }
+    return Value(std::move(out));
+  }
+
   // The scope of a task's templates before the run: inputs and vars (or params), item/index.
   MapScope ScopeFor(const TaskSpec& t, const Value* item, std::int64_t index) {
     Map roots;
     roots.Set("calendars", Value(pb_.calendars));
+    if (options_.history) roots.Set("history", *options_.history);
     if (t.include < 0) {
       roots.Set("inputs", Value(inputs_));
       roots.Set("vars", Value(vars_));
@@ -158,6 +192,7 @@ class Previewer {
     const IncludeSpec& inc = pb_.includes[static_cast<std::size_t>(include)];
     Map parent;
     parent.Set("calendars", Value(pb_.calendars));
+    if (options_.history) parent.Set("history", *options_.history);
     if (inc.parent < 0) {
       parent.Set("inputs", Value(inputs_));
       parent.Set("vars", Value(vars_));

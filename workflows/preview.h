@@ -35,7 +35,9 @@ using ArgCheck = std::function<std::optional<ArgProblem>(std::string_view connec
 // {playbook, description, on_failure, inputs{}, vars{}, connections[{name, connector, rate,
 //  max_in_flight, config{}}], tasks[{id, uses, description, needs[], when?{template, value},
 //  for_each?{items[] | at_run_time}, with{} | items[{item, with{}}], retry{}, timeout,
-//  on_failure, compensate?{uses, with}}]} with tasks in topological order.
+//  on_failure, compensate?{uses, with}}]} with tasks in topological order, and, when the playbook
+//  calls history.last, history[{lookup, playbook, key, run: {id, status, finished_at} | null |
+//  at_run_time}]: what the run would read when it starts.
 struct PreviewOptions {
   // Every problem it finds in a call whose arguments are all known before the run is reported.
   ArgCheck check;
@@ -45,6 +47,9 @@ struct PreviewOptions {
   // The value of a non-credential setting written with references (a base_url from ${env:..}),
   // for display; nullopt (or no function) shows the text as written.
   std::function<std::optional<std::string>(std::string_view text)> resolve;
+  // The `history` root a run would freeze now (history.last; engine/history.h), when the caller
+  // could read the database; unset: templates that read it are shown "at run time".
+  std::optional<Value> history;
 };
 
 // Template errors found with these inputs (a type error, a bad date) are reported to `diags`, and

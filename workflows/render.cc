@@ -39,7 +39,8 @@ Result<Value> RenderNode(const YamlNode& node, const Scope& scope, const std::st
   return Value();
 }
 
-Result<Map> RenderVars(const Playbook& pb, const Map& inputs, const Map& run, std::set<std::string>* unresolved) {
+Result<Map> RenderVars(const Playbook& pb, const Map& inputs, const Map& run, std::set<std::string>* unresolved,
+                       const Value* history) {
   Map vars;
   for (const VarSpec& var : pb.vars) {
     bool blocked = false;
@@ -55,6 +56,7 @@ Result<Map> RenderVars(const Playbook& pb, const Map& inputs, const Map& run, st
     roots.Set("vars", Value(vars));
     roots.Set("calendars", Value(pb.calendars));
     if (!run.empty()) roots.Set("run", Value(run));
+    if (history != nullptr) roots.Set("history", *history);
     auto v = blocked ? Result<Value>(Error::Unresolved("reads an unresolved var"))
                      : RenderNode(var.value, MapScope(std::move(roots)), "vars." + var.name);
     if (v) {

@@ -26,7 +26,10 @@ Result<Value> RenderNode(const YamlNode& node, const Scope& scope, const std::st
 
 // Renders the playbook's vars in order. Vars that cannot be resolved yet (they read run or now)
 // are left out and named in `unresolved`; errors in the others are returned.
-Result<Map> RenderVars(const Playbook& pb, const Map& inputs, const Map& run, std::set<std::string>* unresolved);
+// `history`: the run's frozen `history` root (history.last), null when not read (plan without a
+// database): a var reading it is then unresolved.
+Result<Map> RenderVars(const Playbook& pb, const Map& inputs, const Map& run, std::set<std::string>* unresolved,
+                       const Value* history = nullptr);
 
 // The params of include `include`, rendered in the including scope `parent` (defaults applied).
 Result<Map> RenderParams(const Playbook& pb, int include, const Scope& parent);

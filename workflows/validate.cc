@@ -350,6 +350,13 @@ class Validator {
       return;
     }
     for (const Reference& ref : tpl->References()) CheckReference(ref, n, ctx);
+    // history.last is read once when the run starts, before any task or var: from inputs alone.
+    for (const Reference& ref : tpl->HistoryReferences()) {
+      if (ref.path[0] == "inputs") continue;
+      Error(LocateInScalar(sources_, n, ref.offset), ctx.path,
+            "history.last is read when the run starts, so its arguments may use inputs and literals only, not '" +
+                ref.path[0] + "'");
+    }
     for (const tenure::Error& e : tpl->TypeErrors(ContextTypes(*this, ctx))) {
       Error(LocateInScalar(sources_, n, e.offset), ctx.path, e.message);
     }

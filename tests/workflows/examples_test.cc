@@ -37,6 +37,7 @@ constexpr Example kAll[] = {{"onboarding.yaml", "inputs/jane.yaml"},
                             {"offboarding-directory.yaml", "inputs/ada-leaves-directory.yaml"},
                             {"offboarding-everywhere.yaml", "inputs/ada-leaves-everywhere.yaml"},
                             {"mover.yaml", "inputs/jane-moves.yaml"},
+                            {"rehire.yaml", "inputs/jane-rejoins.yaml"},
 
                             {"people-offboarding.yaml", "inputs/ada-leaves-people.yaml"}};
 

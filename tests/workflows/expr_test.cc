@@ -539,7 +539,7 @@ TEST_CASE("RootNames and FilterNames", "[expr]") {
         std::vector<std::string_view>{"inputs", "vars", "tasks", "item", "index", "run", "now", "result", "params", "calendars"});
   const auto filters = FilterNames();
   CHECK(std::vector<std::string_view>(filters.begin(), filters.end()) ==
-        std::vector<std::string_view>{"lower", "upper", "capitalize", "title", "trim", "default", "replace", "slug",
+        std::vector<std::string_view>{"lower", "upper", "capitalize", "title", "trim", "default", "mandatory", "replace", "slug",
                                       "join", "split", "length", "first", "last", "json", "urlencode", "add_days",
                                       "format_date", "string", "int", "keys", "values", "unique", "sort",
                                       "slack_escape", "difference", "intersect", "union", "contains", "select",
