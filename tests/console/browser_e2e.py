@@ -26,6 +26,8 @@ try:
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.common.exceptions import TimeoutException
 except ImportError:
     print("SKIP: python3-selenium is not installed (scripts/setup.sh --test)")
     sys.exit(77)
@@ -174,6 +176,11 @@ check("&lt;b&gt;Ada&lt;/b&gt;" in browser.page_source and not browser.find_eleme
       "the leaver's name with markup is shown inert")
 browser.find_element(By.CSS_SELECTOR, "textarea[name=note]").send_keys("no forward, per HR")
 browser.find_element(By.CSS_SELECTOR, "button[value=no]").click()
+# The click starts a navigation; wait for its page rather than reading the old one under load.
+try:
+    WebDriverWait(browser, 20).until(lambda b: "Recorded" in b.page_source)
+except TimeoutException:
+    pass
 check("Recorded" in browser.page_source and "mgr@example.com" in browser.page_source, "the answer is recorded")
 
 
