@@ -349,7 +349,9 @@ ExitCode CancelCommand(const std::string& run, const std::string& db) {
 }
 
 void AddDb(CLI::App* cmd, std::string* db) {
-  cmd->add_option("--db", *db, "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db)");
+  cmd->add_option("--db", *db,
+                  "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db, else "
+                  "~/.local/state/tenure/tenure.db)");
 }
 
 }  // namespace

@@ -422,7 +422,9 @@ ExitCode Daemon(const DaemonOptions& o) {
 }
 
 void AddDbOption(CLI::App* cmd, std::string* db) {
-  cmd->add_option("--db", *db, "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db)");
+  cmd->add_option("--db", *db,
+                  "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db, else "
+                  "~/.local/state/tenure/tenure.db)");
 }
 
 }  // namespace

@@ -109,7 +109,8 @@ tasks:
                          "pb.yaml:4:25: error: unknown key 'base_ur' for a scim connection (did you mean 'base_url'?)",
                          "pb.yaml:4:44: error: 'token' is a secret: write it as ${env:NAME} or ${file:PATH}, not as "
                          "text",
-                         "pb.yaml:5:34: error: unknown secret reference '${vault:x}': use ${env:NAME} or ${file:PATH}",
+                         "pb.yaml:5:34: error: unknown secret reference '${vault:x}': use ${env:NAME} or ${file:PATH}; "
+                         "for a literal ${ (a shell variable), write $${",
                      });
   for (const auto& line : c.Lines()) CHECK(line.find("s3cr3t") == std::string::npos);
 }
