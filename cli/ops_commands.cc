@@ -18,11 +18,11 @@ namespace {
 
 struct OpsOptions {
   std::string db;
-  std::string file;         // backup FILE
-  bool force = false;       // backup --force
-  std::string before;       // prune --before DATE
-  std::string older_than;   // prune --older-than 90d
-  bool dry_run = false;     // prune --dry-run
+  std::string file;        // backup FILE
+  bool force = false;      // backup --force
+  std::string before;      // prune --before DATE
+  std::string older_than;  // prune --older-than 90d
+  bool dry_run = false;    // prune --dry-run
   bool json = false;
 };
 
@@ -110,8 +110,10 @@ ExitCode Health(const OpsOptions& o) {
     boost::system::error_code ec;
     auto j = boost::json::parse(text.str(), ec);
     if (!ec && j.is_object()) {
-      if (const auto* v = j.as_object().if_contains("heartbeat_ms"); v != nullptr && v->is_int64()) heartbeat_ms = v->as_int64();
-      if (const auto* v = j.as_object().if_contains("heartbeat"); v != nullptr && v->is_string()) heartbeat = v->as_string().c_str();
+      if (const auto* v = j.as_object().if_contains("heartbeat_ms"); v != nullptr && v->is_int64())
+        heartbeat_ms = v->as_int64();
+      if (const auto* v = j.as_object().if_contains("heartbeat"); v != nullptr && v->is_string())
+        heartbeat = v->as_string().c_str();
     }
   }
   const bool daemon_running = engine::DaemonLock::Held(db);
@@ -128,14 +130,15 @@ ExitCode Health(const OpsOptions& o) {
               std::to_string(h->current_version) + "); upgrade tenure";
   }
   if (o.json) {
-    boost::json::object out{{"database", db},
-                            {"ok", ok},
-                            {"schema_version", h->schema_version},
-                            {"current_version", h->current_version},
-                            {"integrity", h->check},
-                            {"runs", h->runs},
-                            {"daemon_running", daemon_running},
-                            {"heartbeat", heartbeat.empty() ? boost::json::value(nullptr) : boost::json::value(heartbeat)}};
+    boost::json::object out{
+        {"database", db},
+        {"ok", ok},
+        {"schema_version", h->schema_version},
+        {"current_version", h->current_version},
+        {"integrity", h->check},
+        {"runs", h->runs},
+        {"daemon_running", daemon_running},
+        {"heartbeat", heartbeat.empty() ? boost::json::value(nullptr) : boost::json::value(heartbeat)}};
     if (!problem.empty()) out["problem"] = problem;
     std::cout << boost::json::serialize(out) << "\n";
   } else {
@@ -153,27 +156,29 @@ ExitCode Health(const OpsOptions& o) {
 }
 
 void AddDb(CLI::App* cmd, std::string* db) {
-  cmd->add_option("--db", *db, "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db, else "
-                               "~/.local/state/tenure/tenure.db)");
+  cmd->add_option("--db", *db,
+                  "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db, else "
+                  "~/.local/state/tenure/tenure.db)");
 }
 
 }  // namespace
 
 void RegisterOpsCommands(CLI::App& app, ExitCode* exit_code) {
   auto backup = std::make_shared<OpsOptions>();
-  CLI::App* b = app.add_subcommand("backup", "Copy the state database consistently, even while runs or the daemon write");
+  CLI::App* b =
+      app.add_subcommand("backup", "Copy the state database consistently, even while runs or the daemon write");
   b->add_option("file", backup->file, "Where to write the copy (must not exist unless --force)")->required();
   b->add_flag("--force", backup->force, "Replace FILE if it exists");
   AddDb(b, &backup->db);
-  b->footer(
-      "The copy is one self-contained SQLite file (mode 0600), written beside FILE and renamed into place.\n"
-      "Example:\n  tenure backup /var/backups/tenure/tenure-$(date +%F).db\n"
-      "Restore: stop tenure, then copy the backup over the database (docs/operations.md).\n"
-      "Exit codes: 0 written, 2 FILE exists (without --force), no database, or a bad path, 70 I/O failure.");
+  b->footer("The copy is one self-contained SQLite file (mode 0600), written beside FILE and renamed into place.\n"
+            "Example:\n  tenure backup /var/backups/tenure/tenure-$(date +%F).db\n"
+            "Restore: stop tenure, then copy the backup over the database (docs/operations.md).\n"
+            "Exit codes: 0 written, 2 FILE exists (without --force), no database, or a bad path, 70 I/O failure.");
   b->callback([backup, exit_code] { *exit_code = Backup(*backup); });
 
   auto prune = std::make_shared<OpsOptions>();
-  CLI::App* p = app.add_subcommand("prune", "Delete finished runs older than a date (never pending, running or waiting ones)");
+  CLI::App* p =
+      app.add_subcommand("prune", "Delete finished runs older than a date (never pending, running or waiting ones)");
   p->add_option("--before", prune->before, "Runs finished before this date (2026-01-31, midnight UTC) or instant");
   p->add_option("--older-than", prune->older_than, "Runs finished longer ago than this: 90d, 12h");
   p->add_flag("--dry-run", prune->dry_run, "Only list what would be removed");
@@ -189,10 +194,9 @@ void RegisterOpsCommands(CLI::App& app, ExitCode* exit_code) {
   CLI::App* h = app.add_subcommand("health", "Check the state database (schema, integrity) and the daemon's heartbeat");
   h->add_flag("--json", health->json, "As JSON");
   AddDb(h, &health->db);
-  h->footer(
-      "Reads only: never creates or migrates the database.\n"
-      "Exit codes: 0 healthy (schema current, integrity ok), 1 unhealthy (the message says why),\n"
-      "2 no database or not a tenure database, 70 I/O failure.");
+  h->footer("Reads only: never creates or migrates the database.\n"
+            "Exit codes: 0 healthy (schema current, integrity ok), 1 unhealthy (the message says why),\n"
+            "2 no database or not a tenure database, 70 I/O failure.");
   h->callback([health, exit_code] { *exit_code = Health(*health); });
 }
 

@@ -218,8 +218,8 @@ void PrintSnippet(const workflows::ConnectorSpec& c, const workflows::ActionSpec
     std::cout << "# Needs a connection named " << c.name << " (connections: { " << c.name << ": { connector: " << c.name
               << ", ... } }); see: tenure connectors show " << c.name << "\n";
   }
-  std::cout << "# Paste under `tasks:` and replace the placeholders.\n" << a.name << ":\n  uses: " << c.name << "."
-            << a.name << "\n";
+  std::cout << "# Paste under `tasks:` and replace the placeholders.\n"
+            << a.name << ":\n  uses: " << c.name << "." << a.name << "\n";
   std::vector<const workflows::ArgSpec*> given;
   std::vector<const workflows::ArgSpec*> optional;
   for (const auto& arg : a.args) {
@@ -229,8 +229,9 @@ void PrintSnippet(const workflows::ConnectorSpec& c, const workflows::ActionSpec
   }
   if (!given.empty() || !optional.empty()) std::cout << "  with:\n";
   for (const auto* arg : given) {
-    std::cout << "    " << arg->name << ": " << Placeholder(arg->type) << "  # " << (arg->required ? "required" : "one of")
-              << ", " << workflows::ArgTypeName(arg->type) << ": " << arg->description << "\n";
+    std::cout << "    " << arg->name << ": " << Placeholder(arg->type) << "  # "
+              << (arg->required ? "required" : "one of") << ", " << workflows::ArgTypeName(arg->type) << ": "
+              << arg->description << "\n";
   }
   for (const auto* arg : optional) {
     std::cout << "    # " << arg->name << ": " << Placeholder(arg->type) << "  # optional, "

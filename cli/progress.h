@@ -5,8 +5,8 @@
 
 #include <CLI/CLI.hpp>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <streambuf>
 #include <string>

@@ -134,9 +134,10 @@ ExitCode FollowExisting(EngineHost& host, const std::string& id, const std::stri
     return ExitCodeFor(existing.error());
   }
   if (existing->playbook != playbook) {
-    std::cerr << "tenure run: key " << o.key << " is taken by run " << id << " of playbook " << existing->playbook
-              << " (" << engine::RunStatusName(existing->status) << "), not " << playbook
-              << "; give this run another --key (keys are unique across playbooks: e.g. prefix them with the playbook)\n";
+    std::cerr
+        << "tenure run: key " << o.key << " is taken by run " << id << " of playbook " << existing->playbook << " ("
+        << engine::RunStatusName(existing->status) << "), not " << playbook
+        << "; give this run another --key (keys are unique across playbooks: e.g. prefix them with the playbook)\n";
     return ExitCode::kUsage;
   }
   if (!o.out.quiet) {
@@ -170,7 +171,8 @@ ExitCode Detach(const std::string& id, const std::string& db) {
     std::cerr << "tenure: cannot start the background process: " << std::strerror(rc) << "\n";
     return ExitCode::kInternal;
   }
-  std::cout << "run " << id << " started in the background (pid " << pid << "); follow it with: tenure logs " << id << " --follow"
+  std::cout << "run " << id << " started in the background (pid " << pid << "); follow it with: tenure logs " << id
+            << " --follow"
             << "\n";
   return ExitCode::kOk;
 }
@@ -371,14 +373,13 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
   r->add_option("--key-column", run->key_column,
                 "With --inputs: the column that keys each row (submitting the batch again starts nothing twice)");
   AddDb(r, &run->db);
-  r->footer(
-      "Examples:\n"
-      "  tenure run onboarding.yaml --input people/ada.yaml\n"
-      "  tenure run offboarding.yaml --set email=bob@example.com --set last_day=2026-03-31 --key hr-4711\n"
-      "  tenure run onboarding.yaml --input ada.yaml --json | jq .kind\n"
-      "  tenure run onboarding.yaml --input ada.yaml --detach   # then: tenure logs RUN --follow\n"
-      "Exit codes: 0 succeeded, 1 failed, 2 usage or validation error (also: --key taken by a run of another\n"
-      "playbook), 3 waiting, 4 cancelled, 130 interrupted (the run stays resumable).");
+  r->footer("Examples:\n"
+            "  tenure run onboarding.yaml --input people/ada.yaml\n"
+            "  tenure run offboarding.yaml --set email=bob@example.com --set last_day=2026-03-31 --key hr-4711\n"
+            "  tenure run onboarding.yaml --input ada.yaml --json | jq .kind\n"
+            "  tenure run onboarding.yaml --input ada.yaml --detach   # then: tenure logs RUN --follow\n"
+            "Exit codes: 0 succeeded, 1 failed, 2 usage or validation error (also: --key taken by a run of another\n"
+            "playbook), 3 waiting, 4 cancelled, 130 interrupted (the run stays resumable).");
   r->callback([run, exit_code] {
     if (run->batch.empty()) {
       *exit_code = Run(*run);
@@ -400,7 +401,8 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
   AddOutputOptions(rs, &resume->out, &resume->color, "JSON events");
   AddDb(rs, &resume->db);
   rs->footer(
-      "Examples:\n  tenure resume r20261123-074512-3fa9c1\n  tenure resume --all --quiet   # from cron: due timers, decisions\n"
+      "Examples:\n  tenure resume r20261123-074512-3fa9c1\n  tenure resume --all --quiet   # from cron: due timers, "
+      "decisions\n"
       "Exit codes: RUN: 0 succeeded, 1 failed, 2 usage or unknown run, 3 waiting, 4 cancelled, 130 interrupted.\n"
       "--all: 0 when every run resumed succeeded or waits again (and when nothing was due: then it prints\n"
       "nothing), 1 when one failed, 4 when one was cancelled.");

@@ -1,13 +1,14 @@
 #include "cli/run_views.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
-#include <map>
 #include <csignal>
 #include <cstdio>
-#include <pthread.h>
 #include <iostream>
+#include <map>
 
 #include "cli/engine_host.h"
 #include "cli/progress.h"
@@ -56,7 +57,9 @@ std::string Time(std::int64_t ms) { return ms == 0 ? "-" : engine::FormatRfc3339
 boost::json::value JsonTime(std::int64_t ms) {
   return ms == 0 ? boost::json::value(nullptr) : boost::json::value(engine::FormatRfc3339(engine::FromUnixMillis(ms)));
 }
-boost::json::value JsonText(const std::string& s) { return s.empty() ? boost::json::value(nullptr) : boost::json::value(s); }
+boost::json::value JsonText(const std::string& s) {
+  return s.empty() ? boost::json::value(nullptr) : boost::json::value(s);
+}
 
 std::string RowName(const TaskRecord& t) {
   return t.item >= 0 ? t.task + "[" + std::to_string(t.item) + "]" : t.task;
@@ -198,7 +201,9 @@ void PrintEvent(const EventRecord& e, bool json) {
     std::cout << EventJson(e) << "\n";
     return;
   }
-  const std::string subject = e.task.empty() ? "run" : e.item >= 0 ? e.task + "[" + std::to_string(e.item) + "]" : e.task;
+  const std::string subject = e.task.empty() ? "run"
+                              : e.item >= 0  ? e.task + "[" + std::to_string(e.item) + "]"
+                                             : e.task;
   std::cout << Time(e.at_ms) << "  " << Printable(subject) << "  " << e.kind
             << (e.detail.empty() ? "" : ": " + Printable(e.detail)) << "\n";
 }
@@ -492,7 +497,8 @@ void RegisterRunViews(CLI::App& app, ExitCode* exit_code) {
   s->add_flag("--exit-status", status->exit_status,
               "Exit with the run's state: 0 succeeded, 1 failed, 3 waiting, pending or running, 4 cancelled");
   AddDb(s, &status->db);
-  s->footer("Examples:\n  tenure status r20261123-074512-3fa9c1\n  tenure status r20261123-074512-3fa9c1 --exit-status --json\n"
+  s->footer("Examples:\n  tenure status r20261123-074512-3fa9c1\n  tenure status r20261123-074512-3fa9c1 --exit-status "
+            "--json\n"
             "Exit codes: 0 shown (with --exit-status: the run's state, as above), 2 unknown run or no database,\n"
             "70 database failure.");
   s->callback([status, exit_code] { *exit_code = Status(*status); });

@@ -1299,7 +1299,8 @@ Result<void> BackupDatabase(const std::string& db_path, const std::string& dest,
     return Error::InvalidArgument("backup target " + dest + " is a directory; give the path of a file");
   }
   if (std::filesystem::exists(target, ec) && !force) {
-    return Error::AlreadyExists("backup target " + dest + " already exists; give another path, or --force to replace it");
+    return Error::AlreadyExists("backup target " + dest +
+                                " already exists; give another path, or --force to replace it");
   }
   const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
   std::string pattern = dir + "/." + target.filename().string() + ".tmp-XXXXXX";

@@ -2,14 +2,14 @@
 // backup of a live database, prune, health, read commands on a missing database, --key across
 // playbooks, --quiet, --color, status --exit-status, logs --follow, connectors show, the `$${`
 // escape in an exec argument.
-#include <signal.h>
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -47,7 +47,8 @@ void WriteSlowPlaybook(const std::string& path, int steps) {
   std::ofstream out(path);
   out << "playbook: slow\nconnections:\n  sh: { connector: exec }\ntasks:\n";
   for (int i = 0; i < steps; ++i) {
-    out << "  t" << i << ":\n" << (i > 0 ? "    needs: t" + std::to_string(i - 1) + "\n" : "")
+    out << "  t" << i << ":\n"
+        << (i > 0 ? "    needs: t" + std::to_string(i - 1) + "\n" : "")
         << "    uses: sh.run\n    with: { argv: [/bin/sh, -c, 'sleep 0.15; echo {}'] }\n";
   }
 }
@@ -151,7 +152,8 @@ TEST_CASE("backup copies a database while a run writes to it, and the copy lists
   CHECK_FALSE(std::filesystem::exists(dir.path() + "/other.db"));
 }
 
-TEST_CASE("prune removes finished runs before a date, never waiting ones, and a dry run changes nothing", "[engine][cli][issue15]") {
+TEST_CASE("prune removes finished runs before a date, never waiting ones, and a dry run changes nothing",
+          "[engine][cli][issue15]") {
   if (!BinaryBuilt()) return;
   testing::TempDir dir;
   const std::string db = " --db " + dir.path() + "/t.db";
@@ -170,7 +172,8 @@ TEST_CASE("prune removes finished runs before a date, never waiting ones, and a 
 
   const Output dry = Tenure("prune --before 2100-01-01 --dry-run" + db);
   CHECK(dry.code == 0);
-  CHECK(dry.text == "would remove " + done_id + "\nwould remove 1 run finished before 2100-01-01T00:00:00.000Z (dry run: nothing changed)\n");
+  CHECK(dry.text == "would remove " + done_id +
+                        "\nwould remove 1 run finished before 2100-01-01T00:00:00.000Z (dry run: nothing changed)\n");
   CHECK(Tenure("status " + done_id + db).code == 0);
 
   const Output pruned = Tenure("prune --before 2100-01-01 --json" + db);
@@ -265,7 +268,8 @@ TEST_CASE("a key taken by a run of another playbook is an error naming that run"
   CHECK(same.text == "run " + id + " already exists for key hr-1 (succeeded); not starting another\n");
 }
 
-TEST_CASE("quiet prints nothing, color decides the escape sequences, status exits with the run state", "[engine][cli][issue15]") {
+TEST_CASE("quiet prints nothing, color decides the escape sequences, status exits with the run state",
+          "[engine][cli][issue15]") {
   if (!BinaryBuilt()) return;
   testing::TempDir dir;
   const std::string db = " --db " + dir.path() + "/t.db";
@@ -293,7 +297,8 @@ TEST_CASE("quiet prints nothing, color decides the escape sequences, status exit
   CHECK(Tenure("status " + id + db).code == 0);
   CHECK(Tenure("status " + id + " --exit-status" + db).code == 0);
   const Output runs = Tenure("runs --status waiting --json" + db);
-  const std::string waiting_id = boost::json::parse(runs.text.substr(0, runs.text.find('\n'))).as_object().at("id").as_string().c_str();
+  const std::string waiting_id =
+      boost::json::parse(runs.text.substr(0, runs.text.find('\n'))).as_object().at("id").as_string().c_str();
   CHECK(Tenure("status " + waiting_id + db).code == 0);
   const Output st = Tenure("status " + waiting_id + " --exit-status --json" + db);
   CHECK(st.code == 3);
@@ -314,7 +319,8 @@ TEST_CASE("on a terminal, NO_COLOR drops the colours and TERM=dumb the table", "
   testing::TempDir dir;
   WriteQuickPlaybook(dir.path() + "/quick.yaml", "quick");
   auto on_tty = [&](const std::string& env) {
-    const std::string cmd = std::string(TENURE_BINARY) + " run " + dir.path() + "/quick.yaml --db " + dir.path() + "/t.db";
+    const std::string cmd =
+        std::string(TENURE_BINARY) + " run " + dir.path() + "/quick.yaml --db " + dir.path() + "/t.db";
     Output out;
     FILE* p = ::popen(("env " + env + " script -qec '" + cmd + "' /dev/null 2>&1").c_str(), "r");
     REQUIRE(p != nullptr);
@@ -366,7 +372,8 @@ TEST_CASE("logs follows a run until it stops, and Ctrl-C exits 130", "[engine][c
   CHECK(Tenure("cancel " + slow_id + " --db " + db).code == 0);
 }
 
-TEST_CASE("connectors show with an action prints result fields, and every snippet validates", "[engine][cli][issue15]") {
+TEST_CASE("connectors show with an action prints result fields, and every snippet validates",
+          "[engine][cli][issue15]") {
   if (!BinaryBuilt()) return;
   const Output show = Tenure("connectors show scim ensure_user");
   CHECK(show.code == 0);
@@ -388,9 +395,9 @@ TEST_CASE("connectors show with an action prints result fields, and every snippe
       for (const auto& k : c.config) {
         if (!k.required) continue;
         connection += "    " + k.name + ": " +
-                      (k.secret ? std::string("\"${env:SECRET}\"")
-                                : k.type == workflows::ArgType::kString ? std::string("\"https://example.com/x\"")
-                                                                        : std::string("CHANGE")) +
+                      (k.secret                                ? std::string("\"${env:SECRET}\"")
+                       : k.type == workflows::ArgType::kString ? std::string("\"https://example.com/x\"")
+                                                               : std::string("CHANGE")) +
                       "\n";
       }
     }
@@ -428,16 +435,18 @@ tasks:
   const Output valid = Tenure("validate " + dir.path() + "/shell.yaml");
   INFO(valid.text);
   CHECK(valid.code == 0);
-  const Output run = Tenure("run " + dir.path() + "/shell.yaml --json --db " + dir.path() + "/t.db", "HOME=/tmp/tenure-home");
+  const Output run =
+      Tenure("run " + dir.path() + "/shell.yaml --json --db " + dir.path() + "/t.db", "HOME=/tmp/tenure-home");
   INFO(run.text);
   CHECK(run.code == 0);
   const Output runs = Tenure("runs --json --db " + dir.path() + "/t.db");
-  const std::string id = boost::json::parse(runs.text.substr(0, runs.text.find('\n'))).as_object().at("id").as_string().c_str();
+  const std::string id =
+      boost::json::parse(runs.text.substr(0, runs.text.find('\n'))).as_object().at("id").as_string().c_str();
   const Output st = Tenure("status " + id + " --json --db " + dir.path() + "/t.db");
   const auto tasks = boost::json::parse(st.text).as_object().at("tasks");
   const auto result = tasks.as_array().at(0).as_object().at("result").as_object();
   CHECK(result.at("home").as_string() == "/tmp/tenure-home");  // the shell expanded ${HOME}: tenure passed it on
-  CHECK(result.at("greeting").as_string() == "hi ${USER}");      // a connection setting's escape: literal text
+  CHECK(result.at("greeting").as_string() == "hi ${USER}");    // a connection setting's escape: literal text
 }
 
 }  // namespace
