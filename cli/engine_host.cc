@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <filesystem>
 #include <optional>
 
 #include "connectors/builtin_registry.h"
@@ -192,6 +193,16 @@ Result<void> EngineHost::RunDaemon(const engine::DaemonOptions& options, int max
   if (crash) std::rethrow_exception(crash);
   if (!result) return Result<void>();  // stopped after the grace period
   return *result;
+}
+
+Result<std::unique_ptr<engine::StateStore>> OpenExistingStore(const std::string& db_flag) {
+  const std::string path = engine::DefaultDbPath(db_flag);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return Error::NotFound("no state database at " + path +
+                           " (nothing has run with it yet; give the right path with --db or TENURE_DB)");
+  }
+  return engine::OpenSqliteStore(path);
 }
 
 ExitCode ExitCodeFor(engine::RunStatus s) {

@@ -83,6 +83,11 @@ class EngineHost {
   std::unique_ptr<engine::Executor> batch_executor_;  // ExecuteAll (outlives interrupted runs, as daemon_)
 };
 
+// Opens the database at DefaultDbPath(db_flag) for a command that only reads runs (runs, status,
+// logs, report): a missing file is an error (kNotFound "no state database at P ..."), never
+// created. Other errors as OpenSqliteStore.
+Result<std::unique_ptr<engine::StateStore>> OpenExistingStore(const std::string& db_flag);
+
 // The exit code for a run that stopped in `s` (pending and running: 3, the run goes on elsewhere).
 ExitCode ExitCodeFor(engine::RunStatus s);
 // The exit code for an error: 70 for a failing environment (kIo: the database, the disk), 2 for

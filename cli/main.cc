@@ -50,15 +50,15 @@ int main(int argc, char** argv) {
   CLI::App app{"tenure: employee onboarding and offboarding playbooks, run durably", "tenure"};
   app.set_version_flag("--version", std::string("tenure ") + TENURE_VERSION);
   app.require_subcommand(1);
-  app.footer(
-      "Exit codes: 0 ok, 1 run failed, 2 usage or validation error, 3 waiting (approval or timer),\n"
-      "4 cancelled, 70 internal error.\n"
-      "Run 'tenure COMMAND --help' for a command's options and examples.");
+  app.footer("Exit codes: 0 ok, 1 run failed, 2 usage or validation error, 3 waiting (approval or timer),\n"
+             "4 cancelled, 70 internal error, 130 interrupted (Ctrl-C; a run stays resumable).\n"
+             "Run 'tenure COMMAND --help' for a command's options and examples.");
   ExitCode exit_code = ExitCode::kOk;
   tenure::cli::RegisterPlaybookCommands(app, &exit_code);
   tenure::cli::RegisterRunCommands(app, &exit_code);
   tenure::cli::RegisterScheduleCommands(app, &exit_code);
   tenure::cli::RegisterPeopleCommands(app, &exit_code);
+  tenure::cli::RegisterOpsCommands(app, &exit_code);
   tenure::cli::RegisterSandboxCommand(app, &exit_code);
   if (auto unknown = UnknownCommand(app, argc, argv)) {
     std::cerr << *unknown << "\n";

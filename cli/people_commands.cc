@@ -283,7 +283,9 @@ void RegisterPeopleCommands(CLI::App& app, ExitCode* exit_code) {
   c->add_option("--note", d->note, "Why; stored with the decision");
   c->add_option("--item", d->item, "Only this for_each item (default: every waiting item at once)");
   c->add_option("--as", d->as, "Decide for this person (e-mail); only for admins listed in TENURE_ADMINS");
-  c->add_option("--db", d->db, "State database");
+  c->add_option("--db", d->db,
+                "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db, else "
+                "~/.local/state/tenure/tenure.db)");
   c->footer(
       "Examples:\n  tenure decide r20261123-074512-3fa9c1 forward --choice no --note \"no forward, per HR\"\n"
       "  tenure decide RUN laptop_returned --item 2 --choice done\n"

@@ -40,7 +40,7 @@ ExitCode Validate(const ValidateOptions& o) {
     }
     for (const auto& d : lp.diags.items()) std::cerr << workflows::Render(d);
     if (!lp.diags.HasErrors()) {
-      std::cout << f << ": ok (" << lp.pb.tasks.size() << " tasks)\n";
+      std::cout << f << ": ok (" << lp.pb.tasks.size() << (lp.pb.tasks.size() == 1 ? " task)\n" : " tasks)\n");
     }
   }
   if (o.json) {
@@ -214,8 +214,55 @@ ExitCode Plan(const PlanOptions& o) {
 
 struct ConnectorsOptions {
   std::string name;
+  std::string action;  // connectors show NAME ACTION
   bool markdown = false;
+  bool snippet = false;  // connectors show NAME ACTION --snippet
 };
+
+// A placeholder a snippet gives an argument of type `t`: valid for validation, obviously to edit.
+std::string Placeholder(workflows::ArgType t) {
+  switch (t) {
+    case workflows::ArgType::kInt: return "1";
+    case workflows::ArgType::kBool: return "true";
+    case workflows::ArgType::kList: return "[]";
+    case workflows::ArgType::kMap: return "{}";
+    case workflows::ArgType::kDuration: return "1h";
+    case workflows::ArgType::kString:
+    case workflows::ArgType::kAny: break;
+  }
+  return "\"CHANGE-ME\"";
+}
+
+// A task to paste under `tasks:`: the required arguments (and the first of each one-of group) with
+// placeholders, the optional ones as comments.
+void PrintSnippet(const workflows::ConnectorSpec& c, const workflows::ActionSpec& a) {
+  if (!c.builtin_connection) {
+    std::cout << "# Needs a connection named " << c.name << " (connections: { " << c.name << ": { connector: " << c.name
+              << ", ... } }); see: tenure connectors show " << c.name << "\n";
+  }
+  std::cout << "# Paste under `tasks:` and replace the placeholders.\n"
+            << a.name << ":\n  uses: " << c.name << "." << a.name << "\n";
+  std::vector<const workflows::ArgSpec*> given;
+  std::vector<const workflows::ArgSpec*> optional;
+  for (const auto& arg : a.args) {
+    bool first_of_group = false;
+    for (const auto& g : a.one_of) first_of_group = first_of_group || (!g.empty() && g.front() == arg.name);
+    (arg.required || first_of_group ? given : optional).push_back(&arg);
+  }
+  if (!given.empty() || !optional.empty()) std::cout << "  with:\n";
+  for (const auto* arg : given) {
+    std::cout << "    " << arg->name << ": " << Placeholder(arg->type) << "  # "
+              << (arg->required ? "required" : "one of") << ", " << workflows::ArgTypeName(arg->type) << ": "
+              << arg->description << "\n";
+  }
+  for (const auto* arg : optional) {
+    std::cout << "    # " << arg->name << ": " << Placeholder(arg->type) << "  # optional, "
+              << workflows::ArgTypeName(arg->type) << ": " << arg->description << "\n";
+  }
+  if (!a.undo.empty()) {
+    std::cout << "  # compensate: { uses: " << c.name << "." << a.undo << ", with: { ... } }  # undoes it\n";
+  }
+}
 
 void PrintAction(const workflows::ActionSpec& a, bool md) {
   if (md) {
@@ -244,6 +291,17 @@ void PrintAction(const workflows::ActionSpec& a, bool md) {
     std::cout << "      " << arg.name << (arg.required ? " (required" : " (optional") << ", "
               << workflows::ArgTypeName(arg.type) << "): " << arg.description << "\n";
   }
+  for (const auto& g : a.one_of) {
+    std::cout << "      at least one of:";
+    for (const auto& n : g) std::cout << " " << n;
+    std::cout << "\n";
+  }
+  if (!a.results.empty()) {
+    std::cout << "    result:\n";
+    for (const auto& r : a.results) std::cout << "      " << r.name << ": " << r.description << "\n";
+  }
+  std::cout << "    " << (a.idempotent ? "idempotent" : "not idempotent by itself (carries the idempotency key)")
+            << (a.undo.empty() ? "" : "; undone by " + a.undo) << (a.read_only ? "; read-only" : "") << "\n";
 }
 
 void PrintConnector(const workflows::ConnectorSpec& c, bool md) {
@@ -284,7 +342,28 @@ ExitCode Connectors(const ConnectorsOptions& o) {
       std::cerr << "tenure: unknown connector '" << o.name << "'; run 'tenure connectors' for the list\n";
       return ExitCode::kUsage;
     }
-    PrintConnector(*c, o.markdown);
+    if (o.action.empty()) {
+      if (o.snippet) {
+        std::cerr << "tenure connectors show: --snippet needs an action, e.g. tenure connectors show " << o.name << " "
+                  << (c->actions.empty() ? "ACTION" : c->actions.front().name) << " --snippet\n";
+        return ExitCode::kUsage;
+      }
+      PrintConnector(*c, o.markdown);
+      return ExitCode::kOk;
+    }
+    const auto* a = c->FindAction(o.action);
+    if (a == nullptr) {
+      std::cerr << "tenure: connector '" << o.name << "' has no action '" << o.action << "'; its actions:";
+      for (const auto& x : c->actions) std::cerr << " " << x.name;
+      std::cerr << "\n";
+      return ExitCode::kUsage;
+    }
+    if (o.snippet) {
+      PrintSnippet(*c, *a);
+    } else {
+      if (!o.markdown) std::cout << c->name << "." << a->name << "\n";
+      PrintAction(*a, o.markdown);
+    }
     return ExitCode::kOk;
   }
   if (o.markdown) {
@@ -338,8 +417,12 @@ void RegisterPlaybookCommands(CLI::App& app, ExitCode* exit_code) {
   c->add_flag("--markdown", conn->markdown, "Print the reference as Markdown (docs/connectors.md)");
   auto* show = c->add_subcommand("show", "Show one connector's settings and actions");
   show->add_option("name", conn->name, "Connector type, e.g. scim")->required();
+  show->add_option("action", conn->action, "Only this action: its arguments, result fields, undo");
   show->add_flag("--markdown", conn->markdown, "Print as Markdown");
-  c->footer("Examples:\n  tenure connectors\n  tenure connectors show scim");
+  show->add_flag("--snippet", conn->snippet, "With an action: print a task to paste into a playbook");
+  show->footer("Exit codes: 0 shown, 2 unknown connector or action.");
+  c->footer("Examples:\n  tenure connectors\n  tenure connectors show scim\n  tenure connectors show scim ensure_user\n"
+            "  tenure connectors show scim ensure_user --snippet");
   c->callback([conn, exit_code] { *exit_code = Connectors(*conn); });
 }
 

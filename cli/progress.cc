@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <map>
@@ -47,8 +48,9 @@ class JsonProgress final : public engine::Reporter {
 class TableProgress final : public engine::Reporter {
  public:
   // `out` is the raw terminal: this class escapes what it shows itself (Printable).
-  TableProgress(std::streambuf* out, std::vector<std::string> tasks, const std::map<std::string, std::string>& earlier)
-      : out_(out), tasks_(std::move(tasks)) {
+  TableProgress(std::streambuf* out, std::vector<std::string> tasks, const std::map<std::string, std::string>& earlier,
+                bool color)
+      : out_(out), tasks_(std::move(tasks)), color_(color) {
     for (const std::string& t : tasks_) width_ = std::max(width_, t.size());
     for (const auto& [task, state] : earlier) {
       lines_[task].state = state;
@@ -73,13 +75,13 @@ class TableProgress final : public engine::Reporter {
     std::string detail;
     int items = 0;
   };
-  static const char* Mark(const std::string& state) {
-    if (state == "succeeded") return "\033[32m✓\033[0m";
-    if (state == "failed" || state == "cancelled") return "\033[31m✗\033[0m";
+  const char* Mark(const std::string& state) const {
+    if (state == "succeeded") return color_ ? "\033[32m✓\033[0m" : "✓";
+    if (state == "failed" || state == "cancelled") return color_ ? "\033[31m✗\033[0m" : "✗";
     if (state == "skipped") return "-";
-    if (state == "waiting") return "\033[33m…\033[0m";
+    if (state == "waiting") return color_ ? "\033[33m…\033[0m" : "…";
     if (state == "pending") return " ";
-    return "\033[36m▸\033[0m";
+    return color_ ? "\033[36m▸\033[0m" : "▸";
   }
   void Redraw() {
     if (drawn_ > 0) out_ << "\033[" << drawn_ << "A";
@@ -107,12 +109,13 @@ class TableProgress final : public engine::Reporter {
   std::map<std::string, Line> lines_;
   std::string last_run_line_;
   int drawn_ = 0;
+  bool color_ = true;
 };
 
 }  // namespace
 
 std::unique_ptr<engine::Reporter> MakeProgress(ProgressStyle style, std::ostream& out, std::vector<std::string> tasks,
-                                               std::map<std::string, std::string> earlier) {
+                                               std::map<std::string, std::string> earlier, bool color) {
   switch (style) {
     case ProgressStyle::kJson: return std::make_unique<JsonProgress>(out);
     case ProgressStyle::kTable: {
@@ -121,16 +124,55 @@ std::unique_ptr<engine::Reporter> MakeProgress(ProgressStyle style, std::ostream
         out.flush();
         raw = escaping->underlying();
       }
-      return std::make_unique<TableProgress>(raw, std::move(tasks), earlier);
+      return std::make_unique<TableProgress>(raw, std::move(tasks), earlier, color);
     }
     case ProgressStyle::kPlain: break;
   }
   return std::make_unique<PlainProgress>(out);
 }
 
-ProgressStyle ChooseStyle(bool json) {
+namespace {
+bool DumbTerminal() {
+  const char* term = std::getenv("TERM");
+  return term != nullptr && std::string_view(term) == "dumb";
+}
+}  // namespace
+
+std::optional<ColorMode> ParseColorMode(std::string_view text) {
+  if (text == "auto") return ColorMode::kAuto;
+  if (text == "always") return ColorMode::kAlways;
+  if (text == "never") return ColorMode::kNever;
+  return std::nullopt;
+}
+
+void AddOutputOptions(CLI::App* cmd, OutputOptions* out, std::string* color_text, const char* json_help) {
+  cmd->add_flag("--json", out->json, json_help);
+  cmd->add_flag("--quiet,-q", out->quiet, "Print nothing but errors (for cron); the exit code tells the outcome");
+  cmd->add_option("--color", *color_text,
+                  "auto (default: a live table on a terminal; NO_COLOR and TERM=dumb respected), always, or never "
+                  "(plain lines, no escape sequences)")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->each([out](const std::string& v) { out->color = ParseColorMode(v).value_or(ColorMode::kAuto); });
+}
+
+ProgressStyle ChooseStyle(bool json, ColorMode color) {
   if (json) return ProgressStyle::kJson;
-  return ::isatty(STDOUT_FILENO) ? ProgressStyle::kTable : ProgressStyle::kPlain;
+  switch (color) {
+    case ColorMode::kAlways: return ProgressStyle::kTable;
+    case ColorMode::kNever: return ProgressStyle::kPlain;
+    case ColorMode::kAuto: break;
+  }
+  return ::isatty(STDOUT_FILENO) && !DumbTerminal() ? ProgressStyle::kTable : ProgressStyle::kPlain;
+}
+
+bool UseColor(ColorMode color) {
+  switch (color) {
+    case ColorMode::kAlways: return true;
+    case ColorMode::kNever: return false;
+    case ColorMode::kAuto: break;
+  }
+  const char* no_color = std::getenv("NO_COLOR");
+  return ::isatty(STDOUT_FILENO) && !DumbTerminal() && (no_color == nullptr || *no_color == '\0');
 }
 
 std::string Printable(std::string_view text, bool keep_newlines) {

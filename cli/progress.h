@@ -3,8 +3,10 @@
 // summary.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <streambuf>
 #include <string>
@@ -18,14 +20,33 @@ namespace tenure::cli {
 
 enum class ProgressStyle { kPlain, kTable, kJson };
 
+// --color auto|always|never.
+enum class ColorMode { kAuto, kAlways, kNever };
+std::optional<ColorMode> ParseColorMode(std::string_view text);
+
+// How a command that follows runs prints (run, resume, retry): --json, --quiet, --color.
+struct OutputOptions {
+  bool json = false;
+  bool quiet = false;  // no progress, no summary: only errors (stderr) and the exit code
+  ColorMode color = ColorMode::kAuto;
+};
+
+// Adds --json, --quiet/-q and --color to `cmd`; `color_text` receives --color's word (checked by
+// CLI11 against auto, always, never).
+void AddOutputOptions(CLI::App* cmd, OutputOptions* out, std::string* color_text, const char* json_help);
+
 // `tasks` are the playbook's task ids in display order (the table's rows); `earlier` the status
 // each already had when this process started (resume, retry), which the table shows until the
-// task's next event.
+// task's next event. `color`: whether the table marks states in colour.
 std::unique_ptr<engine::Reporter> MakeProgress(ProgressStyle style, std::ostream& out, std::vector<std::string> tasks,
-                                               std::map<std::string, std::string> earlier = {});
+                                               std::map<std::string, std::string> earlier = {}, bool color = true);
 
-// "plain" unless `json`; "table" when stdout is a terminal.
-ProgressStyle ChooseStyle(bool json);
+// "json" with `json`. Else the live table when `color` is always, or auto and stdout is a
+// terminal whose TERM is not "dumb"; plain lines otherwise (never: no escape sequence at all).
+ProgressStyle ChooseStyle(bool json, ColorMode color = ColorMode::kAuto);
+// Whether the table may use colour: never with --color never, always with always; with auto,
+// when stdout is a terminal, TERM is not "dumb" and NO_COLOR is unset or empty (no-color.org).
+bool UseColor(ColorMode color);
 
 // The summary printed when a run stops: status, counts, the errors of failed tasks, what a
 // waiting run waits for, and the command that continues it.

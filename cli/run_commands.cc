@@ -33,18 +33,20 @@ struct RunOptions {
   std::vector<std::string> sets;
   std::string key;
   std::string db;
-  bool json = false;
+  OutputOptions out;
+  std::string color;  // --color's word (out.color)
   bool detach = false;
   std::string batch;       // --inputs FILE: one run per row
   std::string key_column;  // --key-column C
 };
 
-ExitCode FollowOther(EngineHost& host, const std::string& id, bool json);
+ExitCode FollowOther(EngineHost& host, const std::string& id, const OutputOptions& out);
 
 // Executes `id` with live progress and prints the summary; the exit code follows the run. With
 // `follow_other`, a run that another live process executes is followed until it stops instead.
-ExitCode ExecuteWithProgress(EngineHost& host, const std::string& id, bool json, std::vector<std::string> tasks,
-                             bool follow_other = false) {
+ExitCode ExecuteWithProgress(EngineHost& host, const std::string& id, const OutputOptions& out,
+                             std::vector<std::string> tasks, bool follow_other = false) {
+  const bool json = out.json;
   std::map<std::string, std::string> earlier;  // resume, retry: what finished before this process
   if (tasks.empty()) {
     if (auto rows = host.store().GetTasks(id)) {
@@ -55,18 +57,21 @@ ExitCode ExecuteWithProgress(EngineHost& host, const std::string& id, bool json,
       }
     }
   }
-  auto reporter = MakeProgress(ChooseStyle(json), std::cout, std::move(tasks), std::move(earlier));
+  auto reporter = out.quiet ? nullptr
+                            : MakeProgress(ChooseStyle(json, out.color), std::cout, std::move(tasks),
+                                           std::move(earlier), UseColor(out.color));
   bool interrupted = false;
   auto status = host.Execute(id, reporter.get(), &interrupted);
   if (interrupted) {
     std::cerr << "interrupted: run " << id << " stays resumable: tenure resume " << id << "\n";
     return ExitCode::kInterrupted;
   }
-  if (!status && follow_other && status.error().Is(Errc::kConflict)) return FollowOther(host, id, json);
+  if (!status && follow_other && status.error().Is(Errc::kConflict)) return FollowOther(host, id, out);
   if (!status) {
     std::cerr << "tenure: " << status.error().message << "\n";
     return ExitCodeFor(status.error());
   }
+  if (out.quiet) return ExitCodeFor(*status);
   if (json) {
     auto run = host.store().GetRun(id);
     std::cout << "{\"run\":\"" << id << "\",\"status\":\"" << engine::RunStatusName(*status) << "\",\"error\":"
@@ -78,13 +83,14 @@ ExitCode ExecuteWithProgress(EngineHost& host, const std::string& id, bool json,
 }
 
 // Prints where run `id` stopped, as ExecuteWithProgress does, and returns its exit code.
-ExitCode Report(EngineHost& host, const std::string& id, bool json) {
+ExitCode Report(EngineHost& host, const std::string& id, const OutputOptions& out) {
   auto run = host.store().GetRun(id);
   if (!run) {
     std::cerr << "tenure: " << run.error().message << "\n";
     return ExitCodeFor(run.error());
   }
-  if (json) {
+  if (out.quiet) return ExitCodeFor(run->status);
+  if (out.json) {
     std::cout << "{\"run\":\"" << id << "\",\"status\":\"" << engine::RunStatusName(run->status)
               << "\",\"error\":" << Value(run->error).ToJson() << "}\n";
   } else {
@@ -95,7 +101,7 @@ ExitCode Report(EngineHost& host, const std::string& id, bool json) {
 
 // Waits while another live process executes run `id` (polling the store), then reports where it
 // stopped. If that process dies first, the run is continued here.
-ExitCode FollowOther(EngineHost& host, const std::string& id, bool json) {
+ExitCode FollowOther(EngineHost& host, const std::string& id, const OutputOptions& out) {
   bool told = false;
   for (;;) {
     auto run = host.store().GetRun(id);
@@ -104,11 +110,11 @@ ExitCode FollowOther(EngineHost& host, const std::string& id, bool json) {
       return ExitCodeFor(run.error());
     }
     const bool active = run->status == RunStatus::kPending || run->status == RunStatus::kRunning;
-    if (!active) return Report(host, id, json);
+    if (!active) return Report(host, id, out);
     if (run->owner.empty() || engine::OwnerGone(run->owner)) {
-      return ExecuteWithProgress(host, id, json, {}, /*follow_other=*/true);
+      return ExecuteWithProgress(host, id, out, {}, /*follow_other=*/true);
     }
-    if (!told && !json) {
+    if (!told && !out.json && !out.quiet) {
       std::cerr << "run " << id << " is being executed by " << run->owner << "; following it until it stops\n";
       told = true;
     }
@@ -120,18 +126,28 @@ ExitCode FollowOther(EngineHost& host, const std::string& id, bool json) {
 // reported with its exit code; one that is still pending or running is followed to its end (or
 // continued here when nobody executes it), so a second trigger never exits 0 before the first
 // run has succeeded.
-ExitCode FollowExisting(EngineHost& host, const std::string& id, const RunOptions& o) {
+// A key taken by a run of another playbook is an error: that run says nothing about this one.
+ExitCode FollowExisting(EngineHost& host, const std::string& id, const std::string& playbook, const RunOptions& o) {
   auto existing = host.store().GetRun(id);
   if (!existing) {
     std::cerr << "tenure: " << existing.error().message << "\n";
     return ExitCodeFor(existing.error());
   }
-  std::cout << "run " << id << " already exists for key " << o.key << " (" << engine::RunStatusName(existing->status)
-            << "); not starting another\n";
+  if (existing->playbook != playbook) {
+    std::cerr
+        << "tenure run: key " << o.key << " is taken by run " << id << " of playbook " << existing->playbook << " ("
+        << engine::RunStatusName(existing->status) << "), not " << playbook
+        << "; give this run another --key (keys are unique across playbooks: e.g. prefix them with the playbook)\n";
+    return ExitCode::kUsage;
+  }
+  if (!o.out.quiet) {
+    std::cout << "run " << id << " already exists for key " << o.key << " (" << engine::RunStatusName(existing->status)
+              << "); not starting another\n";
+  }
   const bool active = existing->status == RunStatus::kPending || existing->status == RunStatus::kRunning;
   if (!active || o.detach) return ExitCodeFor(existing->status);  // pending/running: 3, not over yet
   std::cout << std::flush;
-  return FollowOther(host, id, o.json);
+  return FollowOther(host, id, o.out);
 }
 
 // Starts `tenure resume ID --db DB` as a detached process (own session, no terminal).
@@ -156,6 +172,7 @@ ExitCode Detach(const std::string& id, const std::string& db) {
     return ExitCode::kInternal;
   }
   std::cout << "run " << id << " started in the background (pid " << pid << "); follow it with: tenure logs " << id
+            << " --follow"
             << "\n";
   return ExitCode::kOk;
 }
@@ -197,12 +214,12 @@ ExitCode Run(const RunOptions& o) {
     std::cerr << "tenure: " << created.error().message << "\n";
     return ExitCode::kInternal;
   }
-  if (!created->created) return FollowExisting(**host, created->id, o);
+  if (!created->created) return FollowExisting(**host, created->id, lp.pb.name, o);
   if (o.detach) return Detach(created->id, o.db);
-  if (!o.json) std::cerr << "run " << created->id << ": playbook " << lp.pb.name << "\n";
+  if (!o.out.json && !o.out.quiet) std::cerr << "run " << created->id << ": playbook " << lp.pb.name << "\n";
   std::vector<std::string> tasks;
   for (const auto& t : lp.pb.tasks) tasks.push_back(t.id);
-  const ExitCode c = ExecuteWithProgress(**host, created->id, o.json, std::move(tasks), /*follow_other=*/true);
+  const ExitCode c = ExecuteWithProgress(**host, created->id, o.out, std::move(tasks), /*follow_other=*/true);
   return c;
 }
 
@@ -210,7 +227,8 @@ struct ResumeOptions {
   std::string run;
   bool all = false;
   std::string db;
-  bool json = false;
+  OutputOptions out;
+  std::string color;  // --color's word (out.color)
   std::string task;  // retry only
 };
 
@@ -235,7 +253,7 @@ ExitCode Resume(const ResumeOptions& o) {
     std::cerr << "tenure: " << host.error().message << "\n";
     return ExitCodeFor(host.error());
   }
-  if (!o.all) return ExecuteWithProgress(**host, o.run, o.json, {});
+  if (!o.all) return ExecuteWithProgress(**host, o.run, o.out, {});
   auto runs = (*host)->store().ListRuns({});
   if (!runs) {
     std::cerr << "tenure: " << runs.error().message << "\n";
@@ -249,17 +267,18 @@ ExitCode Resume(const ResumeOptions& o) {
                       (r.status == RunStatus::kRunning && (r.owner.empty() || engine::OwnerGone(r.owner)));
     if (!open) continue;
     if (!CanProgress((*host)->store(), r, engine::ToUnixMillis((*host)->clock().Now()))) {
-      if (worst == ExitCode::kOk) worst = ExitCode::kWaiting;
-      ++parked;
+      ++parked;  // waiting for a person or a timer: normal, not an error
       continue;
     }
     ++resumed;
-    const ExitCode c = ExecuteWithProgress(**host, r.id, o.json, {});
+    const ExitCode c = ExecuteWithProgress(**host, r.id, o.out, {});
     if (c == ExitCode::kInterrupted) return c;
-    if (ToInt(c) > ToInt(worst) && c != ExitCode::kWaiting) worst = c;
-    if (c == ExitCode::kWaiting && worst == ExitCode::kOk) worst = c;
+    // A run that stops waiting again is normal too: --all (cron) exits 0 unless one failed or was
+    // cancelled, or something went wrong.
+    if (c != ExitCode::kWaiting && ToInt(c) > ToInt(worst)) worst = c;
   }
-  if (resumed == 0) {
+  // From cron, nothing due means no output at all (no mail); on a terminal, say so.
+  if (resumed == 0 && !o.out.quiet && !o.out.json && ::isatty(STDOUT_FILENO)) {
     std::cout << "nothing to resume" << (parked > 0 ? " (" + std::to_string(parked) + " waiting for a decision or a timer)" : "")
               << "\n";
   }
@@ -277,8 +296,10 @@ ExitCode RetryCommand(const ResumeOptions& o) {
     std::cerr << "tenure: " << reset.error().message << "\n";
     return ExitCodeFor(reset.error());
   }
-  if (!o.json) std::cerr << "run " << o.run << ": " << *reset << " task rows to run again\n";
-  return ExecuteWithProgress(**host, o.run, o.json, {});
+  if (!o.out.json && !o.out.quiet) {
+    std::cerr << "run " << o.run << ": " << *reset << (*reset == 1 ? " task row" : " task rows") << " to run again\n";
+  }
+  return ExecuteWithProgress(**host, o.run, o.out, {});
 }
 
 struct DecideOptions {
@@ -330,7 +351,9 @@ ExitCode CancelCommand(const std::string& run, const std::string& db) {
 }
 
 void AddDb(CLI::App* cmd, std::string* db) {
-  cmd->add_option("--db", *db, "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db)");
+  cmd->add_option("--db", *db,
+                  "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db, else "
+                  "~/.local/state/tenure/tenure.db)");
 }
 
 }  // namespace
@@ -339,23 +362,24 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
   auto run = std::make_shared<RunOptions>();
   CLI::App* r = app.add_subcommand("run", "Start a run of a playbook and follow it to the end");
   r->add_option("file", run->file, "Playbook file")->required();
-  r->add_option("--input", run->inputs, "YAML/JSON file of input values (repeatable)");
-  r->add_option("--set", run->sets, "One input value: name=value (repeatable)");
+  r->add_option("--input,-i", run->inputs, "YAML/JSON file of input values (repeatable)");
+  r->add_option("--set,-s", run->sets, "One input value: name=value (repeatable)");
   r->add_option("--key", run->key,
                 "Trigger key: a second trigger with the same key starts nothing; it follows the first run to "
                 "its end and exits with its outcome");
-  r->add_flag("--json", run->json, "Print one JSON event per line instead of a progress display");
+  AddOutputOptions(r, &run->out, &run->color, "Print one JSON event per line instead of a progress display");
   r->add_flag("--detach", run->detach, "Start the run in the background and print its id");
   r->add_option("--inputs", run->batch, "A batch: one run per row of a .csv (header = input names), .jsonl or .yaml");
   r->add_option("--key-column", run->key_column,
                 "With --inputs: the column that keys each row (submitting the batch again starts nothing twice)");
   AddDb(r, &run->db);
-  r->footer(
-      "Examples:\n"
-      "  tenure run onboarding.yaml --input people/ada.yaml\n"
-      "  tenure run offboarding.yaml --set email=bob@example.com --set last_day=2026-03-31 --key hr-4711\n"
-      "  tenure run onboarding.yaml --input ada.yaml --json | jq .kind\n"
-      "Exit codes: 0 succeeded, 1 failed, 2 usage or validation error, 3 waiting, 4 cancelled.");
+  r->footer("Examples:\n"
+            "  tenure run onboarding.yaml --input people/ada.yaml\n"
+            "  tenure run offboarding.yaml --set email=bob@example.com --set last_day=2026-03-31 --key hr-4711\n"
+            "  tenure run onboarding.yaml --input ada.yaml --json | jq .kind\n"
+            "  tenure run onboarding.yaml --input ada.yaml --detach   # then: tenure logs RUN --follow\n"
+            "Exit codes: 0 succeeded, 1 failed, 2 usage or validation error (also: --key taken by a run of another\n"
+            "playbook), 3 waiting, 4 cancelled, 130 interrupted (the run stays resumable).");
   r->callback([run, exit_code] {
     if (run->batch.empty()) {
       *exit_code = Run(*run);
@@ -367,16 +391,21 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
       *exit_code = ExitCode::kUsage;
       return;
     }
-    *exit_code = RunBatch(MakeBatchOptions(run->file, run->batch, run->key_column, run->sets, run->db, run->json));
+    *exit_code = RunBatch(MakeBatchOptions(run->file, run->batch, run->key_column, run->sets, run->db, run->out.json));
   });
 
   auto resume = std::make_shared<ResumeOptions>();
   CLI::App* rs = app.add_subcommand("resume", "Continue a run (after a crash, an approval or a timer)");
   rs->add_option("run", resume->run, "Run id");
   rs->add_flag("--all", resume->all, "Every pending, waiting or orphaned run");
-  rs->add_flag("--json", resume->json, "JSON events");
+  AddOutputOptions(rs, &resume->out, &resume->color, "JSON events");
   AddDb(rs, &resume->db);
-  rs->footer("Examples:\n  tenure resume r20261123-074512-3fa9c1\n  tenure resume --all   # e.g. from cron, for due timers");
+  rs->footer(
+      "Examples:\n  tenure resume r20261123-074512-3fa9c1\n  tenure resume --all --quiet   # from cron: due timers, "
+      "decisions\n"
+      "Exit codes: RUN: 0 succeeded, 1 failed, 2 usage or unknown run, 3 waiting, 4 cancelled, 130 interrupted.\n"
+      "--all: 0 when every run resumed succeeded or waits again (and when nothing was due: then it prints\n"
+      "nothing), 1 when one failed, 4 when one was cancelled.");
   rs->callback([resume, exit_code] {
     if (resume->run.empty() == !resume->all) {
       std::cerr << "tenure resume: give a run id or --all\n";
@@ -390,7 +419,7 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
   CLI::App* rt = app.add_subcommand("retry", "Run the failed tasks of a run again (same idempotency keys)");
   rt->add_option("run", retry->run, "Run id")->required();
   rt->add_option("--task", retry->task, "Only this failed task");
-  rt->add_flag("--json", retry->json, "JSON events");
+  AddOutputOptions(rt, &retry->out, &retry->color, "JSON events");
   AddDb(rt, &retry->db);
   rt->footer(
       "Works on a failed or cancelled run, and on a run that still waits (for a timer or a person): its\n"
@@ -404,6 +433,8 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
   CLI::App* c = app.add_subcommand("cancel", "Stop a run: nothing new starts, calls in flight are cancelled");
   c->add_option("run", cancel->run, "Run id")->required();
   AddDb(c, &cancel->db);
+  c->footer("Exit codes: 0 cancelled (or cancellation requested from the process executing it), 2 unknown run or\n"
+            "already finished.");
   c->callback([cancel, exit_code] { *exit_code = CancelCommand(cancel->run, cancel->db); });
 
   for (const bool approve : {true, false}) {
@@ -420,7 +451,8 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
     a->add_option("--as", d->as, "Decide for this person (e-mail); only for admins listed in TENURE_ADMINS");
     AddDb(a, &d->db);
     a->footer(std::string("Example:\n  tenure ") + (approve ? "approve" : "reject") +
-              " r20261123-074512-3fa9c1 admin_access --note \"ticket IT-1234\"\nThen: tenure resume RUN");
+              " r20261123-074512-3fa9c1 admin_access --note \"ticket IT-1234\"\nThen: tenure resume RUN\n"
+              "Exit codes: 0 recorded, 2 unknown run or task, not waiting for a decision, or not an approver.");
     a->callback([d, exit_code, approve] { *exit_code = DecideCommand(*d, approve); });
   }
   RegisterRunViews(app, exit_code);

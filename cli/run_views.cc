@@ -1,11 +1,14 @@
 #include "cli/run_views.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
-#include <map>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,7 +35,9 @@ struct ViewOptions {
   std::string playbook;
   std::string since;
   std::string format = "md";
-  bool overdue = false;  // runs --overdue: only runs with a decision past its deadline
+  bool overdue = false;      // runs --overdue: only runs with a decision past its deadline
+  bool exit_status = false;  // status --exit-status: exit with the run's state
+  bool follow = false;       // logs --follow
 };
 
 // Whether a waiting row is a person's decision past its deadline (engine/people.h).
@@ -41,7 +46,7 @@ bool RowOverdue(const TaskRecord& t, std::int64_t now_ms) {
 }
 
 std::unique_ptr<engine::StateStore> OpenOrReport(const std::string& db, ExitCode* code) {
-  auto store = engine::OpenSqliteStore(engine::DefaultDbPath(db));
+  auto store = OpenExistingStore(db);  // a read never creates the database
   if (!store) {
     std::cerr << "tenure: " << store.error().message << "\n";
     *code = ExitCodeFor(store.error());  // a bad database is the user's
@@ -51,6 +56,13 @@ std::unique_ptr<engine::StateStore> OpenOrReport(const std::string& db, ExitCode
 }
 
 std::string Time(std::int64_t ms) { return ms == 0 ? "-" : engine::FormatRfc3339(engine::FromUnixMillis(ms)); }
+// In JSON an unknown time or an absent value is null, never "-" or "".
+boost::json::value JsonTime(std::int64_t ms) {
+  return ms == 0 ? boost::json::value(nullptr) : boost::json::value(engine::FormatRfc3339(engine::FromUnixMillis(ms)));
+}
+boost::json::value JsonText(const std::string& s) {
+  return s.empty() ? boost::json::value(nullptr) : boost::json::value(s);
+}
 
 std::string RowName(const TaskRecord& t) {
   return t.item >= 0 ? t.task + "[" + std::to_string(t.item) + "]" : t.task;
@@ -72,10 +84,10 @@ boost::json::object RunJson(const RunRecord& r) {
           {"playbook", r.playbook},
           {"status", engine::RunStatusName(r.status)},
           {"trigger", r.trigger},
-          {"trigger_key", r.trigger_key},
-          {"error", r.error},
-          {"created", Time(r.created_ms)},
-          {"finished", Time(r.finished_ms)},
+          {"trigger_key", JsonText(r.trigger_key)},
+          {"error", JsonText(r.error)},
+          {"created", JsonTime(r.created_ms)},
+          {"finished", JsonTime(r.finished_ms)},
           {"inputs", ToJsonValue(r.inputs)}};
 }
 
@@ -84,13 +96,13 @@ boost::json::object TaskJson(const TaskRecord& t) {
           {"item", t.item},
           {"status", engine::TaskStatusName(t.status)},
           {"attempts", t.attempts},
-          {"idempotency_key", t.idempotency_key},
+          {"idempotency_key", JsonText(t.idempotency_key)},
           {"result", ToJsonValue(t.result)},
-          {"error", t.error},
-          {"decided_by", t.decided_by},
-          {"note", t.note},
-          {"started", Time(t.started_ms)},
-          {"finished", Time(t.finished_ms)}};
+          {"error", JsonText(t.error)},
+          {"decided_by", JsonText(t.decided_by)},
+          {"note", JsonText(t.note)},
+          {"started", JsonTime(t.started_ms)},
+          {"finished", JsonTime(t.finished_ms)}};
 }
 
 ExitCode Runs(const ViewOptions& o) {
@@ -163,7 +175,7 @@ ExitCode Status(const ViewOptions& o) {
     for (const TaskRecord& t : *tasks) rows.push_back(TaskJson(t));
     out["tasks"] = std::move(rows);
     std::cout << boost::json::serialize(out) << "\n";
-    return ExitCode::kOk;
+    return o.exit_status ? ExitCodeFor(run->status) : ExitCode::kOk;
   }
   std::cout << "run " << run->id << "  " << run->playbook << "  " << engine::RunStatusName(run->status)
             << (run->error.empty() ? "" : ": " + Printable(run->error)) << "\n"
@@ -185,7 +197,19 @@ ExitCode Status(const ViewOptions& o) {
     std::printf("%-32s %-10s %8d %9s  %s\n", Printable(RowName(t)).c_str(), engine::TaskStatusName(t.status),
                 t.attempts, duration.c_str(), Printable(detail).c_str());
   }
-  return ExitCode::kOk;
+  return o.exit_status ? ExitCodeFor(run->status) : ExitCode::kOk;
+}
+
+void PrintEvent(const EventRecord& e, bool json) {
+  if (json) {
+    std::cout << EventJson(e) << "\n";
+    return;
+  }
+  const std::string subject = e.task.empty() ? "run"
+                              : e.item >= 0  ? e.task + "[" + std::to_string(e.item) + "]"
+                                             : e.task;
+  std::cout << Time(e.at_ms) << "  " << Printable(subject) << "  " << e.kind
+            << (e.detail.empty() ? "" : ": " + Printable(e.detail)) << "\n";
 }
 
 ExitCode Logs(const ViewOptions& o) {
@@ -196,21 +220,52 @@ ExitCode Logs(const ViewOptions& o) {
     std::cerr << "tenure: " << run.error().message << "\n";
     return ExitCode::kUsage;
   }
-  auto events = store->GetEvents(o.run);
-  if (!events) {
-    std::cerr << "tenure: " << events.error().message << "\n";
-    return ExitCode::kInternal;
-  }
-  for (const EventRecord& e : *events) {
-    if (o.json) {
-      std::cout << EventJson(e) << "\n";
-      continue;
+  if (!o.follow) {
+    auto events = store->GetEvents(o.run);
+    if (!events) {
+      std::cerr << "tenure: " << events.error().message << "\n";
+      return ExitCode::kInternal;
     }
-    const std::string subject = e.task.empty() ? "run" : e.item >= 0 ? e.task + "[" + std::to_string(e.item) + "]" : e.task;
-    std::cout << Time(e.at_ms) << "  " << Printable(subject) << "  " << e.kind
-              << (e.detail.empty() ? "" : ": " + Printable(e.detail)) << "\n";
+    for (const EventRecord& e : *events) PrintEvent(e, o.json);
+    return ExitCode::kOk;
   }
-  return ExitCode::kOk;
+  // --follow: print new events as they are recorded (by whichever process executes the run) until
+  // the run is finished or waits. SIGINT/SIGTERM are taken synchronously (blocked, then awaited in
+  // the poll's sleep), so Ctrl-C ends the command with 130 and leaves the run alone.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &stop, &previous);
+  std::int64_t seen = 0;
+  ExitCode result = ExitCode::kOk;
+  for (;;) {
+    auto run = store->GetRun(o.run);  // read before the events: a run that stopped has all of them
+    auto events = store->GetEvents(o.run);
+    if (!run || !events) {
+      std::cerr << "tenure: " << (!run ? run.error() : events.error()).message << "\n";
+      result = ExitCode::kInternal;
+      break;
+    }
+    for (const EventRecord& e : *events) {
+      if (e.seq <= seen) continue;
+      PrintEvent(e, o.json);
+      seen = e.seq;
+    }
+    std::cout << std::flush;
+    if (run->status != engine::RunStatus::kPending && run->status != engine::RunStatus::kRunning) {
+      result = ExitCodeFor(run->status);
+      break;
+    }
+    const timespec interval{0, 250'000'000};
+    if (sigtimedwait(&stop, nullptr, &interval) > 0) {
+      result = ExitCode::kInterrupted;
+      break;
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return result;
 }
 
 // "decided 'no'", "approved", "rejected", "done".
@@ -487,6 +542,12 @@ ExitCode Report(const ViewOptions& o) {
   return ExitCode::kOk;
 }
 
+void AddDb(CLI::App* cmd, std::string* db) {
+  cmd->add_option("--db", *db,
+                  "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db, else "
+                  "~/.local/state/tenure/tenure.db); must exist: reading never creates it");
+}
+
 }  // namespace
 
 void RegisterRunViews(CLI::App& app, ExitCode* exit_code) {
@@ -497,30 +558,43 @@ void RegisterRunViews(CLI::App& app, ExitCode* exit_code) {
   r->add_option("--since", runs->since, "Only runs created since: 7d, 2026-01-05 or an RFC 3339 instant");
   r->add_flag("--json", runs->json, "One JSON object per run");
   r->add_flag("--overdue", runs->overdue, "Only waiting runs with a decision past its deadline (due:)");
-  r->add_option("--db", runs->db, "State database");
-  r->footer("Examples:\n  tenure runs --status waiting\n  tenure runs --playbook standard-offboarding --since 7d");
+  AddDb(r, &runs->db);
+  r->footer("Examples:\n  tenure runs --status waiting\n  tenure runs --playbook standard-offboarding --since 7d\n"
+            "Exit codes: 0 listed (also when none match), 2 bad option or no database, 70 database failure.");
   r->callback([runs, exit_code] { *exit_code = Runs(*runs); });
 
   auto status = std::make_shared<ViewOptions>();
   CLI::App* s = app.add_subcommand("status", "Show a run's tasks: states, attempts, durations, errors");
   s->add_option("run", status->run, "Run id")->required();
   s->add_flag("--json", status->json, "As JSON");
-  s->add_option("--db", status->db, "State database");
+  s->add_flag("--exit-status", status->exit_status,
+              "Exit with the run's state: 0 succeeded, 1 failed, 3 waiting, pending or running, 4 cancelled");
+  AddDb(s, &status->db);
+  s->footer("Examples:\n  tenure status r20261123-074512-3fa9c1\n  tenure status r20261123-074512-3fa9c1 --exit-status "
+            "--json\n"
+            "Exit codes: 0 shown (with --exit-status: the run's state, as above), 2 unknown run or no database,\n"
+            "70 database failure.");
   s->callback([status, exit_code] { *exit_code = Status(*status); });
 
   auto logs = std::make_shared<ViewOptions>();
   CLI::App* l = app.add_subcommand("logs", "Show a run's audit timeline");
   l->add_option("run", logs->run, "Run id")->required();
   l->add_flag("--json", logs->json, "One JSON event per line");
-  l->add_option("--db", logs->db, "State database");
+  l->add_flag("--follow,-f", logs->follow,
+              "Keep printing new events until the run finishes or waits (Ctrl-C stops following, not the run)");
+  AddDb(l, &logs->db);
+  l->footer("Examples:\n  tenure logs r20261123-074512-3fa9c1\n  tenure logs r20261123-074512-3fa9c1 --follow\n"
+            "Exit codes: 0 shown; with --follow the run's state when it stopped (0 succeeded, 1 failed, 3 waiting,\n"
+            "4 cancelled) or 130 on Ctrl-C; 2 unknown run or no database, 70 database failure.");
   l->callback([logs, exit_code] { *exit_code = Logs(*logs); });
 
   auto report = std::make_shared<ViewOptions>();
   CLI::App* p = app.add_subcommand("report", "Who got what: the record of a run for PeopleOps and auditors");
   p->add_option("run", report->run, "Run id, or a person (e-mail): every run about or decided by them")->required();
   p->add_option("--format", report->format, "md (default), html or json");
-  p->add_option("--db", report->db, "State database");
-  p->footer("Example:\n  tenure report r20261123-074512-3fa9c1 --format md > onboarding-ada.md");
+  AddDb(p, &report->db);
+  p->footer("Example:\n  tenure report r20261123-074512-3fa9c1 --format md > onboarding-ada.md\n"
+            "Exit codes: 0 written, 2 unknown run or person, bad --format or no database, 70 database failure.");
   p->callback([report, exit_code] { *exit_code = Report(*report); });
 }
 

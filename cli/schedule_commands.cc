@@ -422,7 +422,9 @@ ExitCode Daemon(const DaemonOptions& o) {
 }
 
 void AddDbOption(CLI::App* cmd, std::string* db) {
-  cmd->add_option("--db", *db, "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db)");
+  cmd->add_option("--db", *db,
+                  "State database (default: $TENURE_DB, else $XDG_STATE_HOME/tenure/tenure.db, else "
+                  "~/.local/state/tenure/tenure.db)");
 }
 
 }  // namespace
@@ -437,8 +439,8 @@ void RegisterScheduleCommands(CLI::App& app, ExitCode* exit_code) {
   a->add_option("--at", add->at, "Local date and time, YYYY-MM-DDTHH:MM, in --tz");
   a->add_option("--cron", add->cron, "Five-field cron rule: minute hour day-of-month month day-of-week");
   a->add_option("--tz", add->tz, "IANA time zone of --at/--cron, e.g. Europe/Berlin");
-  a->add_option("--input", add->inputs, "YAML/JSON file of input values (repeatable)");
-  a->add_option("--set", add->sets, "One input value: name=value (repeatable)");
+  a->add_option("--input,-i", add->inputs, "YAML/JSON file of input values (repeatable)");
+  a->add_option("--set,-s", add->sets, "One input value: name=value (repeatable)");
   a->add_option("--key", add->key, "A key per person: adding it again replaces the pending schedule (a correction)");
   a->add_option("--catch-up", add->catch_up, "Fires missed while the daemon was down: fire_once (default), skip, fire_all");
   a->add_flag("--json", add->json, "Print the schedule as JSON");

@@ -169,6 +169,28 @@ ConnectorSpec Exec() {
        false,
        ""},
   };
+  c.notes =
+      "The contract between tenure and the program (connectors/exec/connector.h):\n\n"
+      "- **No shell.** `argv[0]` is started with `posix_spawnp` (looked up in `PATH` when it has no `/`); every "
+      "`argv` item is one argument, whatever it contains. To use a shell, run one: `argv: [/bin/sh, -c, SCRIPT, "
+      "sh, ARG1]`, and pass inputs as arguments (`\"$1\"`), never inside the script.\n"
+      "- **Environment.** Only `PATH`, `HOME`, `LANG`, `LC_ALL`, `TZ`, `TMPDIR`, `USER` and `LOGNAME` from "
+      "tenure's own environment, then the connection's `env`, then the action's `env`, then "
+      "`TENURE_IDEMPOTENCY_KEY`: the same on every attempt of the task (or item), so the program can make a "
+      "retry safe. Values of the connection's `env` written as references are credentials (redacted).\n"
+      "- **stdin** is the action's `stdin` written as JSON, then closed; empty when not given.\n"
+      "- **Exit 0** is success; stdout is the result: a JSON object, `{}` when stdout is empty or blank, other "
+      "JSON wrapped as `{\"value\": ...}`. Stdout that is not JSON fails the task (permanent) with a short, "
+      "redacted excerpt.\n"
+      "- **Exit 75 (EX_TEMPFAIL) or 69 (EX_UNAVAILABLE)** means \"try again\": retried per the task's `retry`.\n"
+      "- **Any other exit code** fails the task at once (not retried), quoting the end of stderr (redacted); the "
+      "failure's provider code is `exit N`.\n"
+      "- **Timeout** (`timeout`, default 60s, and never longer than the task's own `timeout`) or cancellation: the "
+      "whole process group gets SIGKILL and the outcome is *unknown* (the program may have acted): retried with the "
+      "same `TENURE_IDEMPOTENCY_KEY`. Killed by another signal: unknown too.\n"
+      "- **Size limits:** stdout and stderr are read up to 1 MiB each; more stdout fails the task (permanent).\n"
+      "- **A literal `${`** in an argument (a shell variable) is written `$${`: `argv: [/bin/sh, -c, 'echo "
+      "\"$${HOME}\"']` runs `echo \"${HOME}\"`. A lone `${` is read as a secret reference and fails validation.";
   return c;
 }
 
@@ -647,7 +669,10 @@ ConnectorSpec Manual() {
       {"approve", "wait for a person to approve (tenure approve) or reject (tenure reject)",
        PeopleArgs({Req("prompt", ArgType::kString, "what the approver is asked")}),
        {},
-       {{"approved_by", "who approved"}, {"note", "the approver's note"}},
+       {{"approved_by", "who approved"},
+        {"note", "the approver's note"},
+        {"decided_by", "who decided (e-mail or OS user), however they decided"},
+        {"decided_at", "when (RFC 3339)"}},
        true,
        ""},
       {"decide", "ask a person a question with choices (tenure decide, or a signed link); any choice succeeds",
@@ -664,7 +689,12 @@ ConnectorSpec Manual() {
       {"task", "a checklist item someone must tick (tenure approve); per for_each item, ticked one by one or in bulk",
        PeopleArgs({Req("prompt", ArgType::kString, "what must be done")}),
        {},
-       {{"done_by", "who ticked it"}, {"note", "the note"}, {"done_at", "when (RFC 3339)"}},
+       {{"decided_by", "who ticked it (e-mail or OS user), however they ticked it"},
+        {"decided_at", "when (RFC 3339)"},
+        {"note", "the note"},
+        {"done_by", "who ticked it, when ticked through a signed link or `tenure decide --as` (`tenure approve` "
+                    "records `approved_by` instead: read `decided_by`)"},
+        {"done_at", "when, with `done_by`"}},
        true,
        ""},
   };

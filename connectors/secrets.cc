@@ -38,7 +38,7 @@ Result<std::string> MapSecretResolver::Resolve(const workflows::SecretRef& ref) 
 
 Result<std::string> ResolveSecretsIn(std::string_view text, std::string_view where, SecretResolver& resolver,
                                      Redactor& redactor) {
-  if (!workflows::MentionsSecret(text)) return std::string(text);
+  if (text.find('$') == std::string_view::npos) return std::string(text);
   auto refs = workflows::FindSecretRefs(text);
   if (!refs) return Error{refs.error().code, std::string(where) + ": " + refs.error().message};
   std::string out;
@@ -47,11 +47,11 @@ Result<std::string> ResolveSecretsIn(std::string_view text, std::string_view whe
     Result<std::string> value = resolver.Resolve(ref);
     if (!value) return Error{value.error().code, std::string(where) + ": " + value.error().message};
     redactor.Add(*value);
-    out.append(text.substr(pos, ref.offset - pos));
+    out += workflows::UnescapeSecretText(text.substr(pos, ref.offset - pos));  // `$${` -> `${`
     out += *value;
     pos = ref.offset + ref.length;
   }
-  out.append(text.substr(pos));
+  out += workflows::UnescapeSecretText(text.substr(pos));
   return out;
 }
 
@@ -107,8 +107,9 @@ Result<std::string> ResolveLiteralSecrets(const Value& rendered, const workflows
     }
     return text;  // rendered: data
   }
-  if (literal->scalar != text) return text;  // not the author's text (cannot happen for a plain scalar)
-  return ResolveSecretsIn(text, where, resolver, redactor);
+  // Rendering already turned the author's escapes `$${` into `${`: compare with that.
+  if (workflows::UnescapeSecretText(literal->scalar) != text) return text;  // not the author's text
+  return ResolveSecretsIn(literal->scalar, where, resolver, redactor);
 }
 
 Result<Map> ResolveConnectionConfig(const workflows::ConnectionSpec& conn, SecretResolver& resolver,

@@ -164,6 +164,7 @@ Result<void> Decide(StateStore& store, const std::string& run_id, const std::str
     r.finished_ms = t.at_ms;
     Map result;
     result.Set(approve ? "approved_by" : "rejected_by", user);
+    result.Set("decided_by", user);  // as every other way of deciding records it (decisions.cc)
     result.Set("note", note);
     result.Set("decided_at", FormatRfc3339(now));
     r.result = Value(std::move(result));
@@ -223,7 +224,7 @@ Result<int> Retry(StateStore& store, const std::string& run_id, const std::strin
   // `on_failure: continue`: they can be retried without waiting for the rest.
   if (run->status != RunStatus::kFailed && run->status != RunStatus::kCancelled &&
       run->status != RunStatus::kWaiting) {
-    return Error::FailedPrecondition("run " + run_id + " is " + RunStatusName(run->status) +
+    return Error::FailedPrecondition("run " + run_id + " has status " + RunStatusName(run->status) +
                                      "; only failed, cancelled or waiting runs can be retried");
   }
   if (!run->owner.empty() && run->owner != CurrentOwner() && !OwnerGone(run->owner)) {

@@ -31,6 +31,7 @@
 
 #include "engine/clock.h"
 
+#include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 #include <fcntl.h>
@@ -737,6 +738,39 @@ class SqliteStateStore final : public StateStore {
 
   Result<std::vector<EventRecord>> GetScheduleEvents(const std::string& id) override { return GetEvents(id); }
 
+  Result<std::vector<std::string>> PruneRuns(std::int64_t before_ms, bool dry_run) override {
+    std::lock_guard lock(mu_);
+    if (write_error_) return *write_error_;
+    std::vector<std::string> ids;
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      // finished_ms is set when a run reaches a final status; a run finished before that column
+      // was written has 0 there, so its last change counts instead.
+      SQLite::Statement q(db_,
+                          "SELECT id FROM runs WHERE status IN ('succeeded', 'failed', 'cancelled') "
+                          "AND (CASE WHEN finished_ms > 0 THEN finished_ms ELSE updated_ms END) < ? "
+                          "ORDER BY created_ms, id");
+      q.bind(1, static_cast<int64_t>(before_ms));
+      while (q.executeStep()) ids.push_back(q.getColumn(0).getString());
+      if (dry_run || ids.empty()) return ids;
+      for (const char* sql : {"DELETE FROM tasks WHERE run_id = ?", "DELETE FROM run_sources WHERE run_id = ?",
+                              "DELETE FROM events WHERE run_id = ?", "DELETE FROM links WHERE run_id = ?",
+                              "DELETE FROM runs WHERE id = ?"}) {
+        SQLite::Statement del(db_, sql);
+        for (const std::string& id : ids) {
+          del.bind(1, id);
+          del.exec();
+          del.reset();
+        }
+      }
+      txn.commit();
+    } catch (const std::exception& e) {
+      write_error_ = Error::Io(std::string("pruning runs: ") + e.what());
+      return *write_error_;
+    }
+    return ids;
+  }
+
   std::optional<Error> WriteError() const override {
     std::lock_guard lock(mu_);
     return write_error_;
@@ -1203,6 +1237,121 @@ Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path) {
   }
   if (auto r = store->Init(); !r) return r.error();
   return std::unique_ptr<StateStore>(std::move(store));
+}
+
+namespace {
+
+// Opens an existing database read-only for a backup or an inspection: never creates the file.
+Result<std::unique_ptr<SQLite::Database>> OpenExisting(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return Error::NotFound("no state database at " + path + " (give the right path with --db or TENURE_DB)");
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    return BadDatabase(path, "is a directory, not a file; give the path of a file with --db or TENURE_DB");
+  }
+  try {
+    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY, 10000);
+    const int version = db->execAndGet("PRAGMA user_version").getInt();
+    const bool has_runs =
+        db->execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'runs'").getInt() > 0;
+    if (version < 1 || !has_runs) return BadDatabase(path, "is not a tenure database (no runs table)");
+    return db;
+  } catch (const std::exception& e) {
+    return OpenFailure(path, e);
+  }
+}
+
+// Removes a temporary file when a backup does not get to rename it.
+class TempFile {
+ public:
+  explicit TempFile(std::string path) : path_(std::move(path)) {}
+  ~TempFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
+  void Release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+Result<void> SyncPath(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return Error::Io("cannot open " + path + ": " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return Error::Io("cannot sync " + path + ": " + std::strerror(err));
+  return {};
+}
+
+}  // namespace
+
+Result<void> BackupDatabase(const std::string& db_path, const std::string& dest, bool force) {
+  auto source = OpenExisting(db_path);
+  if (!source) return source.error();
+  std::error_code ec;
+  const std::filesystem::path target(dest);
+  if (std::filesystem::is_directory(target, ec)) {
+    return Error::InvalidArgument("backup target " + dest + " is a directory; give the path of a file");
+  }
+  if (std::filesystem::exists(target, ec) && !force) {
+    return Error::AlreadyExists("backup target " + dest +
+                                " already exists; give another path, or --force to replace it");
+  }
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  std::string pattern = dir + "/." + target.filename().string() + ".tmp-XXXXXX";
+  const int fd = ::mkstemp(pattern.data());  // mode 0600
+  if (fd < 0) {
+    return Error::InvalidArgument("cannot write the backup in " + dir + ": " + std::strerror(errno));
+  }
+  ::close(fd);
+  TempFile tmp(pattern);
+  try {
+    SQLite::Database copy(tmp.path(), SQLite::OPEN_READWRITE, 10000);
+    {
+      SQLite::Backup backup(copy, **source);
+      // One step copies every page under one read transaction: the copy is the database as of one
+      // instant. In WAL mode writers are not blocked meanwhile; busy answers are retried.
+      for (int tries = 0;; ++tries) {
+        const int rc = backup.executeStep(-1);
+        if (rc == SQLITE_DONE) break;
+        if (tries > 200) return Error::Io("backup of " + db_path + ": the database stayed busy");
+        ::usleep(50'000);
+      }
+    }  // finished: the copy's connection is free again
+    const std::string check = copy.execAndGet("PRAGMA integrity_check").getString();
+    if (check != "ok") return Error::Io("backup of " + db_path + " failed its integrity check: " + check);
+    // A single self-contained file: the copy's pages are all in it (no -wal beside it).
+    copy.exec("PRAGMA journal_mode=DELETE");
+  } catch (const std::exception& e) {
+    return Error::Io("backup of " + db_path + " to " + dest + ": " + e.what());
+  }
+  if (auto r = SyncPath(tmp.path(), O_RDONLY); !r) return r.error();
+  if (::rename(tmp.path().c_str(), dest.c_str()) != 0) {
+    return Error::Io("cannot rename the backup to " + dest + ": " + std::strerror(errno));
+  }
+  tmp.Release();
+  (void)SyncPath(dir, O_RDONLY | O_DIRECTORY);  // the rename itself survives power loss
+  return {};
+}
+
+Result<DatabaseHealth> InspectDatabase(const std::string& db_path) {
+  auto db = OpenExisting(db_path);
+  if (!db) return db.error();
+  DatabaseHealth h;
+  h.current_version = kSchemaVersion;
+  try {
+    h.schema_version = (*db)->execAndGet("PRAGMA user_version").getInt();
+    h.check = (*db)->execAndGet("PRAGMA quick_check").getString();
+    h.runs = (*db)->execAndGet("SELECT COUNT(*) FROM runs").getInt64();
+  } catch (const std::exception& e) {
+    return OpenFailure(db_path, e);
+  }
+  return h;
 }
 
 std::string Sha256Hex(std::string_view data) {

@@ -285,6 +285,16 @@ class StateStore {
     return std::vector<LinkRecord>();
   }
 
+  // Retention: removes finished runs (succeeded, failed, cancelled) that finished before
+  // `before_ms`, with their tasks, sources, events and links, in ONE transaction. Pending, running
+  // and waiting runs are never touched, however old. With `dry_run` nothing is deleted. Returns the
+  // ids of the runs removed (or that would be), oldest first. Errors: kIo (sticky, as Apply).
+  virtual Result<std::vector<std::string>> PruneRuns(std::int64_t before_ms, bool dry_run) {
+    (void)before_ms;
+    (void)dry_run;
+    return Error::FailedPrecondition("this state store cannot prune runs");
+  }
+
   // The first write error, sticky; nullopt while healthy.
   virtual std::optional<Error> WriteError() const = 0;
 };
@@ -300,6 +310,26 @@ std::string DefaultDbPath(const std::string& flag);
 // this binary ("state database /x/tenure.db has schema version 5; this tenure understands up to
 // 2"); kIo for other failures ("cannot open state database /x/tenure.db: ...").
 Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path);
+
+// A consistent copy of the live database at `db_path` (WAL included) in `dest`, through SQLite's
+// online backup API: writers in other processes go on meanwhile, and the copy is the database as
+// of one instant. The copy is written to a temporary file beside `dest` (mode 0600), checked with
+// PRAGMA integrity_check, synced, then renamed over `dest`; on any failure nothing is left behind.
+// Errors: kNotFound "no state database at P" (nothing is created); kAlreadyExists when `dest`
+// exists and not `force`; kInvalidArgument when `db_path` is not a tenure database, or `dest` is a
+// directory or cannot be written; kIo for other failures.
+Result<void> BackupDatabase(const std::string& db_path, const std::string& dest, bool force);
+
+// What `tenure health` reports of a database, read without changing it (no migration).
+struct DatabaseHealth {
+  int schema_version = 0;   // PRAGMA user_version of the file
+  int current_version = 0;  // what this binary writes
+  std::string check;        // PRAGMA quick_check: "ok" when healthy
+  std::int64_t runs = 0;
+};
+// Errors: kNotFound "no state database at P"; kInvalidArgument when it is not an SQLite database
+// or not tenure's; kIo otherwise.
+Result<DatabaseHealth> InspectDatabase(const std::string& db_path);
 
 // Hex sha256 of `data`.
 std::string Sha256Hex(std::string_view data);

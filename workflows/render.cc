@@ -1,13 +1,20 @@
 #include "workflows/render.h"
 
+#include "workflows/secret_ref.h"
+
 namespace tenure::workflows {
 
 Result<Value> RenderNode(const YamlNode& node, const Scope& scope, const std::string& path) {
   switch (node.kind) {
     case YamlNode::Kind::kNull: return Value();
     case YamlNode::Kind::kScalar: {
-      if (node.scalar.find("{{") == std::string::npos) return ToValue(node);
-      auto tpl = Template::Parse(node.scalar);
+      // The author's `$${` is a literal `${` (workflows/secret_ref.h); data from inputs or results
+      // is never unescaped.
+      const bool escapes = node.scalar.find("$${") != std::string::npos;
+      if (node.scalar.find("{{") == std::string::npos) {
+        return escapes ? Value(UnescapeSecretText(node.scalar)) : ToValue(node);
+      }
+      auto tpl = Template::Parse(escapes ? UnescapeSecretText(node.scalar) : node.scalar);
       if (!tpl) return Error::Parse(path + ": " + tpl.error().message);
       auto v = tpl->Render(scope);
       if (!v) {

@@ -20,10 +20,16 @@ struct SecretRef {
 };
 
 // Every reference in `text`, in order. Error (kParse, with offset) for a malformed one:
-// unterminated "${", an unknown scheme, an empty or invalid name.
+// unterminated "${", an unknown scheme, an empty or invalid name. `$${` is an escape, not a
+// reference: it stands for a literal `${` (a shell's `sh -c 'echo $${HOME}'` in an exec argument).
+// Text is read left to right, so `$$${env:X}` is a `$` followed by the escape.
 Result<std::vector<SecretRef>> FindSecretRefs(std::string_view text);
 
-// True when `text` holds at least one "${" (whether or not well formed).
-inline bool MentionsSecret(std::string_view text) { return text.find("${") != std::string_view::npos; }
+// `text` with every escape `$${` written as the literal `${` it stands for (references untouched).
+// Applied to what the playbook's author wrote, never to data (inputs, results).
+std::string UnescapeSecretText(std::string_view text);
+
+// True when `text` holds at least one "${" that is not an escape `$${` (whether or not well formed).
+bool MentionsSecret(std::string_view text);
 
 }  // namespace tenure::workflows

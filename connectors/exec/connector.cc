@@ -141,8 +141,10 @@ class ExecConnector final : public Connector {
   }
 
   std::string StderrTail(const ProcessResult& r) const {
-    if (r.err.empty()) return "";
-    return ": " + redactor_.Redact(Excerpt(r.err, kExcerpt));
+    // The program's last line ends with a newline (`echo msg >&2`): not part of the message.
+    const std::size_t end = r.err.find_last_not_of(" \t\r\n");
+    if (end == std::string::npos) return "";
+    return ": " + redactor_.Redact(Excerpt(r.err.substr(0, end + 1), kExcerpt));
   }
 
   ExecConfig config_;

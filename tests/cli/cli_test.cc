@@ -130,6 +130,41 @@ TEST_CASE("docs/connectors.md is what `tenure connectors --markdown` prints", "[
   CHECK(Tenure("connectors show scmi").exit_code == 2);
 }
 
+// Every relative link in README.md and docs/ (docs/dev/ included) names a file that exists, and
+// every docs/*.md that another page mentions as "docs/X.md" exists too.
+TEST_CASE("the links between the docs resolve", "[cli][docs]") {
+  namespace fs = std::filesystem;
+  const fs::path root(TENURE_SOURCE_DIR);
+  std::vector<fs::path> pages = {root / "README.md"};
+  for (const char* dir : {"docs", "docs/dev"}) {
+    for (const auto& e : fs::directory_iterator(root / dir)) {
+      if (e.path().extension() == ".md") pages.push_back(e.path());
+    }
+  }
+  int links = 0;
+  for (const fs::path& page : pages) {
+    std::ifstream f(page);
+    const std::string text((std::istreambuf_iterator<char>(f)), {});
+    for (std::size_t at = text.find("]("); at != std::string::npos; at = text.find("](", at + 2)) {
+      const std::size_t end = text.find_first_of(")#", at + 2);
+      const std::string target = text.substr(at + 2, end - at - 2);
+      if (target.empty() || target.find("://") != std::string::npos || target.starts_with("mailto:")) continue;
+      ++links;
+      INFO(page.string() << " links to " << target);
+      CHECK(fs::exists(page.parent_path() / target));
+    }
+    for (std::size_t at = text.find("docs/"); at != std::string::npos; at = text.find("docs/", at + 5)) {
+      const std::size_t end = text.find_first_not_of("abcdefghijklmnopqrstuvwxyz_-./", at);
+      std::string name = text.substr(at, end - at);
+      while (!name.empty() && name.back() == '.') name.pop_back();  // the end of a sentence
+      if (!name.ends_with(".md")) continue;
+      INFO(page.string() << " mentions " << name);
+      CHECK(fs::exists(root / name));
+    }
+  }
+  CHECK(links > 20);
+}
+
 TEST_CASE("an unknown command says so and suggests the nearest one, also with --help", "[cli]") {
   auto typo = Tenure("shedule list");
   CHECK(typo.exit_code == 2);

@@ -192,7 +192,7 @@ TEST_CASE("exec run: exit codes map to error classes", "[exec]") {
   Outcome perm = f.Sh(R"sh(echo "no such user; token=$API_TOKEN" >&2; exit 3)sh");
   REQUIRE(std::holds_alternative<Failed>(perm));
   CHECK(FailureOf(perm)->cls == FailureClass::kPermanent);
-  CHECK(FailureOf(perm)->message == "exec sh: failed (exit 3): no such user; token=***\n");
+  CHECK(FailureOf(perm)->message == "exec sh: failed (exit 3): no such user; token=***");
   Outcome signalled = f.Sh("kill -TERM $$");
   CHECK(std::holds_alternative<Unknown>(signalled));
 }

@@ -323,7 +323,7 @@ TEST_CASE("a database tenure cannot write exits 2 and says so", "[engine][cli][s
   if (!BinaryBuilt()) return;
   testing::TempDir dir;
   const std::string db = dir.path() + "/ro.db";
-  REQUIRE(Tenure("runs --db " + db).code == 0);  // a real tenure database
+  REQUIRE(Tenure("resume --all --db " + db).code == 0);  // a real tenure database (runs would not create it)
   std::string as_other_user;
   if (::geteuid() == 0) {
     // root writes anything: be an ordinary user for this one command.

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/playbook_fixture.h"
+#include "workflows/secret_ref.h"
 
 using namespace tenure;
 using namespace tenure::workflows;
@@ -108,7 +109,8 @@ tasks:
                          "pb.yaml:4:25: error: unknown key 'base_ur' for a scim connection (did you mean 'base_url'?)",
                          "pb.yaml:4:44: error: 'token' is a secret: write it as ${env:NAME} or ${file:PATH}, not as "
                          "text",
-                         "pb.yaml:5:34: error: unknown secret reference '${vault:x}': use ${env:NAME} or ${file:PATH}",
+                         "pb.yaml:5:34: error: unknown secret reference '${vault:x}': use ${env:NAME} or ${file:PATH}; "
+                         "for a literal ${ (a shell variable), write $${",
                      });
   for (const auto& line : c.Lines()) CHECK(line.find("s3cr3t") == std::string::npos);
 }
@@ -148,5 +150,27 @@ TEST_CASE("carets count characters, not bytes, before a mistake", "[validate][di
 TEST_CASE("malformed secret references in task arguments are errors", "[validate]") {
   CHECK(Errors("tasks:\n  a: { uses: manual.task, with: { prompt: \"${vault:x}\" } }\n") ==
         std::vector<std::string>{
-            "pb.yaml:10:44: error: unknown secret reference '${vault:x}': use ${env:NAME} or ${file:PATH}"});
+            "pb.yaml:10:44: error: unknown secret reference '${vault:x}': use ${env:NAME} or ${file:PATH}; for a "
+            "literal ${ (a shell variable), write $${"});
+}
+
+TEST_CASE("$${ is a literal ${, not a secret reference", "[validate]") {
+  // A shell variable in an exec argument: without the escape it is a malformed reference.
+  CHECK(Errors("tasks:\n  a: { uses: manual.task, with: { prompt: \"echo ${HOME}\" } }\n") ==
+        std::vector<std::string>{"pb.yaml:10:49: error: unknown secret reference '${HOME}': use ${env:NAME} or "
+                                 "${file:PATH}; for a literal ${ (a shell variable), write $${"});
+  CHECK(Errors("tasks:\n  a: { uses: manual.task, with: { prompt: \"echo $${HOME} {{ inputs.email }}\" } }\n").empty());
+
+  auto refs = FindSecretRefs("a $${X} b ${env:Y} $$${Z} ${file:/k}");
+  REQUIRE(refs.has_value());
+  REQUIRE(refs->size() == 2);
+  CHECK(refs->at(0).name == "Y");
+  CHECK(refs->at(0).offset == 10);
+  CHECK(refs->at(1).kind == SecretRef::Kind::kFile);
+  CHECK(refs->at(1).name == "/k");
+  CHECK(UnescapeSecretText("a $${X} b ${env:Y} $$${Z}") == "a ${X} b ${env:Y} $${Z}");
+  CHECK(UnescapeSecretText("$$ $ {} $${") == "$$ $ {} ${");
+  CHECK_FALSE(MentionsSecret("sh -c 'echo $${HOME}'"));
+  CHECK(MentionsSecret("$${a} ${env:B}"));
+  CHECK_FALSE(FindSecretRefs("${HOME}").has_value());
 }
