@@ -17,6 +17,10 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code);
 void RegisterScheduleCommands(CLI::App& app, ExitCode* exit_code);
 // decide (cli/people_commands.cc)
 void RegisterPeopleCommands(CLI::App& app, ExitCode* exit_code);
+// restore (cli/restore_commands.cc)
+void RegisterRestoreCommand(CLI::App& app, ExitCode* exit_code);
+// reconcile (cli/reconcile_commands.cc)
+void RegisterReconcileCommand(CLI::App& app, ExitCode* exit_code);
 // sandbox (cli/sandbox_command.cc)
 void RegisterSandboxCommand(CLI::App& app, ExitCode* exit_code);
 
