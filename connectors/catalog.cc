@@ -637,6 +637,12 @@ ConnectorSpec Graph() {
         {"found", "whether the user has a manager"}},
        true, ""},
   };
+  for (auto& a : c.actions) {
+    if (a.name != "disable_user") continue;
+    a.pre_state = "`{id, userPrincipalName, accountEnabled}` of the user (GET /users/{id})";
+    a.read_back = "GET /users/{id}; expects `accountEnabled` false";
+    a.restore = "enable_user, when sign-in was allowed before";
+  }
   return c;
 }
 

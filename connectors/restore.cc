@@ -27,10 +27,27 @@ InverseCall AddToGroup(const std::string& user_id, const std::string& group_id, 
 Result<std::vector<InverseCall>> InverseCalls(std::string_view connector, std::string_view action,
                                               const Value& pre_state) {
   const std::string name = std::string(connector) + "." + std::string(action);
-  if (connector != "scim") return Error::FailedPrecondition(name + " cannot be restored by tenure restore");
+  if (connector != "scim" && connector != "msgraph") {
+    return Error::FailedPrecondition(name + " cannot be restored by tenure restore");
+  }
   if (!pre_state.IsMap()) return Error::InvalidArgument("no pre-state was recorded for " + name);
   const Map& p = pre_state.AsMap();
   std::vector<InverseCall> out;
+  if (connector == "msgraph") {
+    if (action != "disable_user") return Error::FailedPrecondition(name + " cannot be restored by tenure restore");
+    auto id = Required(p, "id", action);
+    if (!id) return id.error();
+    const Value* enabled = p.Find("accountEnabled");
+    if (enabled == nullptr || !enabled->IsBool()) {
+      return Error::InvalidArgument("the pre-state of disable_user holds no accountEnabled");
+    }
+    if (!enabled->AsBool()) return out;
+    Map args;
+    args.Set("user", *id);
+    const std::string upn = Text(p, "userPrincipalName");
+    out.push_back({"enable_user", std::move(args), "allow sign-in of user " + *id + (upn.empty() ? "" : " (" + upn + ")")});
+    return out;
+  }
   if (action == "deactivate_user") {
     auto id = Required(p, "id", action);
     if (!id) return id.error();

@@ -469,6 +469,57 @@ TEST_CASE("reconcile names the row and column of a bad HR export and reads nothi
   CHECK(Contains(no_column.text, "hr.csv:1:1: error: no key column 'mail' in the header (columns: email, status)"));
 }
 
+TEST_CASE("Microsoft 365: disable_user is read back, and restore allows sign-in again", "[proof][cli]") {
+  if (!testing::BinaryBuilt()) return;
+  sandbox::SandboxOptions options;
+  options.msgraph.demo = true;
+  auto sb = sandbox::BackgroundSandbox::Start(options);
+  REQUIRE(sb.has_value());
+  testing::TempDir dir;
+  std::ofstream(dir.path() + "/m365.yaml") << R"(playbook: m365-leave
+connections:
+  m365:
+    connector: msgraph
+    tenant_id: sandbox-tenant
+    client_id: tenure-sandbox-app
+    client_secret: "${env:PROOF_M365_SECRET}"
+    authority: "${env:PROOF_M365_AUTHORITY}"
+    graph_base: "${env:PROOF_M365_GRAPH}"
+tasks:
+  disable:
+    uses: m365.disable_user
+    with: { user: ada.lovelace@contoso.com }
+)";
+  const std::string env = "PROOF_M365_SECRET=sandbox-client-secret PROOF_M365_AUTHORITY=" + (*sb)->url() +
+                          "/microsoft PROOF_M365_GRAPH=" + (*sb)->url() + "/graph/v1.0";
+  const std::string db = " --db " + dir.path() + "/t.db";
+  auto enabled = [&] {
+    const std::string cmd = "curl -s '" + (*sb)->url() + "/_sandbox/state'";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::string body;
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) body.append(buf, n);
+    ::pclose(p);
+    const boost::json::value state = boost::json::parse(body);
+    for (const auto& u : state.at("msgraph").at("users").as_array()) {
+      if (u.at("userPrincipalName") == "ada.lovelace@contoso.com") return u.at("accountEnabled").as_bool();
+    }
+    FAIL("no ada in the sandbox");
+    return false;
+  };
+  REQUIRE(enabled());
+  const Output left = Tenure("run " + dir.path() + "/m365.yaml" + db, env);
+  INFO(left.text);
+  REQUIRE(left.code == 0);
+  CHECK(Contains(left.text, "disable  succeeded: attempt 1 of 3, read back"));
+  CHECK_FALSE(enabled());
+  const Output restored = Tenure("restore " + RunId(left.text) + " --yes" + db, env);
+  INFO(restored.text);
+  CHECK(restored.code == 0);
+  CHECK(Contains(restored.text, "m365: allow sign-in of user "));
+  CHECK(enabled());
+}
+
 std::string FixturePort(const std::string& name) {
   const char* dir = std::getenv("TENURE_SCIM_STATE");
   if (dir == nullptr) FAIL("TENURE_SCIM_STATE is not set: run through ctest (fixture scim_servers)");
