@@ -19,6 +19,10 @@ void RegisterScheduleCommands(CLI::App& app, ExitCode* exit_code);
 void RegisterPeopleCommands(CLI::App& app, ExitCode* exit_code);
 // backup, prune, health (cli/ops_commands.cc)
 void RegisterOpsCommands(CLI::App& app, ExitCode* exit_code);
+// restore (cli/restore_commands.cc)
+void RegisterRestoreCommand(CLI::App& app, ExitCode* exit_code);
+// reconcile (cli/reconcile_commands.cc)
+void RegisterReconcileCommand(CLI::App& app, ExitCode* exit_code);
 // sandbox (cli/sandbox_command.cc)
 void RegisterSandboxCommand(CLI::App& app, ExitCode* exit_code);
 

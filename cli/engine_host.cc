@@ -65,6 +65,27 @@ Result<engine::RunStatus> EngineHost::Execute(const std::string& id, engine::Rep
   return *result;
 }
 
+void EngineHost::Drive(boost::asio::awaitable<void> op, bool* interrupted) {
+  std::exception_ptr crash;
+  bool done = false;
+  boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    *interrupted = true;
+    io_.stop();
+  });
+  boost::asio::co_spawn(io_, std::move(op), [&](std::exception_ptr e) {
+    crash = e;
+    done = true;
+    signals.cancel();
+    io_.stop();
+  });
+  io_.restart();
+  io_.run();
+  if (crash) std::rethrow_exception(crash);
+  (void)done;
+}
+
 namespace {
 // One run of a batch: a named coroutine with what it needs as parameters (CP.51).
 boost::asio::awaitable<void> ExecuteInto(engine::Executor& executor, std::string id,

@@ -35,6 +35,13 @@ class EngineHost {
   connectors::Redactor& redactor() { return redactor_; }
   connectors::ConnectorFactory& factory() { return *factory_; }
   const workflows::ConnectorCatalog& catalog() const { return catalog_; }
+  engine::Limiter& limiter() { return *limiter_; }
+  boost::asio::any_io_executor executor() { return io_.get_executor(); }
+
+  // Runs `op` on this thread until it completes: for commands that call connectors outside a run
+  // (reconcile reads accounts). SIGINT/SIGTERM stop it and set `*interrupted`. Rethrows what `op`
+  // throws.
+  void Drive(boost::asio::awaitable<void> op, bool* interrupted);
 
   // Executes run `id` on this thread until it stops. SIGINT/SIGTERM stop the process's part:
   // nothing more is started, the run stays resumable, and the result is kInterrupted.

@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   tenure::cli::RegisterScheduleCommands(app, &exit_code);
   tenure::cli::RegisterPeopleCommands(app, &exit_code);
   tenure::cli::RegisterOpsCommands(app, &exit_code);
+  tenure::cli::RegisterRestoreCommand(app, &exit_code);
+  tenure::cli::RegisterReconcileCommand(app, &exit_code);
   tenure::cli::RegisterSandboxCommand(app, &exit_code);
   if (auto unknown = UnknownCommand(app, argc, argv)) {
     std::cerr << *unknown << "\n";

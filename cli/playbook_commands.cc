@@ -284,9 +284,17 @@ void PrintAction(const workflows::ActionSpec& a, bool md) {
       for (const auto& r : a.results) std::cout << " `" << r.name << "` (" << r.description << ");";
       std::cout << "\n";
     }
+    if (!a.pre_state.empty()) std::cout << "\nPre-state (recorded before it acts, as `pre_state`): " << a.pre_state << ".\n";
+    if (!a.read_back.empty()) {
+      std::cout << "\nRead-back (`verify`, on by default; recorded as `read_back`): " << a.read_back << ".\n";
+    }
+    if (!a.restore.empty()) std::cout << "\nRestored by `tenure restore` with `" << a.restore << "`.\n";
     return;
   }
   std::cout << "  " << a.name << ": " << a.description << "\n";
+  if (!a.pre_state.empty()) std::cout << "      pre-state: " << a.pre_state << "\n";
+  if (!a.read_back.empty()) std::cout << "      read-back (verify): " << a.read_back << "\n";
+  if (!a.restore.empty()) std::cout << "      restore: " << a.restore << "\n";
   for (const auto& arg : a.args) {
     std::cout << "      " << arg.name << (arg.required ? " (required" : " (optional") << ", "
               << workflows::ArgTypeName(arg.type) << "): " << arg.description << "\n";

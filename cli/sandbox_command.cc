@@ -47,6 +47,7 @@ struct ServeOptions {
   std::uint64_t seed = 1;
   std::string scim_profile = "full";
   int scim_max_results = 200;
+  bool scim_keep_active = false;
   std::string tls_cert;
   std::string tls_key;
   bool quiet = false;
@@ -73,6 +74,7 @@ sandbox::SandboxOptions ToSandboxOptions(const ServeOptions& o) {
   s.seed = o.seed;
   s.scim.profile = sandbox::ParseScimProfile(o.scim_profile).value_or(sandbox::ScimProfile::kFull);
   s.scim.max_results = o.scim_max_results;
+  s.scim.keep_active = o.scim_keep_active;
   s.google.demo = !o.no_demo;
   s.google.transfer_delay_ms = o.transfer_delay_ms;
   s.msgraph.demo = !o.no_demo;
@@ -380,6 +382,9 @@ void AddServe(CLI::App& sandbox_app, ExitCode* exit_code) {
   s->add_option("--scim-max-results", o->scim_max_results, "The most resources one SCIM page holds, whatever `count` asks")
       ->check(CLI::Range(1, 10'000))
       ->capture_default_str();
+  s->add_flag("--scim-keep-active", o->scim_keep_active,
+              "Quirk: answer a deactivation (PATCH/PUT active false) as done but keep the user active (read-back "
+              "tests, docs/proof.md)");
   s->add_flag("--quiet", o->quiet, "Do not log requests on stderr");
   s->add_flag("--no-demo", o->no_demo,
               "Start the Google and Microsoft personalities empty (default: a demo leaver, manager, groups, licences)");

@@ -112,10 +112,15 @@ ConnectorSpec Scim() {
          "and why"}},
        true,
        ""},
-      {"list_users", "list users, following pagination to the end",
-       {Opt("filter", ArgType::kString, "a SCIM filter"), Opt("attributes", ArgType::kList, "attributes to return")},
+      {"list_users",
+       "list users, following pagination to the end; or, with `start_index`, one page (startIndex/count, RFC 7644 "
+       "3.4.2.4)",
+       {Opt("filter", ArgType::kString, "a SCIM filter"), Opt("attributes", ArgType::kList, "attributes to return"),
+        Opt("start_index", ArgType::kInt, "1-based index of the first user of the one page to read"),
+        Opt("count", ArgType::kInt, "with start_index: users to ask for (default page_size, else the server's maxResults)")},
        {},
-       {{"resources", "the users"}, {"total", "how many"}},
+       {{"resources", "the users"}, {"total", "how many (with start_index: the server's totalResults)"},
+        {"next", "with start_index: the startIndex of the next page, 0 after the last"}},
        true,
        ""},
       {"list_groups", "list groups, following pagination to the end",
@@ -125,7 +130,25 @@ ConnectorSpec Scim() {
        true,
        ""},
   };
-  for (auto& a : c.actions) a.read_only = a.name == "get_user" || a.name == "list_users" || a.name == "list_groups";
+  for (auto& a : c.actions) {
+    a.read_only = a.name == "get_user" || a.name == "list_users" || a.name == "list_groups";
+    if (a.name == "deactivate_user") {
+      a.pre_state = "`{id, userName, active}` of the user (GET /Users/{id})";
+      a.read_back = "GET /Users/{id}; expects `active` false";
+      a.restore = "reactivate_user, when the user was active before";
+    } else if (a.name == "remove_from_group") {
+      a.pre_state = "`{user_id, group_id, displayName, member}`: whether the user was in the group";
+      a.read_back = "GET /Groups/{id} with its members; expects the user absent (`member` false)";
+      a.restore = "add_to_group, when the user was a member before";
+    } else if (a.name == "remove_from_all_groups") {
+      a.pre_state = "`{user_id, groups: [{id, displayName}]}`: the groups the user was directly in";
+      a.read_back = "the user's groups, found as the action finds them; expects none (`groups` [])";
+      a.restore = "add_to_group for each group held before";
+    } else if (a.name == "delete_user") {
+      a.pre_state = "`{id, userName, active, resource}`: the user as it was (credentials redacted)";
+      a.read_back = "GET /Users/{id}; expects 404 (`exists` false)";
+    }
+  }
   return c;
 }
 
@@ -636,6 +659,12 @@ ConnectorSpec Graph() {
         {"found", "whether the user has a manager"}},
        true, ""},
   };
+  for (auto& a : c.actions) {
+    if (a.name != "disable_user") continue;
+    a.pre_state = "`{id, userPrincipalName, accountEnabled}` of the user (GET /users/{id})";
+    a.read_back = "GET /users/{id}; expects `accountEnabled` false";
+    a.restore = "enable_user, when sign-in was allowed before";
+  }
   return c;
 }
 

@@ -20,4 +20,14 @@ const char* FailureClassName(FailureClass c) {
   return "unknown";
 }
 
+boost::asio::awaitable<Outcome> Connector::Observe(Probe probe, const Action& action, const Value& result,
+                                                   const Context& ctx) {
+  (void)result;
+  (void)ctx;
+  co_return Failed{Failure{FailureClass::kPermanent,
+                           std::string(probe == Probe::kPreState ? "no pre-state" : "no read-back") + " for action '" +
+                               action.name + "'",
+                           0, ""}};
+}
+
 }  // namespace tenure::connectors

@@ -82,12 +82,26 @@ struct Context {
   std::string task_id;
 };
 
+// Proof of removal (docs/proof.md): the two reads around a destructive action.
+enum class Probe {
+  kPreState,  // before the action: the state it is about to change
+  kReadBack,  // after it succeeded: what the system now holds
+};
+
 class Connector {
  public:
   virtual ~Connector() = default;
   // One attempt of `action`. Never throws for expected failures: they are Outcomes.
   // Runs on the engine's executor.
   virtual boost::asio::awaitable<Outcome> Invoke(const Action& action, const Context& ctx) = 0;
+
+  // One read about `action` (no effect; classified like Invoke; redacted). kPreState:
+  // Succeeded{the state the action is about to change, a map}. kReadBack, with the action's
+  // `result`: Succeeded{{expected: {k: v...}, seen: {k: v...}}}; the engine fails the task when a
+  // key of `expected` has another value in `seen`. The catalog's ActionSpec::pre_state /
+  // read_back say which actions have them; for any other the default answers Failed kPermanent.
+  virtual boost::asio::awaitable<Outcome> Observe(Probe probe, const Action& action, const Value& result,
+                                                  const Context& ctx);
 };
 
 }  // namespace tenure::connectors

@@ -116,10 +116,26 @@ class RunExecution {
   boost::asio::awaitable<TaskStatus> RunConnector(Step& step, Map args, Value* polled = nullptr);
   // `until`: polls the action until its condition holds (durable between polls through due_ms).
   boost::asio::awaitable<TaskStatus> RunPolling(Step& step, Map args);
+  // One call (`op`, not yet started) raced against `timeout` and the run's cancellation.
+  boost::asio::awaitable<std::pair<Ended, connectors::Outcome>> Race(boost::asio::awaitable<connectors::Outcome> op,
+                                                                      workflows::Duration timeout);
+  // `c.Invoke(action, ctx)` raced the same way. Not a coroutine: no frame of its own.
   boost::asio::awaitable<std::pair<Ended, connectors::Outcome>> Invoke(connectors::Connector& c,
                                                                         const connectors::Action& action,
                                                                         const connectors::Context& ctx,
-                                                                        workflows::Duration timeout);
+                                                                        workflows::Duration timeout) {
+    return Race(c.Invoke(action, ctx), timeout);
+  }
+  // After a destructive action succeeded (`verify`): reads the system back through
+  // Connector::Observe, within the connection's limits, up to three tries for transient failures.
+  // Adds `read_back` ({expected, seen, agrees}) to `result`; returns "" when it agrees, else why
+  // the task fails ("read-back disagrees: expected active=false, read back active=true").
+  boost::asio::awaitable<std::string> ReadBack(const Step& step, const workflows::ConnectionSpec& conn,
+                                               connectors::Connector& c, const connectors::Action& action,
+                                               const connectors::Context& ctx, workflows::Duration timeout,
+                                               Value& result);
+  // The connection's `rate`, else its connector's published default.
+  double RateOf(const workflows::ConnectionSpec& conn) const;
   boost::asio::awaitable<void> Compensate();
   boost::asio::awaitable<RunStatus> Finish();
 

@@ -55,6 +55,50 @@ Verdict Judge(connectors::Outcome& outcome) {
       outcome);
 }
 
+// How a value reads in a read-back error: text as is, anything else as JSON.
+std::string Shown(const Value* v) {
+  if (v == nullptr) return "(absent)";
+  return v->IsString() ? v->AsString() : v->ToJson();
+}
+
+// "expected active=false, read back active=true" for each key of `expected` that `seen` holds
+// differently; "" when they agree (docs/proof.md).
+std::string Disagreement(const Value& observation) {
+  const Map* o = observation.IsMap() ? &observation.AsMap() : nullptr;
+  const Value* expected = o != nullptr ? o->Find("expected") : nullptr;
+  const Value* seen = o != nullptr ? o->Find("seen") : nullptr;
+  if (expected == nullptr || !expected->IsMap() || seen == nullptr || !seen->IsMap()) {
+    return "the connector's read-back holds no {expected, seen}";
+  }
+  std::string out;
+  for (const auto& [key, want] : expected->AsMap()) {
+    const Value* got = seen->AsMap().Find(key);
+    if (got != nullptr && *got == want) continue;
+    if (!out.empty()) out += "; ";
+    out += "expected " + key + "=" + Shown(&want) + ", read back " + key + "=" + Shown(got);
+  }
+  return out;
+}
+
+// What a row keeps of its record when an attempt ends without a result of its own: the pre-state
+// read before it acted (so a failed removal can still be restored), else nothing.
+Value Recorded(const TaskRecord& row) {
+  if (!row.result.IsMap() || !row.result.AsMap().Contains("pre_state")) return Value();
+  Map kept;
+  for (const char* key : {"pre_state", "pre_state_error"}) {
+    if (const Value* v = row.result.AsMap().Find(key)) kept.Set(key, *v);
+  }
+  return Value(std::move(kept));
+}
+
+// The action's result with the row's record (pre-state) added.
+Value WithRecord(Value result, const TaskRecord& row) {
+  Value kept = Recorded(row);
+  if (!kept.IsMap() || !result.IsMap()) return result;
+  for (const auto& [key, v] : kept.AsMap()) result.AsMap().Set(key, v);
+  return result;
+}
+
 std::string AttemptText(int attempt, const workflows::RetrySpec& retry) {
   return "attempt " + std::to_string(attempt) + " of " + std::to_string(retry.attempts);
 }
@@ -206,9 +250,8 @@ awaitable<TaskStatus> RunExecution::RunTimer(Step& step) {
   co_return EndRow(row, TaskStatus::kSucceeded, "", Value(std::move(result)), "succeeded", "timer fired");
 }
 
-awaitable<std::pair<RunExecution::Ended, connectors::Outcome>> RunExecution::Invoke(
-    connectors::Connector& c, const connectors::Action& action, const connectors::Context& ctx,
-    workflows::Duration timeout) {
+awaitable<std::pair<RunExecution::Ended, connectors::Outcome>> RunExecution::Race(
+    awaitable<connectors::Outcome> op, workflows::Duration timeout) {
   namespace asio = boost::asio;
   const SteadyTime deadline = services_.clock.SteadyNow() + timeout;
   const asio::any_io_executor io = co_await asio::this_coro::executor;
@@ -218,7 +261,7 @@ awaitable<std::pair<RunExecution::Ended, connectors::Outcome>> RunExecution::Inv
     // own for as long as the call is in flight, and 10,000 runs may be (benchmark 3). The first to
     // complete wins and the others are cancelled; the group completes when all have.
     auto r = co_await asio::experimental::make_parallel_group(
-                 asio::co_spawn(io, c.Invoke(action, ctx), asio::deferred),
+                 asio::co_spawn(io, std::move(op), asio::deferred),
                  asio::co_spawn(io, services_.clock.SleepUntil(deadline), asio::deferred),
                  asio::co_spawn(io, cancel_.Wait(), asio::deferred))
                  .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
@@ -232,6 +275,51 @@ awaitable<std::pair<RunExecution::Ended, connectors::Outcome>> RunExecution::Inv
     thrown = e.what();
   }
   co_return std::pair{Ended::kOutcome, connectors::Outcome{connectors::Unknown{"connector error: " + thrown}}};
+}
+
+double RunExecution::RateOf(const workflows::ConnectionSpec& conn) const {
+  // A connection without `rate` gets its connector's published default (google: 2400/min).
+  double rate = conn.rate_per_second;
+  if (const workflows::ConnectorSpec* spec = services_.catalog.Find(conn.connector); rate <= 0 && spec != nullptr) {
+    rate = spec->default_rate_per_second;
+  }
+  return rate;
+}
+
+awaitable<std::string> RunExecution::ReadBack(const Step& step, const workflows::ConnectionSpec& conn,
+                                              connectors::Connector& c, const connectors::Action& action,
+                                              const connectors::Context& ctx, workflows::Duration timeout,
+                                              Value& result) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  constexpr int kTries = 3;
+  for (int attempt = 1;; ++attempt) {
+    std::variant<Permit, std::monostate> slot =
+        co_await (services_.limiter.Acquire(conn.name, {RateOf(conn), conn.max_in_flight}) || cancel_.Wait());
+    if (slot.index() == 1 || cancelled_) co_return "cancelled before the read-back (the action itself succeeded)";
+    Permit permit = std::get<0>(std::move(slot));
+    awaitable<connectors::Outcome> op = c.Observe(connectors::Probe::kReadBack, action, result, ctx);
+    std::pair<Ended, connectors::Outcome> seen = co_await Race(std::move(op), timeout);
+    permit.Release();
+    if (seen.first == Ended::kCancelled) co_return "cancelled during the read-back (the action itself succeeded)";
+    std::string why = "timed out after " + workflows::FormatDuration(timeout);
+    std::chrono::milliseconds retry_after{0};
+    if (seen.first == Ended::kOutcome) {
+      if (auto* ok = std::get_if<connectors::Succeeded>(&seen.second)) {
+        std::string mismatch = Disagreement(ok->result);
+        Value observed = std::move(ok->result);
+        if (observed.IsMap()) observed.AsMap().Set("agrees", mismatch.empty());
+        if (result.IsMap()) result.AsMap().Set("read_back", std::move(observed));
+        co_return mismatch.empty() ? std::string() : "read-back disagrees: " + mismatch;
+      }
+      Verdict verdict = Judge(seen.second);
+      if (verdict.kind == Verdict::kFailed) co_return "read-back failed: " + verdict.why;
+      why = std::move(verdict.why);
+      retry_after = verdict.retry_after;
+    }
+    if (attempt >= kTries) co_return "read-back failed after " + std::to_string(kTries) + " attempts: " + why;
+    const Millis delay = BackoffDelay(step.spec->retry, attempt, retry_after, services_.random);
+    co_await (services_.clock.SleepFor(delay) || cancel_.Wait());
+  }
 }
 
 awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args, Value* polled) {
@@ -248,17 +336,23 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args, Value* po
       step.spec->timeout.count() > 0 ? step.spec->timeout : workflows::Duration(std::chrono::hours(24 * 365));
   const connectors::Action action{step.call->action, std::move(args), &step.call->with};
   row.idempotency_key = IdempotencyKey(run_.id, step.row, step.item);
+  // Proof of removal (docs/proof.md): a destructive action records the state it is about to
+  // change before its first attempt, and is read back once it succeeded (`verify`).
+  const workflows::ConnectorSpec* connector_spec = services_.catalog.Find(conn->connector);
+  const workflows::ActionSpec* action_spec =
+      connector_spec != nullptr ? connector_spec->FindAction(step.call->action) : nullptr;
+  const bool record_pre_state = polled == nullptr && action_spec != nullptr && !action_spec->pre_state.empty();
+  const bool verify = polled == nullptr && action_spec != nullptr && !action_spec->read_back.empty() &&
+                      step.spec->verify.value_or(true);
   // A poll's retries count from this call: the retry budget is per poll, not per task.
   const int before = polled != nullptr ? row.attempts : 0;
   for (;;) {
-    if (cancelled_) co_return EndRow(row, TaskStatus::kCancelled, "cancelled before it started", Value(), "cancelled", "cancelled before it started");
-    // A connection without `rate` gets its connector's published default (google: 2400/min).
-    double rate = conn->rate_per_second;
-    if (const workflows::ConnectorSpec* spec = services_.catalog.Find(conn->connector); rate <= 0 && spec != nullptr) {
-      rate = spec->default_rate_per_second;
+    if (cancelled_) {
+      co_return EndRow(row, TaskStatus::kCancelled, "cancelled before it started", Recorded(row), "cancelled",
+                       "cancelled before it started");
     }
     std::variant<Permit, std::monostate> slot =
-        co_await (services_.limiter.Acquire(conn->name, {rate, conn->max_in_flight}) || cancel_.Wait());
+        co_await (services_.limiter.Acquire(conn->name, {RateOf(*conn), conn->max_in_flight}) || cancel_.Wait());
     if (slot.index() == 1 || cancelled_) continue;  // the loop head records the cancellation
     if (halted_ || services_.journal.Failed()) co_return TaskStatus::kRunning;  // no new side effects
     Permit permit = std::get<0>(std::move(slot));
@@ -267,52 +361,93 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args, Value* po
     if (row.started_ms == 0) row.started_ms = ToUnixMillis(services_.clock.Now());
     const std::string attempt = polled != nullptr ? "poll, " + AttemptText(row.attempts - before, retry)
                                                   : AttemptText(row.attempts, retry);
-    // Record before effect: the intent is durable before the connector is called.
-    if (!co_await CommitRowWith(row, [&] {
-          return Event(step.row, step.item, row.attempts, "attempt_started",
-                       step.call->Uses() + ", " + attempt + ", key " + row.idempotency_key);
-        })) {
-      co_return TaskStatus::kRunning;
-    }
     const connectors::Context ctx{row.idempotency_key, services_.clock.SteadyNow() + timeout, run_.id, step.row};
-    // No structured binding: GCC 12 loses track of them across a suspension point.
-    std::pair<Ended, connectors::Outcome> invoked = co_await Invoke(*found->second, action, ctx, timeout);
-    const Ended ended = invoked.first;
-    connectors::Outcome& outcome = invoked.second;
-    permit.Release();
-    if (ended == Ended::kCancelled) {
-      const std::string why = "cancelled while in flight; the effect may or may not have happened";
-      co_return EndRow(row, TaskStatus::kCancelled, why, Value(), "cancelled", why);
-    }
     std::string why;
     std::chrono::milliseconds retry_after{0};
-    if (ended == Ended::kTimeout) {
-      why = "timed out after " + workflows::FormatDuration(timeout);
-    } else {
-      Verdict verdict = Judge(outcome);
-      why = std::move(verdict.why);
-      if (verdict.kind == Verdict::kSucceeded && polled != nullptr) {
-        *polled = std::move(verdict.result);
-        co_return TaskStatus::kSucceeded;  // RunPolling decides whether the row ends
+    // The pre-state, read once (a retry or a resume finds it in the row): it rides in the intent
+    // below, so it is durable before the effect. A target that cannot be read (not found, refused)
+    // is recorded as such and the action goes ahead: it decides for itself.
+    bool ready = true;
+    if (record_pre_state && Recorded(row).IsNull()) {
+      awaitable<connectors::Outcome> op = found->second->Observe(connectors::Probe::kPreState, action, Value(), ctx);
+      std::pair<Ended, connectors::Outcome> read = co_await Race(std::move(op), timeout);
+      if (read.first == Ended::kCancelled) {
+        const std::string cancelled = "cancelled while reading the pre-state; nothing was changed";
+        co_return EndRow(row, TaskStatus::kCancelled, cancelled, Value(), "cancelled", cancelled);
       }
-      if (verdict.kind == Verdict::kSucceeded) {
-        co_return EndRow(row, TaskStatus::kSucceeded, "", std::move(verdict.result), "succeeded", attempt);
+      if (read.first == Ended::kTimeout) {
+        why = "reading the pre-state: timed out after " + workflows::FormatDuration(timeout);
+        ready = false;
+      } else if (auto* ok = std::get_if<connectors::Succeeded>(&read.second)) {
+        row.result = Value(Map());
+        row.result.AsMap().Set("pre_state", std::move(ok->result));
+      } else if (auto* failed = std::get_if<connectors::Failed>(&read.second)) {
+        row.result = Value(Map());
+        row.result.AsMap().Set("pre_state", Value());
+        row.result.AsMap().Set("pre_state_error", FormatFailure(failed->failure));
+      } else {
+        Verdict verdict = Judge(read.second);
+        why = "reading the pre-state: " + verdict.why;
+        retry_after = verdict.retry_after;
+        ready = false;
       }
-      if (verdict.kind == Verdict::kFailed) co_return EndRow(row, TaskStatus::kFailed, why, Value(), "failed", why);
-      retry_after = verdict.retry_after;
-      if (retry_after.count() > 0) {
-        services_.limiter.Pause(conn->name, services_.clock.SteadyNow() + retry_after);
-        co_await CommitEventWith([&] {
-          return Event(step.row, step.item, row.attempts, "throttled",
-                       "connection '" + conn->name + "' paused for " + workflows::FormatDuration(retry_after) +
-                           ": " + why);
-        });
+    }
+    if (ready) {
+      // Record before effect: the intent is durable before the connector is called.
+      if (!co_await CommitRowWith(row, [&] {
+            return Event(step.row, step.item, row.attempts, "attempt_started",
+                         step.call->Uses() + ", " + attempt + ", key " + row.idempotency_key +
+                             (record_pre_state ? ", pre-state recorded" : ""));
+          })) {
+        co_return TaskStatus::kRunning;
       }
+      awaitable<connectors::Outcome> call = found->second->Invoke(action, ctx);
+      // No structured binding: GCC 12 loses track of them across a suspension point.
+      std::pair<Ended, connectors::Outcome> invoked = co_await Race(std::move(call), timeout);
+      const Ended ended = invoked.first;
+      connectors::Outcome& outcome = invoked.second;
+      permit.Release();
+      if (ended == Ended::kCancelled) {
+        const std::string cancelled = "cancelled while in flight; the effect may or may not have happened";
+        co_return EndRow(row, TaskStatus::kCancelled, cancelled, Recorded(row), "cancelled", cancelled);
+      }
+      if (ended == Ended::kTimeout) {
+        why = "timed out after " + workflows::FormatDuration(timeout);
+      } else {
+        Verdict verdict = Judge(outcome);
+        why = std::move(verdict.why);
+        if (verdict.kind == Verdict::kSucceeded && polled != nullptr) {
+          *polled = std::move(verdict.result);
+          co_return TaskStatus::kSucceeded;  // RunPolling decides whether the row ends
+        }
+        if (verdict.kind == Verdict::kSucceeded) {
+          Value result = WithRecord(std::move(verdict.result), row);
+          if (!verify) co_return EndRow(row, TaskStatus::kSucceeded, "", std::move(result), "succeeded", attempt);
+          const std::string disagrees = co_await ReadBack(step, *conn, *found->second, action, ctx, timeout, result);
+          if (!disagrees.empty()) {
+            co_return EndRow(row, TaskStatus::kFailed, disagrees, std::move(result), "failed", disagrees);
+          }
+          co_return EndRow(row, TaskStatus::kSucceeded, "", std::move(result), "succeeded", attempt + ", read back");
+        }
+        if (verdict.kind == Verdict::kFailed) {
+          co_return EndRow(row, TaskStatus::kFailed, why, Recorded(row), "failed", why);
+        }
+        retry_after = verdict.retry_after;
+      }
+    }
+    permit.Release();
+    if (retry_after.count() > 0) {
+      services_.limiter.Pause(conn->name, services_.clock.SteadyNow() + retry_after);
+      co_await CommitEventWith([&] {
+        return Event(step.row, step.item, row.attempts, "throttled",
+                     "connection '" + conn->name + "' paused for " + workflows::FormatDuration(retry_after) + ": " +
+                         why);
+      });
     }
     if (!MayRetry(retry, row.attempts - before)) {
       const int tries = row.attempts - before;
       why = "gave up after " + std::to_string(tries) + (tries == 1 ? " attempt: " : " attempts: ") + why;
-      co_return EndRow(row, TaskStatus::kFailed, why, Value(), "failed", why);
+      co_return EndRow(row, TaskStatus::kFailed, why, Recorded(row), "failed", why);
     }
     const Millis delay = BackoffDelay(retry, row.attempts - before, retry_after, services_.random);
     row.status = TaskStatus::kPending;

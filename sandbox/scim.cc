@@ -246,8 +246,7 @@ Response ScimService::Replace(Kind kind, const std::string& id, const Request& r
   resource["id"] = id;
   resource["meta"] = (*existing)["meta"];
   Touch(resource, false);
-  *existing = std::move(resource);
-  return Json(200, Render(kind, *existing, base_url));
+  return Store(kind, *existing, std::move(resource), base_url);
 }
 
 Response ScimService::Patch(Kind kind, const std::string& id, const Request& req, const std::string& base_url) {
@@ -261,8 +260,19 @@ Response ScimService::Patch(Kind kind, const std::string& id, const Request& req
   if (auto err = ApplyPatch(patched, operations->get_array())) return Error(err->status, err->scim_type, err->detail);
   if (auto err = Check(kind, patched, id)) return *err;
   Touch(patched, false);
-  *existing = std::move(patched);
-  return Json(200, Render(kind, *existing, base_url));
+  return Store(kind, *existing, std::move(patched), base_url);
+}
+
+Response ScimService::Store(Kind kind, json::object& existing, json::object changed, const std::string& base_url) {
+  const bool was_active = kind == Kind::kUser && FindAttr(existing, "active") != nullptr &&
+                          FindAttr(existing, "active")->is_bool() && FindAttr(existing, "active")->as_bool();
+  const json::value* now = FindAttr(changed, "active");
+  if (options_.keep_active && was_active && now != nullptr && now->is_bool() && !now->as_bool()) {
+    Response answer = Json(200, Render(kind, changed, base_url));  // "done", while nothing changes
+    return answer;
+  }
+  existing = std::move(changed);
+  return Json(200, Render(kind, existing, base_url));
 }
 
 Response ScimService::Delete(Kind kind, const std::string& id) {

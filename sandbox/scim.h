@@ -37,6 +37,9 @@ struct ScimOptions {
   ScimProfile profile = ScimProfile::kFull;
   int max_results = 200;               // the most resources one page holds (1..10000)
   bool advertise_max_results = true;   // say so in /ServiceProviderConfig's filter.maxResults
+  // A quirk for read-back tests (docs/proof.md): a PATCH or PUT that sets a user's `active` to false
+  // is answered as done (200 with the resource showing active false), but the user stays active.
+  bool keep_active = false;
 };
 
 class ScimService {
@@ -62,6 +65,8 @@ class ScimService {
   Response Replace(Kind kind, const std::string& id, const Request& req, const std::string& base_url);
   Response Patch(Kind kind, const std::string& id, const Request& req, const std::string& base_url);
   Response Delete(Kind kind, const std::string& id);
+  // Replaces `existing` with `changed` and answers with it (unless a quirk keeps it as it was).
+  Response Store(Kind kind, boost::json::object& existing, boost::json::object changed, const std::string& base_url);
   Response Discovery(std::string_view sub_path, const std::string& base_url) const;
 
   std::vector<boost::json::object>& Collection(Kind kind) { return kind == Kind::kUser ? state_.users : state_.groups; }

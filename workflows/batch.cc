@@ -9,78 +9,7 @@
 namespace tenure::workflows {
 namespace {
 
-struct Cell {
-  std::string text;
-  SourceLocation where;
-};
-
-// RFC 4180: fields separated by ',', records by CRLF or LF; a field in double quotes may hold
-// commas, line breaks and "" for a quote. A UTF-8 byte order mark is skipped. Returns the records
-// with each cell's position (1-based line and column of its first byte).
-std::vector<std::vector<Cell>> ReadCsv(std::string_view path, std::string_view text, Diagnostics& diags) {
-  std::vector<std::vector<Cell>> rows;
-  std::size_t i = 0;
-  int line = 1;
-  std::size_t line_start = 0;
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") i = line_start = 3;
-  const auto loc = [&](std::size_t at) {
-    return SourceLocation{std::string(path), line, static_cast<int>(at - line_start) + 1};
-  };
-  std::vector<Cell> row;
-  while (i <= text.size()) {
-    Cell cell;
-    cell.where = loc(i);
-    bool end_of_record = false;
-    if (i < text.size() && text[i] == '"') {
-      const SourceLocation open = cell.where;
-      ++i;
-      bool closed = false;
-      while (i < text.size()) {
-        if (text[i] == '"') {
-          if (i + 1 < text.size() && text[i + 1] == '"') {
-            cell.text += '"';
-            i += 2;
-            continue;
-          }
-          ++i;
-          closed = true;
-          break;
-        }
-        if (text[i] == '\n') {
-          ++line;
-          line_start = i + 1;
-        }
-        cell.text += text[i++];
-      }
-      if (!closed) {
-        diags.Error(open, "", "unterminated quoted field (a '\"' opens it here and nothing closes it)");
-        return rows;
-      }
-      if (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
-        diags.Error(loc(i), "", "unexpected text after a quoted field: expected ',' or the end of the line");
-        return rows;
-      }
-    } else {
-      while (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') cell.text += text[i++];
-    }
-    row.push_back(std::move(cell));
-    if (i < text.size() && text[i] == ',') {
-      ++i;
-      continue;
-    }
-    // End of record: CRLF, LF, or the end of the text.
-    if (i < text.size() && text[i] == '\r') ++i;
-    if (i < text.size() && text[i] == '\n') ++i;
-    end_of_record = true;
-    const bool blank = row.size() == 1 && row[0].text.empty();
-    if (!blank) rows.push_back(std::move(row));
-    row.clear();
-    ++line;
-    line_start = i;
-    if (end_of_record && i >= text.size()) break;
-  }
-  return rows;
-}
+using Cell = CsvCell;
 
 std::vector<std::string_view> InputNames(const Playbook& pb) {
   std::vector<std::string_view> names;
@@ -182,6 +111,72 @@ BatchRow RowOf(const YamlNode& node, int number, const Playbook& pb, const std::
 }
 
 }  // namespace
+
+std::vector<std::vector<CsvCell>> ReadCsv(std::string_view path, std::string_view text, Diagnostics& diags) {
+  std::vector<std::vector<CsvCell>> rows;
+  std::size_t i = 0;
+  int line = 1;
+  std::size_t line_start = 0;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") i = line_start = 3;
+  const auto loc = [&](std::size_t at) {
+    return SourceLocation{std::string(path), line, static_cast<int>(at - line_start) + 1};
+  };
+  std::vector<CsvCell> row;
+  while (i <= text.size()) {
+    CsvCell cell;
+    cell.where = loc(i);
+    bool end_of_record = false;
+    if (i < text.size() && text[i] == '"') {
+      const SourceLocation open = cell.where;
+      ++i;
+      bool closed = false;
+      while (i < text.size()) {
+        if (text[i] == '"') {
+          if (i + 1 < text.size() && text[i + 1] == '"') {
+            cell.text += '"';
+            i += 2;
+            continue;
+          }
+          ++i;
+          closed = true;
+          break;
+        }
+        if (text[i] == '\n') {
+          ++line;
+          line_start = i + 1;
+        }
+        cell.text += text[i++];
+      }
+      if (!closed) {
+        diags.Error(open, "", "unterminated quoted field (a '\"' opens it here and nothing closes it)");
+        return rows;
+      }
+      if (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
+        diags.Error(loc(i), "", "unexpected text after a quoted field: expected ',' or the end of the line");
+        return rows;
+      }
+    } else {
+      while (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') cell.text += text[i++];
+    }
+    row.push_back(std::move(cell));
+    if (i < text.size() && text[i] == ',') {
+      ++i;
+      continue;
+    }
+    // End of record: CRLF, LF, or the end of the text.
+    if (i < text.size() && text[i] == '\r') ++i;
+    if (i < text.size() && text[i] == '\n') ++i;
+    end_of_record = true;
+    const bool blank = row.size() == 1 && row[0].text.empty();
+    if (!blank) rows.push_back(std::move(row));
+    row.clear();
+    ++line;
+    line_start = i;
+    if (end_of_record && i >= text.size()) break;
+  }
+  return rows;
+}
+
 
 Result<StartAt> RenderStartAt(const Playbook& pb, const Map& inputs) {
   auto vars = RenderVars(pb, inputs, Map(), nullptr);

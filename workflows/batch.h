@@ -21,6 +21,17 @@ struct BatchRow {
   std::string key;            // the key column's value ("" when no key column was asked for)
 };
 
+// One CSV cell and where it starts (1-based line and column of its first byte).
+struct CsvCell {
+  std::string text;
+  SourceLocation where;
+};
+// RFC 4180 records of `text` (the content of `path`): fields separated by ',', records by CRLF
+// or LF, quoted fields may hold commas, line breaks and "" for a quote; a UTF-8 byte order mark is
+// skipped; blank lines are left out. An unterminated quote or text after a closing quote is
+// reported to `diags` (with its location) and ends the reading.
+std::vector<std::vector<CsvCell>> ReadCsv(std::string_view path, std::string_view text, Diagnostics& diags);
+
 // The format of a batch file, from its extension: "csv", "jsonl" (.jsonl, .ndjson), "yaml" (.yaml,
 // .yml, .json), or "" when unknown.
 std::string BatchFormat(std::string_view path);

@@ -43,6 +43,13 @@ struct ActionSpec {
   bool idempotent = true;
   std::string undo;  // the action that undoes this one ("" = none), for `compensate` hints
   bool read_only = false;  // changes nothing anywhere: `until` may repeat it
+  // Proof of removal (docs/proof.md), for destructive actions. `read_back`: what the connector
+  // reads after the action succeeded and what it expects to see ("" = no read-back; a task's
+  // `verify` defaults to on when there is one). `pre_state`: what it records before acting.
+  // `restore`: the action `tenure restore` applies from that record ("" = not restorable).
+  std::string read_back{};
+  std::string pre_state{};
+  std::string restore{};
 
   const ArgSpec* FindArg(std::string_view n) const;
 };

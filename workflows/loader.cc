@@ -24,7 +24,7 @@ constexpr std::string_view kDefaultsKeys[] = {"retry", "timeout"};
 constexpr std::string_view kRetryKeys[] = {"attempts", "backoff", "max_backoff"};
 constexpr std::string_view kTaskKeys[] = {"uses",  "with",    "needs",      "when",       "for_each",
                                           "retry", "timeout", "on_failure", "compensate", "description",
-                                          "item_when", "skip", "until"};
+                                          "item_when", "skip", "until", "verify"};
 constexpr std::string_view kUntilKeys[] = {"condition", "interval", "timeout"};
 constexpr std::string_view kCompensateKeys[] = {"uses", "with"};
 constexpr std::string_view kIncludeKeys[] = {"file", "as", "with", "needs"};
@@ -534,6 +534,7 @@ class Loader {
     if (const YamlNode* x = n.Find("timeout")) t.timeout = DurationField(*x, path + ".timeout").value_or(t.timeout);
     if (const YamlNode* o = n.Find("on_failure")) LoadTaskFailure(*o, path + ".on_failure", t);
     if (const YamlNode* c = n.Find("compensate")) LoadCompensate(*c, path + ".compensate", t);
+    if (const YamlNode* v = n.Find("verify")) t.verify = Bool(*v, path + ".verify");
     pb_.tasks.push_back(std::move(t));
   }
 

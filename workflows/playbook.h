@@ -103,6 +103,9 @@ struct TaskSpec {
   Duration timeout{0};               // per attempt; the task's, or the playbook's default
   TaskFailurePolicy on_failure = TaskFailurePolicy::kFail;
   std::optional<ActionCall> compensate;  // `result` there is this task's own result
+  // `verify:` read the system back after a destructive action (docs/proof.md); nullopt = the
+  // default, on when the action declares a read-back in the catalog.
+  std::optional<bool> verify;
   int include = -1;                      // index into Playbook::includes; -1 = the playbook itself
 };
 

@@ -145,10 +145,26 @@ class Validator {
     if (t.when) CheckTemplates(*t.when, Context{path + ".when", t.include, &t, false, false, true, -1, nullptr});
     if (t.item_when) CheckTemplates(*t.item_when, Context{path + ".item_when", t.include, &t, true, false, true, -1, item});
     if (t.until) CheckUntil(t, path, fan, item);
+    if (t.verify.value_or(false)) CheckVerify(t, path);
     if (t.for_each) CheckForEach(*t.for_each, Context{path + ".for_each", t.include, &t, false, false, true, -1, nullptr});
     if (t.compensate) {
       CheckCall(*t.compensate, t, path + ".compensate", Context{path + ".compensate.with", t.include, &t, fan, true, true, -1, item});
     }
+  }
+
+  // `verify: true` needs a read-back (docs/proof.md).
+  void CheckVerify(const TaskSpec& t, const std::string& path) {
+    const ConnectionSpec* conn = pb_.FindConnection(t.call.connection);
+    const ConnectorSpec* spec = conn != nullptr ? catalog_.Find(conn->connector) : nullptr;
+    const ActionSpec* action = spec != nullptr ? spec->FindAction(t.call.action) : nullptr;
+    if (action == nullptr || !action->read_back.empty()) return;  // an unknown action is reported with `uses`
+    std::string with;
+    for (const ActionSpec& a : spec->actions) {
+      if (!a.read_back.empty()) with += (with.empty() ? "" : ", ") + a.name;
+    }
+    Error(t.where, path + ".verify",
+          "'verify: true' reads the system back after the action, and " + t.call.Uses() + " has no read-back" +
+              (with.empty() ? std::string(" (connector '" + spec->name + "' has none)") : " (actions with one: " + with + ")"));
   }
 
   // `until` repeats the action: only an action that changes nothing may be repeated.

@@ -65,6 +65,16 @@ Result<std::vector<std::pair<std::string, std::string>>> TokenForm(const GraphCo
   return form;
 }
 
+// Built outside the coroutines: GCC 12 miscompiles braced lists of string literals inside them.
+Value EnabledState(const Map& user, bool enabled) {
+  return MakeMap({{"id", Str(user, "id")}, {"userPrincipalName", Str(user, "userPrincipalName")}, {"accountEnabled", enabled}});
+}
+
+Value EnabledObservation(bool enabled) {
+  return MakeMap({{"expected", Value(MakeMap({{"accountEnabled", false}}))},
+                  {"seen", Value(MakeMap({{"accountEnabled", enabled}}))}});
+}
+
 }  // namespace
 
 std::string Str(const Map& m, std::string_view key) {
@@ -128,6 +138,28 @@ awaitable<Outcome> GraphConnector::Invoke(const Action& action, const Context& c
   std::string what = "msgraph " + action.name;
   awaitable<Outcome> op = Dispatch(action, ctx);
   co_return co_await Guarded(std::move(op), std::move(what), redactor_);
+}
+
+awaitable<Outcome> GraphConnector::Observe(Probe probe, const Action& action, const Value& result,
+                                           const Context& ctx) {
+  std::string what = std::string("msgraph ") + (probe == Probe::kPreState ? "pre-state of " : "read-back of ") + action.name;
+  awaitable<Outcome> op = ObserveEnabled(probe, action, result, ctx);
+  co_return co_await Guarded(std::move(op), std::move(what), redactor_);
+}
+
+awaitable<Outcome> GraphConnector::ObserveEnabled(Probe probe, const Action& action, const Value& result,
+                                                  const Context& ctx) {
+  if (action.name != "disable_user") co_return co_await Connector::Observe(probe, action, result, ctx);
+  // The user the action acted on: its result's id, else the argument (an id or a UPN).
+  const Value* acted = probe == Probe::kReadBack && result.IsMap() ? result.AsMap().Find("id") : nullptr;
+  std::string key = acted != nullptr && acted->IsString() ? acted->AsString() : Str(action.args, "user");
+  auto user = co_await ReadUser(std::move(key), ctx);
+  if (auto* o = std::get_if<Outcome>(&user)) co_return std::move(*o);
+  const Map& u = std::get<Map>(user);
+  const Value* now = u.Find("accountEnabled");
+  const bool enabled = now == nullptr || !now->IsBool() || now->AsBool();
+  if (probe == Probe::kPreState) co_return Succeeded{EnabledState(u, enabled)};
+  co_return Succeeded{EnabledObservation(enabled)};
 }
 
 awaitable<Outcome> GraphConnector::Dispatch(const Action& action, const Context& ctx) {

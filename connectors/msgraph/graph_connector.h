@@ -20,6 +20,9 @@ class GraphConnector final : public Connector {
   GraphConnector(GraphConfig config, http::HttpTransport& transport, SecretResolver& secrets, Redactor& redactor)
       : config_(std::move(config)), transport_(transport), secrets_(secrets), redactor_(redactor) {}
   boost::asio::awaitable<Outcome> Invoke(const Action& action, const Context& ctx) override;
+  // Pre-state and read-back of disable_user (docs/proof.md): the user's accountEnabled.
+  boost::asio::awaitable<Outcome> Observe(Probe probe, const Action& action, const Value& result,
+                                          const Context& ctx) override;
 
  private:
   using Awaitable = boost::asio::awaitable<Outcome>;
@@ -34,6 +37,8 @@ class GraphConnector final : public Connector {
   Outcome ErrorOutcome(const Reply& reply, std::string_view what) const;
   // Every item of a collection, following @odata.nextLink.
   boost::asio::awaitable<Either<List>> ListAll(std::string path, const Context& ctx);
+
+  Awaitable ObserveEnabled(Probe probe, const Action& action, const Value& result, const Context& ctx);
 
   // actions.cc
   Awaitable EnsureUser(const Action& action, const Context& ctx);

@@ -282,6 +282,40 @@ boost::asio::awaitable<Either<List>> ScimClient::ListAll(std::string_view collec
   co_return all;
 }
 
+boost::asio::awaitable<Either<Map>> ScimClient::ListPage(std::string_view collection, std::string_view filter,
+                                                        std::string_view attributes, std::size_t start, int count,
+                                                        const Context& ctx) {
+  if (count <= 0) {
+    auto features = co_await GetFeatures(ctx);
+    if (auto* o = std::get_if<Outcome>(&features)) co_return std::move(*o);
+    count = config_.page_size > 0 ? config_.page_size : std::get<Features>(features).max_results;
+  }
+  const std::string path = WithQuery(collection, filter, attributes, std::max<std::size_t>(start, 1), count);
+  auto r = co_await Call("GET", path, nullptr, ctx);
+  if (auto* o = std::get_if<Outcome>(&r)) co_return std::move(*o);
+  const Reply& reply = std::get<Reply>(r);
+  if (!IsSuccess(reply.status)) co_return ErrorOutcome(reply, "SCIM GET " + path);
+  const List* page = reply.body.IsMap() ? ListResources(reply.body) : nullptr;
+  if (!reply.body.IsMap()) {
+    co_return Fail(FailureClass::kPermanent,
+                   redactor_.Redact("SCIM GET " + path + ": malformed list response: " + Excerpt(reply.raw_body, 120)),
+                   reply.status);
+  }
+  const Map& body = reply.body.AsMap();
+  const std::optional<int> total = IntAttr(body, "totalResults");
+  const int served = IntAttr(body, "startIndex").value_or(0);
+  const std::size_t from = served >= 1 ? static_cast<std::size_t>(served) : std::max<std::size_t>(start, 1);
+  const std::size_t size = page != nullptr ? page->size() : 0;
+  std::size_t next = from + size;
+  if (size == 0 || (total && next > static_cast<std::size_t>(std::max(*total, 0)))) next = 0;
+  Map out;
+  out.Set("resources", page != nullptr ? *page : List{});
+  out.Set("total", static_cast<std::int64_t>(total.value_or(static_cast<int>(from - 1 + size))));
+  out.Set("start_index", static_cast<std::int64_t>(from));
+  out.Set("next", static_cast<std::int64_t>(next));
+  co_return out;
+}
+
 boost::asio::awaitable<Either<std::optional<Map>>> ScimClient::FindByFilter(std::string_view collection,
                                                                             std::string_view attribute,
                                                                             std::string_view value, const Context& ctx,

@@ -92,6 +92,12 @@ class ScimClient {
   // truncated list).
   boost::asio::awaitable<Either<List>> ListAll(std::string_view collection, std::string_view filter,
                                                std::string_view attributes, const Context& ctx);
+  // One page from `start` (1-based, RFC 7644 3.4.2.4), `count` resources asked (0: page_size, else
+  // the provider's maxResults): {resources, total, start_index, next}; `next` is the startIndex of
+  // the following page, 0 when this page was the last (empty, or totalResults reached).
+  boost::asio::awaitable<Either<Map>> ListPage(std::string_view collection, std::string_view filter,
+                                               std::string_view attributes, std::size_t start, int count,
+                                               const Context& ctx);
 
   // The one resource whose `attribute` equals `value` (case-insensitive), or nullopt.
   // Uses an `eq` filter, verifies the matches itself, and falls back to a full scan when the

@@ -238,20 +238,9 @@ awaitable<Outcome> ScimConnector::RemoveFromGroup(const Map& args, const Context
 awaitable<Outcome> ScimConnector::RemoveFromAllGroups(const Map& args, const Context& ctx) {
   std::string user_id = StringArg(args, "user_id");
   if (user_id.empty()) co_return Fail(FailureClass::kPermanent, "scim remove_from_all_groups: `user_id` is required");
-  auto user = co_await ReadById("/Users", user_id, ctx);
-  if (auto* o = std::get_if<Outcome>(&user)) co_return std::move(*o);
-  tenure::List groups;  // {id, displayName} of each group the user is directly in
-  const Value* attr = FindAttr(std::get<Map>(user), "groups");
-  if (attr != nullptr && attr->IsList()) {
-    for (const Value& g : attr->AsList()) {
-      if (!g.IsMap() || EqualsIgnoreCase(AttrString(g.AsMap(), "type"), "indirect")) continue;
-      groups.push_back(GroupRef(AttrString(g.AsMap(), "value"), AttrString(g.AsMap(), "display")));
-    }
-  } else {
-    auto found = co_await GroupsWithMember(user_id, ctx);
-    if (auto* o = std::get_if<Outcome>(&found)) co_return std::move(*o);
-    groups = std::move(std::get<tenure::List>(found));
-  }
+  auto direct = co_await DirectGroups(user_id, ctx);
+  if (auto* o = std::get_if<Outcome>(&direct)) co_return std::move(*o);
+  const tenure::List groups = std::move(std::get<tenure::List>(direct));
   tenure::List removed;
   for (const Value& g : groups) {
     auto changed = co_await ChangeMembership(IdOnly(AttrString(g.AsMap(), "id")), user_id, false, ctx);
@@ -259,6 +248,19 @@ awaitable<Outcome> ScimConnector::RemoveFromAllGroups(const Map& args, const Con
     if (std::get<bool>(changed)) removed.push_back(g);
   }
   co_return Succeeded{RemovedGroups(user_id, std::move(removed))};
+}
+
+awaitable<Either<tenure::List>> ScimConnector::DirectGroups(const std::string& user_id, const Context& ctx) {
+  auto user = co_await ReadById("/Users", user_id, ctx);
+  if (auto* o = std::get_if<Outcome>(&user)) co_return std::move(*o);
+  tenure::List groups;  // {id, displayName} of each group the user is directly in
+  const Value* attr = FindAttr(std::get<Map>(user), "groups");
+  if (attr == nullptr || !attr->IsList()) co_return co_await GroupsWithMember(user_id, ctx);
+  for (const Value& g : attr->AsList()) {
+    if (!g.IsMap() || EqualsIgnoreCase(AttrString(g.AsMap(), "type"), "indirect")) continue;
+    groups.push_back(GroupRef(AttrString(g.AsMap(), "value"), AttrString(g.AsMap(), "display")));
+  }
+  co_return groups;
 }
 
 awaitable<Either<tenure::List>> ScimConnector::GroupsWithMember(const std::string& user_id, const Context& ctx) {

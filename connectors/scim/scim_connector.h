@@ -14,6 +14,10 @@ class ScimConnector final : public Connector {
   ScimConnector(ScimConfig config, http::HttpTransport& transport, const Redactor& redactor)
       : client_(std::move(config), transport, redactor) {}
   boost::asio::awaitable<Outcome> Invoke(const Action& action, const Context& ctx) override;
+  // proof.cc: pre-state and read-back of deactivate_user, remove_from_group,
+  // remove_from_all_groups and delete_user (the catalog's read_back / pre_state).
+  boost::asio::awaitable<Outcome> Observe(Probe probe, const Action& action, const Value& result,
+                                          const Context& ctx) override;
 
  private:
   using Awaitable = boost::asio::awaitable<Outcome>;
@@ -37,6 +41,12 @@ class ScimConnector final : public Connector {
   boost::asio::awaitable<Either<Map>> Create(std::string_view collection, std::string_view key, const Map& resource,
                                              const Context& ctx);
 
+  // proof.cc
+  Awaitable PreState(const Action& action, const Context& ctx);
+  Awaitable ReadBack(const Action& action, const Value& result, const Context& ctx);
+  // One page of users (list_users with `start_index`): {resources, total, start_index, next}.
+  Awaitable ListPage(std::string_view collection, const Map& args, const Context& ctx);
+
   // groups.cc
   Awaitable EnsureGroup(const Map& args, const Context& ctx);
   Awaitable AddToGroup(const Map& args, const Context& ctx);
@@ -56,6 +66,9 @@ class ScimConnector final : public Connector {
   // `groups` attribute: a `members[value eq ...]` filter, or (refused or unsupported) every group
   // read with its members and matched here.
   boost::asio::awaitable<Either<List>> GroupsWithMember(const std::string& user_id, const Context& ctx);
+  // {id, displayName} of every group `user_id` is directly in: from the user's `groups`, else
+  // GroupsWithMember. kNotFound when the user does not exist.
+  boost::asio::awaitable<Either<List>> DirectGroups(const std::string& user_id, const Context& ctx);
 
   ScimClient client_;
 };

@@ -253,6 +253,7 @@ awaitable<Outcome> ScimConnector::DeleteUser(const Map& args, const Context& ctx
 }
 
 awaitable<Outcome> ScimConnector::ListAction(std::string_view collection, const Map& args, const Context& ctx) {
+  if (args.Find("start_index") != nullptr) co_return co_await ListPage(collection, args, ctx);  // one page
   auto all = co_await client_.ListAll(collection, StringArg(args, "filter"), JoinAttributes(args), ctx);
   if (auto* o = std::get_if<Outcome>(&all)) co_return std::move(*o);
   Map out;
