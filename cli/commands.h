@@ -17,6 +17,8 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code);
 void RegisterScheduleCommands(CLI::App& app, ExitCode* exit_code);
 // decide (cli/people_commands.cc)
 void RegisterPeopleCommands(CLI::App& app, ExitCode* exit_code);
+// verify-log, evidence (cli/audit_commands.cc)
+void RegisterAuditCommands(CLI::App& app, ExitCode* exit_code);
 // sandbox (cli/sandbox_command.cc)
 void RegisterSandboxCommand(CLI::App& app, ExitCode* exit_code);
 

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   tenure::cli::RegisterRunCommands(app, &exit_code);
   tenure::cli::RegisterScheduleCommands(app, &exit_code);
   tenure::cli::RegisterPeopleCommands(app, &exit_code);
+  tenure::cli::RegisterAuditCommands(app, &exit_code);
   tenure::cli::RegisterSandboxCommand(app, &exit_code);
   if (auto unknown = UnknownCommand(app, argc, argv)) {
     std::cerr << *unknown << "\n";
