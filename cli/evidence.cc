@@ -467,13 +467,24 @@ ExitCode Evidence(const EvidenceOptions& o) {
   pack.generated_ms = engine::ToUnixMillis(std::chrono::system_clock::now());
   if (!o.hr_terminated_at.empty()) {
     const std::string text = o.hr_terminated_at.size() == 10 ? o.hr_terminated_at + "T00:00:00Z" : o.hr_terminated_at;
-    auto t = engine::ParseInstant(text, "");
+    // The fraction is taken apart here: ParseInstant reads seconds as a double, which can lose a
+    // millisecond (".123" -> 122 ms), and an auditor compares these instants to the millisecond.
+    std::string whole = text;
+    std::int64_t frac_ms = 0;
+    if (const auto dot = whole.find('.', 16); dot != std::string::npos) {
+      std::size_t end = dot + 1;
+      while (end < whole.size() && std::isdigit(static_cast<unsigned char>(whole[end]))) ++end;
+      const std::string digits = (whole.substr(dot + 1, end - dot - 1) + "000").substr(0, 3);
+      frac_ms = std::stoll(digits);
+      whole.erase(dot, end - dot);
+    }
+    auto t = engine::ParseInstant(whole, "");
     if (!t) {
       std::cerr << "tenure evidence: --hr-terminated-at '" << o.hr_terminated_at
                 << "' is not an instant: give e.g. 2026-12-01T17:00:00Z or 2026-12-01T18:00:00+01:00\n";
       return ExitCode::kUsage;
     }
-    pack.hr_ms = engine::ToUnixMillis(*t);
+    pack.hr_ms = engine::ToUnixMillis(*t) + frac_ms;
   }
   auto store = engine::OpenSqliteStore(engine::DefaultDbPath(o.db));
   if (!store) {

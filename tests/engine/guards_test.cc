@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "engine/daemon.h"
+#include "engine/run_control.h"
 #include "engine/scheduler.h"
 #include "engine/state_store.h"
 #include "tests/engine/support/engine_fixture.h"
