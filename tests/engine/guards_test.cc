@@ -63,7 +63,7 @@ std::size_t Runs(const std::string& db) {
   return (*store)->ListRuns({})->size();
 }
 
-TEST_CASE("a 500-row batch over max_runs_per_hour starts nothing; --allow-mass 500 starts it", "[guards][cli]") {
+TEST_CASE("a 500-row batch over max_runs_per_hour starts nothing, and with --allow-mass 500 it starts", "[guards][cli]") {
   if (!testing::BinaryBuilt()) return;
   testing::TempDir dir;
   const std::string db = dir.path() + "/t.db";
