@@ -382,7 +382,7 @@ class SqliteStateStore final : public StateStore {
       ins.exec();
       InsertSources("INSERT INTO run_sources VALUES (?, ?, ?, ?, ?)", run.id, run.sources);
       InsertEvent(RunEvent(run.created_ms, run.id, "run_created",
-                              "playbook " + run.playbook + " (trigger " + run.trigger + ")"));
+                           "playbook " + run.playbook + " (trigger " + run.trigger + ")"));
       txn.commit();
       chain.Committed();
       return CreatedRun{run.id, true};
@@ -702,9 +702,9 @@ class SqliteStateStore final : public StateStore {
       const std::string detail = "playbook " + s.playbook + ", " + rule + " " + s.time_zone + " by " + s.created_by;
       if (out.replaced) {
         InsertEvent(RunEvent(s.created_ms, out.id, "schedule_replaced",
-                                detail + "; was " + old_status + " with next fire at " +
-                                    (out.previous_next_ms > 0 ? FormatRfc3339(FromUnixMillis(out.previous_next_ms))
-                                                              : std::string("never"))));
+                             detail + "; was " + old_status + " with next fire at " +
+                                 (out.previous_next_ms > 0 ? FormatRfc3339(FromUnixMillis(out.previous_next_ms))
+                                                           : std::string("never"))));
       } else {
         InsertEvent(RunEvent(s.created_ms, out.id, "schedule_created", detail));
       }
@@ -910,9 +910,9 @@ class SqliteStateStore final : public StateStore {
     u.bind(5, f.schedule_id);
     u.exec();
     InsertEvent(RunEvent(f.at_ms, f.run_id, "run_created",
-                            "playbook " + playbook + " (trigger " + f.trigger + "; " + f.detail + ")"));
+                         "playbook " + playbook + " (trigger " + f.trigger + "; " + f.detail + ")"));
     InsertEvent(RunEvent(f.at_ms, f.schedule_id, "schedule_fired",
-                            "run " + f.run_id + "; " + f.detail));
+                         "run " + f.run_id + "; " + f.detail));
     return {};
   }
 
