@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -13,6 +15,7 @@
 #include "connectors/catalog.h"
 #include "engine/arg_checks.h"
 #include "engine/cron.h"
+#include "engine/guards.h"
 #include "engine/run_control.h"
 #include "engine/scheduler.h"
 #include "workflows/batch.h"
@@ -133,6 +136,12 @@ std::string Rate(double per_second) {
 
 }  // namespace
 
+bool KeyTaken(engine::StateStore& store, const std::string& playbook, const std::string& key) {
+  auto runs = store.ListRuns({std::nullopt, playbook, 0});
+  if (!runs) return false;
+  return std::any_of(runs->begin(), runs->end(), [&](const engine::RunRecord& r) { return r.trigger_key == key; });
+}
+
 ExitCode RunBatch(const BatchOptions& o) {
   auto prepared = Prepare(o, false);
   if (!prepared) return ExitCode::kUsage;
@@ -147,6 +156,27 @@ ExitCode RunBatch(const BatchOptions& o) {
     if (!c) {
       std::cerr << "tenure: " << c.error().message << "\n";
       return ExitCode::kUsage;
+    }
+  }
+  // Blast-radius guards (docs/guards.md), before anything is created: the rows whose key has no
+  // run yet are the runs this batch would start.
+  {
+    std::set<std::string> keys;
+    if (auto runs = (*host)->store().ListRuns({std::nullopt, prepared->lp.pb.name, 0})) {
+      for (const engine::RunRecord& r : *runs) {
+        if (!r.trigger_key.empty()) keys.insert(r.trigger_key);
+      }
+    }
+    int fresh = 0;
+    for (const Row& r : prepared->rows) fresh += r.source.key.empty() || keys.insert(r.source.key).second ? 1 : 0;
+    engine::GuardRequest g;
+    g.new_runs = fresh;
+    g.allow_mass = o.allow_mass;
+    g.now_ms = engine::ToUnixMillis((*host)->clock().Now());
+    g.source = "this batch (" + o.inputs + ")";
+    if (auto ok = engine::CheckGuards((*host)->store(), prepared->lp.pb, connectors::BuiltinCatalog(), g); !ok) {
+      std::cerr << "tenure: " << ok.error().message << "\n";
+      return ExitCodeFor(ok.error());
     }
   }
   // Create every run first (a row whose key has a run already starts nothing), then execute.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/exit_code.h"
+#include "engine/state_store.h"
 
 namespace tenure::cli {
 
@@ -17,6 +18,7 @@ struct BatchOptions {
   std::vector<std::string> sets;  // values for every row (a row's own cell wins)
   std::string db;
   bool json = false;
+  int allow_mass = 0;  // run only: --allow-mass N (docs/guards.md)
   // schedule add only
   std::string at;
   std::string cron;
@@ -37,7 +39,11 @@ inline BatchOptions MakeBatchOptions(std::string playbook, std::string inputs, s
   return b;
 }
 
-// Validates every row (all problems, by row and column) before anything starts; then creates one
+// Whether a run of `playbook` already has trigger key `key` (so starting it again starts nothing).
+bool KeyTaken(engine::StateStore& store, const std::string& playbook, const std::string& key);
+
+// Validates every row (all problems, by row and column) before anything starts; then checks the
+// blast-radius guards (docs/guards.md) for the runs the batch would start; then creates one
 // run per row (a row whose key already has a run starts nothing) and executes them all at once
 // with a live progress line and a summary table. Exit code: the worst row's.
 ExitCode RunBatch(const BatchOptions& o);

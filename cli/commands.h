@@ -23,6 +23,8 @@ void RegisterOpsCommands(CLI::App& app, ExitCode* exit_code);
 void RegisterRestoreCommand(CLI::App& app, ExitCode* exit_code);
 // reconcile (cli/reconcile_commands.cc)
 void RegisterReconcileCommand(CLI::App& app, ExitCode* exit_code);
+// verify-log, evidence (cli/audit_commands.cc)
+void RegisterAuditCommands(CLI::App& app, ExitCode* exit_code);
 // sandbox (cli/sandbox_command.cc)
 void RegisterSandboxCommand(CLI::App& app, ExitCode* exit_code);
 

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   tenure::cli::RegisterOpsCommands(app, &exit_code);
   tenure::cli::RegisterRestoreCommand(app, &exit_code);
   tenure::cli::RegisterReconcileCommand(app, &exit_code);
+  tenure::cli::RegisterAuditCommands(app, &exit_code);
   tenure::cli::RegisterSandboxCommand(app, &exit_code);
   if (auto unknown = UnknownCommand(app, argc, argv)) {
     std::cerr << *unknown << "\n";

@@ -18,6 +18,7 @@
 #include "cli/progress.h"
 #include "cli/run_views.h"
 #include "connectors/catalog.h"
+#include "engine/guards.h"
 #include "engine/run_control.h"
 
 extern char** environ;
@@ -38,6 +39,7 @@ struct RunOptions {
   bool detach = false;
   std::string batch;       // --inputs FILE: one run per row
   std::string key_column;  // --key-column C
+  int allow_mass = 0;      // --allow-mass N: past the blast-radius guards (docs/guards.md)
 };
 
 ExitCode FollowOther(EngineHost& host, const std::string& id, const OutputOptions& out);
@@ -202,6 +204,19 @@ ExitCode Run(const RunOptions& o) {
     if (!c) {
       std::cerr << "tenure: " << c.error().message << "\n";  // names the connection and the key
       return ExitCode::kUsage;
+    }
+  }
+  // Blast-radius guards (docs/guards.md): before the run exists. A key that already has a run
+  // starts nothing, so it is not counted.
+  if (o.key.empty() || !KeyTaken((*host)->store(), lp.pb.name, o.key)) {
+    engine::GuardRequest g;
+    g.new_runs = 1;
+    g.allow_mass = o.allow_mass;
+    g.now_ms = engine::ToUnixMillis((*host)->clock().Now());
+    g.source = "this run";
+    if (auto ok = engine::CheckGuards((*host)->store(), lp.pb, catalog, g); !ok) {
+      std::cerr << "tenure: " << ok.error().message << "\n";
+      return ExitCodeFor(ok.error());
     }
   }
   engine::NewRun run;
@@ -370,6 +385,9 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
   AddOutputOptions(r, &run->out, &run->color, "Print one JSON event per line instead of a progress display");
   r->add_flag("--detach", run->detach, "Start the run in the background and print its id");
   r->add_option("--inputs", run->batch, "A batch: one run per row of a .csv (header = input names), .jsonl or .yaml");
+  r->add_option("--allow-mass", run->allow_mass,
+                "Start up to N runs even past the playbook's limits (docs/guards.md); N must cover every run started")
+      ->check(CLI::Range(1, 1000000));
   r->add_option("--key-column", run->key_column,
                 "With --inputs: the column that keys each row (submitting the batch again starts nothing twice)");
   AddDb(r, &run->db);
@@ -391,7 +409,9 @@ void RegisterRunCommands(CLI::App& app, ExitCode* exit_code) {
       *exit_code = ExitCode::kUsage;
       return;
     }
-    *exit_code = RunBatch(MakeBatchOptions(run->file, run->batch, run->key_column, run->sets, run->db, run->out.json));
+    BatchOptions b = MakeBatchOptions(run->file, run->batch, run->key_column, run->sets, run->db, run->out.json);
+    b.allow_mass = run->allow_mass;
+    *exit_code = RunBatch(b);
   });
 
   auto resume = std::make_shared<ResumeOptions>();

@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "engine/guards.h"
 #include "engine/run_control.h"
 #include "engine/run_execution.h"  // RethrowIfFailed
 #include "engine/scheduler.h"
@@ -68,18 +69,29 @@ struct FireLog {
 // On the journal's writer thread: fire up to `max` due schedules in one transaction (10,000
 // schedules due in the same minute: one fsync), deciding each one's catch-up first.
 Result<std::vector<FireLog>> FireDueSchedules(StateStore& store, SystemTime now, int max,
-                                              std::chrono::milliseconds grace) {
+                                              std::chrono::milliseconds grace,
+                                              const workflows::ConnectorCatalog& catalog) {
   auto due = store.DueSchedules(ToUnixMillis(now), max);
   if (!due) return due.error();
   std::vector<FireLog> out;
   std::vector<ScheduleFire> fires;
   std::vector<FireDecision> decisions;
   std::vector<const ScheduleRecord*> schedules;
+  FireGuard guard(store, catalog, ToUnixMillis(now));  // blast-radius guards (docs/guards.md)
   for (const ScheduleRecord& s : *due) {
     auto decision = DecideFire(s, now, grace);
     if (!decision) {
       out.push_back({s.id, "", "error", "cannot decide the next fire: " + decision.error().message});
       continue;
+    }
+    if (decision->fire) {
+      if (std::string why = guard.Admit(s); !why.empty()) {
+        // Not fired: paused, with the reason in its audit log, until someone resumes it.
+        auto held = store.SetScheduleStatus(s.id, {ScheduleStatus::kPending}, ScheduleStatus::kPaused,
+                                            "schedule_held", why, ToUnixMillis(now));
+        out.push_back({s.id, "", held ? "schedule_held" : "error", held ? why : held.error().message});
+        continue;
+      }
     }
     ScheduleFire fire;
     fire.schedule_id = s.id;
@@ -169,8 +181,9 @@ boost::asio::awaitable<void> Daemon::Pass() {
 boost::asio::awaitable<void> Daemon::FireDue(SystemTime now) {
   if (stopping_) co_return;
   std::function<Result<std::vector<FireLog>>(StateStore&)> fire_op =
-      [now, max = options_.max_fires_per_pass, grace = options_.catch_up_grace](StateStore& store) {
-        return FireDueSchedules(store, now, max, grace);
+      [now, max = options_.max_fires_per_pass, grace = options_.catch_up_grace,
+       catalog = &services_.catalog](StateStore& store) {
+        return FireDueSchedules(store, now, max, grace, *catalog);
       };
   auto fired = co_await services_.journal.Run(std::move(fire_op));
   if (!fired) {

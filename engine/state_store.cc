@@ -27,6 +27,10 @@
 //   schedule_sources(schedule_id, position, path, text, sha256): the snapshot a fire runs.
 //   links(id, run_id, task, item, person, purpose, channel, created_ms, expires_ms, used_ms):
 //          signed decision links, ids only (schema 5; engine/links.h)
+//   events.prev_hash, events.hash, audit_chain(genesis): the hash chain of the audit log (schema 6;
+//          docs/audit.md). Each event's prev_hash is the hash of the previous event of its run (or
+//          schedule); a run's first event chains to the event written just before it in the
+//          database (seq order), the first event of all to the genesis.
 #include "engine/state_store.h"
 
 #include "engine/clock.h"
@@ -36,6 +40,7 @@
 #include <sqlite3.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,11 +53,13 @@
 #include <filesystem>
 #include <initializer_list>
 #include <mutex>
+#include <stdexcept>
+#include <unordered_map>
 
 namespace tenure::engine {
 namespace {
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 const char* const kMigrations[] = {
     // 0 -> 1
@@ -172,6 +179,17 @@ CREATE TABLE links (
 );
 CREATE INDEX links_by_run ON links(run_id, created_ms);
 )sql",
+    // 5 -> 6: the hash chain of the audit log (docs/audit.md). The rows already there are chained
+    // by ChainExistingEvents in the same transaction.
+    R"sql(
+ALTER TABLE events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+CREATE TABLE audit_chain (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  genesis TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+)sql",
 };
 
 constexpr const char* kLinkColumns =
@@ -182,6 +200,41 @@ Value FromJson(const std::string& text) {
   boost::system::error_code ec;
   boost::json::value j = boost::json::parse(text, ec);
   return ec ? Value(text) : FromJsonValue(j);
+}
+
+// The canonical encoding of an audit event (docs/audit.md): a version line, then each field as
+// "<byte length>:<bytes>\n", integers in decimal. Length prefixes make it unambiguous whatever the
+// fields contain.
+std::string HashEvent(std::string_view prev, std::string_view run_id, std::int64_t seq, std::int64_t at_ms,
+                      std::string_view task, int item, int attempt, std::string_view kind, std::string_view detail) {
+  std::string text = "tenure-event-v1\n";
+  text.reserve(128 + run_id.size() + task.size() + kind.size() + detail.size());
+  auto field = [&text](std::string_view f) {
+    text += std::to_string(f.size());
+    text += ':';
+    text += f;
+    text += '\n';
+  };
+  field(prev);
+  field(run_id);
+  field(std::to_string(seq));
+  field(std::to_string(at_ms));
+  field(task);
+  field(std::to_string(item));
+  field(std::to_string(attempt));
+  field(kind);
+  field(detail);
+  return Sha256Hex(text);
+}
+
+// A run-level (or schedule) event.
+EventRecord RunEvent(std::int64_t at_ms, std::string run_id, std::string kind, std::string detail) {
+  EventRecord e;
+  e.at_ms = at_ms;
+  e.run_id = std::move(run_id);
+  e.kind = std::move(kind);
+  e.detail = std::move(detail);
+  return e;
 }
 
 // A database the user has to fix (kInvalidArgument, exit 2), as opposed to a failure of tenure.
@@ -268,6 +321,7 @@ class SqliteStateStore final : public StateStore {
         SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
         if (db_.execAndGet("PRAGMA user_version").getInt() != v) continue;  // another process did it
         db_.exec(kMigrations[v]);
+        if (v == 5) ChainExistingEvents();
         db_.exec("PRAGMA user_version=" + std::to_string(v + 1));
         txn.commit();
       }
@@ -301,6 +355,7 @@ class SqliteStateStore final : public StateStore {
     if (write_error_) return *write_error_;
     try {
       SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      ChainTxn chain(*this);
       if (!run.trigger_key.empty()) {
         SQLite::Statement q(db_, "SELECT id FROM runs WHERE trigger_key = ?");
         q.bind(1, run.trigger_key);
@@ -327,9 +382,10 @@ class SqliteStateStore final : public StateStore {
       ins.bind(8, static_cast<int64_t>(run.created_ms));
       ins.exec();
       InsertSources("INSERT INTO run_sources VALUES (?, ?, ?, ?, ?)", run.id, run.sources);
-      InsertEvent(EventRecord{0, run.created_ms, run.id, "", -1, 0, "run_created",
-                              "playbook " + run.playbook + " (trigger " + run.trigger + ")"});
+      InsertEvent(RunEvent(run.created_ms, run.id, "run_created",
+                           "playbook " + run.playbook + " (trigger " + run.trigger + ")"));
       txn.commit();
+      chain.Committed();
       return CreatedRun{run.id, true};
     } catch (const std::exception& e) {
       return Fail(e);
@@ -403,20 +459,49 @@ class SqliteStateStore final : public StateStore {
   Result<std::vector<EventRecord>> GetEvents(const std::string& run_id) override {
     std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(*read_db_,
-                          "SELECT seq, at_ms, run_id, task, item, attempt, kind, detail FROM events "
-                          "WHERE run_id = ? ORDER BY seq");
+      SQLite::Statement q(*read_db_, std::string(kEventColumns) + " WHERE run_id = ? ORDER BY seq");
       q.bind(1, run_id);
       std::vector<EventRecord> out;
-      while (q.executeStep()) {
-        out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString(),
-                       q.getColumn(3).getString(), q.getColumn(4).getInt(), q.getColumn(5).getInt(),
-                       q.getColumn(6).getString(), q.getColumn(7).getString()});
-      }
+      while (q.executeStep()) out.push_back(ReadEvent(q));
       return out;
     } catch (const std::exception& e) {
       return Error::Io(std::string("reading events of ") + run_id + ": " + e.what());
     }
+  }
+
+  Result<AuditLog> ReadAuditLog(const std::string& run_id) override {
+    std::lock_guard lock(read_mu_);
+    try {
+      SQLite::Transaction snapshot(*read_db_);  // one consistent view while writers go on
+      AuditLog log;
+      SQLite::Statement g(*read_db_, "SELECT genesis FROM audit_chain WHERE id = 1");
+      if (g.executeStep()) log.genesis = g.getColumn(0).getString();
+      SQLite::Statement seq(*read_db_, "SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+      if (seq.executeStep()) log.sequence = seq.getColumn(0).getInt64();
+      SQLite::Statement q(*read_db_, std::string(kEventColumns) + " WHERE ?1 = '' OR run_id = ?1 ORDER BY seq");
+      q.bind(1, run_id);
+      while (q.executeStep()) log.events.push_back(ReadEvent(q));
+      if (!run_id.empty()) {
+        if (log.events.empty()) return Error::NotFound("no events of run '" + run_id + "'");
+        SQLite::Statement p(*read_db_, std::string(kEventColumns) + " WHERE seq < ? ORDER BY seq DESC LIMIT 1");
+        p.bind(1, static_cast<int64_t>(log.events.front().seq));
+        if (p.executeStep()) log.predecessor = ReadEvent(p);
+      }
+      snapshot.commit();
+      return log;
+    } catch (const std::exception& e) {
+      return Error::Io(std::string("reading the audit log: ") + e.what());
+    }
+  }
+
+  static constexpr const char* kEventColumns =
+      "SELECT seq, at_ms, run_id, task, item, attempt, kind, detail, prev_hash, hash FROM events";
+
+  static EventRecord ReadEvent(SQLite::Statement& q) {
+    return {q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString(),
+            q.getColumn(3).getString(), q.getColumn(4).getInt(),   q.getColumn(5).getInt(),
+            q.getColumn(6).getString(), q.getColumn(7).getString(), q.getColumn(8).getString(),
+            q.getColumn(9).getString()};
   }
 
   Result<void> Apply(std::span<const Transition> batch) override {
@@ -424,10 +509,12 @@ class SqliteStateStore final : public StateStore {
     if (write_error_) return *write_error_;
     try {
       SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      ChainTxn chain(*this);
       for (const Transition& t : batch) {
         if (auto r = ApplyOne(t); !r) return r.error();  // txn rolls back
       }
       txn.commit();
+      chain.Committed();
       return {};
     } catch (const std::exception& e) {
       return Fail(e);
@@ -440,6 +527,7 @@ class SqliteStateStore final : public StateStore {
     if (write_error_) return *write_error_;
     try {
       SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      ChainTxn chain(*this);
       SQLite::Statement q(db_, "SELECT owner FROM runs WHERE id = ?");
       q.bind(1, run_id);
       if (!q.executeStep()) return Error::NotFound("no run '" + run_id + "'");
@@ -450,6 +538,7 @@ class SqliteStateStore final : public StateStore {
       u.bind(2, run_id);
       u.exec();
       txn.commit();
+      chain.Committed();
       return owner;
     } catch (const std::exception& e) {
       return Fail(e);
@@ -462,6 +551,7 @@ class SqliteStateStore final : public StateStore {
     if (write_error_) return *write_error_;
     try {
       SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      ChainTxn chain(*this);
       std::vector<std::string> claimed;
       SQLite::Statement q(db_, "SELECT owner FROM runs WHERE id = ?");
       SQLite::Statement u(db_, "UPDATE runs SET owner = ? WHERE id = ?");
@@ -478,6 +568,7 @@ class SqliteStateStore final : public StateStore {
         claimed.push_back(id);
       }
       txn.commit();
+      chain.Committed();
       return claimed;
     } catch (const std::exception& e) {
       return Fail(e);
@@ -546,6 +637,7 @@ class SqliteStateStore final : public StateStore {
     if (write_error_) return *write_error_;
     try {
       SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      ChainTxn chain(*this);
       ScheduleWrite out;
       out.id = s.id;
       std::string old_status;
@@ -610,14 +702,15 @@ class SqliteStateStore final : public StateStore {
       const std::string rule = s.cron.empty() ? "at " + s.at : "cron \"" + s.cron + "\"";
       const std::string detail = "playbook " + s.playbook + ", " + rule + " " + s.time_zone + " by " + s.created_by;
       if (out.replaced) {
-        InsertEvent(EventRecord{0, s.created_ms, out.id, "", -1, 0, "schedule_replaced",
-                                detail + "; was " + old_status + " with next fire at " +
-                                    (out.previous_next_ms > 0 ? FormatRfc3339(FromUnixMillis(out.previous_next_ms))
-                                                              : std::string("never"))});
+        InsertEvent(RunEvent(s.created_ms, out.id, "schedule_replaced",
+                             detail + "; was " + old_status + " with next fire at " +
+                                 (out.previous_next_ms > 0 ? FormatRfc3339(FromUnixMillis(out.previous_next_ms))
+                                                           : std::string("never"))));
       } else {
-        InsertEvent(EventRecord{0, s.created_ms, out.id, "", -1, 0, "schedule_created", detail});
+        InsertEvent(RunEvent(s.created_ms, out.id, "schedule_created", detail));
       }
       txn.commit();
+      chain.Committed();
       return out;
     } catch (const std::exception& e) {
       return Fail(e);
@@ -661,6 +754,7 @@ class SqliteStateStore final : public StateStore {
     if (write_error_) return *write_error_;
     try {
       SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      ChainTxn chain(*this);
       SQLite::Statement q(db_, std::string(kScheduleColumns) +
                                    " WHERE id = ?1 OR (key = ?1 AND status != 'removed') ORDER BY id = ?1 DESC LIMIT 1");
       q.bind(1, id_or_key);
@@ -679,8 +773,9 @@ class SqliteStateStore final : public StateStore {
       u.bind(2, static_cast<int64_t>(at_ms));
       u.bind(3, r.id);
       u.exec();
-      InsertEvent(EventRecord{0, at_ms, r.id, "", -1, 0, kind, detail});
+      InsertEvent(RunEvent(at_ms, r.id, kind, detail));
       txn.commit();
+      chain.Committed();
       r.status = to;
       r.updated_ms = at_ms;
       return r;
@@ -726,10 +821,12 @@ class SqliteStateStore final : public StateStore {
     if (write_error_) return *write_error_;
     try {
       SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      ChainTxn chain(*this);
       std::vector<Result<void>> out;
       out.reserve(fires.size());
       for (const ScheduleFire& f : fires) out.push_back(FireOne(f));
       txn.commit();
+      chain.Committed();
       return out;
     } catch (const std::exception& e) {
       return Fail(e);
@@ -737,6 +834,12 @@ class SqliteStateStore final : public StateStore {
   }
 
   Result<std::vector<EventRecord>> GetScheduleEvents(const std::string& id) override { return GetEvents(id); }
+
+  // A pruned run's events stay as tombstones: their content goes (kind 'pruned', no task, no
+  // detail), their seq, run, time and hashes stay, so the hash chain still verifies across them
+  // (docs/audit.md, "Pruning").
+  static constexpr const char* kPruneEvents =
+      "UPDATE events SET kind = 'pruned', task = '', item = -1, attempt = 0, detail = '' WHERE run_id = ?";
 
   Result<std::vector<std::string>> PruneRuns(std::int64_t before_ms, bool dry_run) override {
     std::lock_guard lock(mu_);
@@ -754,7 +857,7 @@ class SqliteStateStore final : public StateStore {
       while (q.executeStep()) ids.push_back(q.getColumn(0).getString());
       if (dry_run || ids.empty()) return ids;
       for (const char* sql : {"DELETE FROM tasks WHERE run_id = ?", "DELETE FROM run_sources WHERE run_id = ?",
-                              "DELETE FROM events WHERE run_id = ?", "DELETE FROM links WHERE run_id = ?",
+                              kPruneEvents, "DELETE FROM links WHERE run_id = ?",
                               "DELETE FROM runs WHERE id = ?"}) {
         SQLite::Statement del(db_, sql);
         for (const std::string& id : ids) {
@@ -802,7 +905,7 @@ class SqliteStateStore final : public StateStore {
       u.bind(3, static_cast<int64_t>(f.at_ms));
       u.bind(4, f.schedule_id);
       u.exec();
-      InsertEvent(EventRecord{0, f.at_ms, f.schedule_id, "", -1, 0, "schedule_skipped", f.detail});
+      InsertEvent(RunEvent(f.at_ms, f.schedule_id, "schedule_skipped", f.detail));
       return {};
     }
     SQLite::Statement& taken = Cached(fire_taken_, "SELECT 1 FROM runs WHERE id = ?");
@@ -846,10 +949,10 @@ class SqliteStateStore final : public StateStore {
     u.bind(4, static_cast<int64_t>(f.at_ms));
     u.bind(5, f.schedule_id);
     u.exec();
-    InsertEvent(EventRecord{0, f.at_ms, f.run_id, "", -1, 0, "run_created",
-                            "playbook " + playbook + " (trigger " + f.trigger + "; " + f.detail + ")"});
-    InsertEvent(EventRecord{0, f.at_ms, f.schedule_id, "", -1, 0, "schedule_fired",
-                            "run " + f.run_id + "; " + f.detail});
+    InsertEvent(RunEvent(f.at_ms, f.run_id, "run_created",
+                         "playbook " + playbook + " (trigger " + f.trigger + "; " + f.detail + ")"));
+    InsertEvent(RunEvent(f.at_ms, f.schedule_id, "schedule_fired",
+                         "run " + f.run_id + "; " + f.detail));
     return {};
   }
 
@@ -1092,18 +1195,106 @@ class SqliteStateStore final : public StateStore {
     }
   }
 
+  // Appends `e` to the audit log, chained (docs/audit.md): seq is the next one the database would
+  // assign, prev_hash the hash of the run's newest event, or of the newest event of all for the
+  // first event of a run. Inside the caller's write transaction (REQUIRES mu_ held).
   void InsertEvent(const EventRecord& e) {
+    if (!chain_checked_) SyncChain();
+    const std::int64_t seq = chain_.last_seq + 1;
+    const std::string prev = RunHead(e.run_id);
+    std::string hash = HashEvent(prev, e.run_id, seq, e.at_ms, e.task, e.item, e.attempt, e.kind, e.detail);
     SQLite::Statement& s = Cached(insert_event_,
-                                  "INSERT INTO events (at_ms, run_id, task, item, attempt, kind, detail) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?)");
-    s.bind(1, static_cast<int64_t>(e.at_ms));
-    s.bind(2, e.run_id);
-    s.bind(3, e.task);
-    s.bind(4, e.item);
-    s.bind(5, e.attempt);
-    s.bind(6, e.kind);
-    s.bind(7, e.detail);
+                                  "INSERT INTO events (seq, at_ms, run_id, task, item, attempt, kind, detail, "
+                                  "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, static_cast<int64_t>(seq));
+    s.bind(2, static_cast<int64_t>(e.at_ms));
+    s.bind(3, e.run_id);
+    s.bind(4, e.task);
+    s.bind(5, e.item);
+    s.bind(6, e.attempt);
+    s.bind(7, e.kind);
+    s.bind(8, e.detail);
+    s.bind(9, prev);
+    s.bind(10, hash);
     s.exec();
+    chain_.last_seq = seq;
+    chain_.last_hash = hash;
+    if (chain_.runs.size() >= kChainCacheRuns) chain_.runs.clear();
+    chain_.runs[e.run_id] = std::move(hash);
+  }
+
+  // Makes chain_ the head of the chain as committed (REQUIRES mu_ held, inside a write transaction,
+  // so nobody else appends meanwhile). The cached head stays valid while no other connection has
+  // committed since this one last wrote: PRAGMA data_version says so in one cheap step, so a batch
+  // of events costs no lookup of the head at all.
+  void SyncChain() {
+    SQLite::Statement& v = Cached(data_version_, "PRAGMA data_version");
+    v.executeStep();
+    const std::int64_t version = v.getColumn(0).getInt64();
+    v.reset();
+    chain_checked_ = true;
+    if (chain_.loaded && chain_.data_version == version) return;
+    chain_ = ChainHead{};
+    SQLite::Statement g(db_, "SELECT genesis FROM audit_chain WHERE id = 1");
+    if (g.executeStep()) chain_.genesis = g.getColumn(0).getString();
+    chain_.last_hash = chain_.genesis;
+    SQLite::Statement h(db_, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
+    if (h.executeStep()) {
+      chain_.last_seq = h.getColumn(0).getInt64();
+      chain_.last_hash = h.getColumn(1).getString();
+    }
+    SQLite::Statement q(db_, "SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+    if (q.executeStep()) chain_.last_seq = std::max<std::int64_t>(chain_.last_seq, q.getColumn(0).getInt64());
+    chain_.data_version = version;
+    chain_.loaded = true;
+  }
+
+  // The hash the next event of `run_id` chains to (REQUIRES SyncChain done in this transaction).
+  std::string RunHead(const std::string& run_id) {
+    if (auto it = chain_.runs.find(run_id); it != chain_.runs.end()) return it->second;
+    SQLite::Statement& q = Cached(run_head_, "SELECT hash FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1");
+    q.bind(1, run_id);
+    std::string head = q.executeStep() ? q.getColumn(0).getString() : chain_.last_hash;
+    q.reset();
+    return head;
+  }
+
+  // Migration 5 -> 6: a genesis for this database and the chain over the events already there,
+  // computed by the same rules as InsertEvent (inside the migration's transaction).
+  void ChainExistingEvents() {
+    unsigned char random[32];
+    if (RAND_bytes(random, sizeof random) != 1) throw std::runtime_error("no random bytes for the audit log genesis");
+    const std::string genesis = Sha256Hex(std::string_view(reinterpret_cast<const char*>(random), sizeof random));
+    SQLite::Statement g(db_, "INSERT INTO audit_chain (id, genesis, created_ms) VALUES (1, ?, ?)");
+    g.bind(1, genesis);
+    g.bind(2, static_cast<int64_t>(ToUnixMillis(std::chrono::system_clock::now())));
+    g.exec();
+    std::vector<std::pair<std::int64_t, std::pair<std::string, std::string>>> rows;  // seq, (prev, hash)
+    {
+      SQLite::Statement q(db_, "SELECT seq, at_ms, run_id, task, item, attempt, kind, detail FROM events ORDER BY seq");
+      std::unordered_map<std::string, std::string> heads;
+      std::string last = genesis;
+      while (q.executeStep()) {
+        const std::int64_t seq = q.getColumn(0).getInt64();
+        const std::string run = q.getColumn(2).getString();
+        auto it = heads.find(run);
+        std::string prev = it != heads.end() ? it->second : last;
+        std::string hash = HashEvent(prev, run, seq, q.getColumn(1).getInt64(), q.getColumn(3).getString(),
+                                     q.getColumn(4).getInt(), q.getColumn(5).getInt(), q.getColumn(6).getString(),
+                                     q.getColumn(7).getString());
+        heads[run] = hash;
+        last = hash;
+        rows.push_back({seq, {std::move(prev), std::move(hash)}});
+      }
+    }
+    SQLite::Statement u(db_, "UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?");
+    for (const auto& [seq, hashes] : rows) {
+      u.bind(1, hashes.first);
+      u.bind(2, hashes.second);
+      u.bind(3, static_cast<int64_t>(seq));
+      u.exec();
+      u.reset();
+    }
   }
 
   // The statements of every transition, prepared once (preparing costs more than running them).
@@ -1120,6 +1311,34 @@ class SqliteStateStore final : public StateStore {
     return *write_error_;
   }
 
+  // The head of the audit log's hash chain as this connection knows it (guarded by mu_).
+  static constexpr std::size_t kChainCacheRuns = 100000;
+  struct ChainHead {
+    bool loaded = false;
+    std::int64_t data_version = -1;  // PRAGMA data_version when loaded (others' commits change it)
+    std::string genesis;
+    std::int64_t last_seq = 0;   // the highest seq ever assigned
+    std::string last_hash;       // hash of the newest event; the genesis when there is none
+    std::unordered_map<std::string, std::string> runs;  // run id -> hash of its newest event
+  };
+  // Brackets a write transaction that may append events: the head is checked once, at the first
+  // event; a transaction that does not commit drops the cache (it may hold uncommitted hashes).
+  class ChainTxn {
+   public:
+    explicit ChainTxn(SqliteStateStore& s) : s_(s) { s_.chain_checked_ = false; }
+    ~ChainTxn() {
+      if (!committed_) s_.chain_.loaded = false;
+      s_.chain_checked_ = false;
+    }
+    ChainTxn(const ChainTxn&) = delete;
+    ChainTxn& operator=(const ChainTxn&) = delete;
+    void Committed() { committed_ = true; }
+
+   private:
+    SqliteStateStore& s_;
+    bool committed_ = false;
+  };
+
   const std::string path_;
   mutable std::mutex mu_;
   SQLite::Database db_;                 // guarded by mu_
@@ -1129,8 +1348,10 @@ class SqliteStateStore final : public StateStore {
   mutable std::mutex read_mu_;
   std::unique_ptr<SQLite::Database> read_db_;  // guarded by read_mu_; opened by Init
   std::optional<Error> write_error_;    // guarded by mu_; sticky
+  ChainHead chain_;                     // guarded by mu_
+  bool chain_checked_ = false;          // guarded by mu_; chain_ checked in this transaction
   // Guarded by mu_; declared after db_ so they are finalized before it closes.
-  std::unique_ptr<SQLite::Statement> upsert_task_, insert_event_, update_run_;
+  std::unique_ptr<SQLite::Statement> upsert_task_, insert_event_, update_run_, data_version_, run_head_;
   std::unique_ptr<SQLite::Statement> fire_read_, fire_taken_, fire_dup_, fire_insert_run_, fire_sources_, fire_update_;
 };
 
@@ -1352,6 +1573,10 @@ Result<DatabaseHealth> InspectDatabase(const std::string& db_path) {
     return OpenFailure(db_path, e);
   }
   return h;
+}
+
+std::string EventHash(std::string_view prev_hash, const EventRecord& e) {
+  return HashEvent(prev_hash, e.run_id, e.seq, e.at_ms, e.task, e.item, e.attempt, e.kind, e.detail);
 }
 
 std::string Sha256Hex(std::string_view data) {

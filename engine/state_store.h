@@ -101,6 +101,19 @@ struct EventRecord {
   int attempt = 0;
   std::string kind;  // run_started, attempt_started, succeeded, failed, retry_scheduled, ...
   std::string detail;
+  // The hash chain (schema 6, docs/audit.md): set by the store, ignored when writing.
+  std::string prev_hash;  // hash of the previous event of this run (the first: of the database)
+  std::string hash;       // EventHash(prev_hash, this event)
+};
+
+// The audit log as stored, for checking its hash chain (docs/audit.md).
+struct AuditLog {
+  std::string genesis;              // the database's genesis hash (what the very first event chains to)
+  std::int64_t sequence = 0;        // the highest seq the database ever assigned
+  std::vector<EventRecord> events;  // in seq order
+  // With a run: the event just before that run's first event (what the first one chains to);
+  // nullopt when the run's first event is the first of the database.
+  std::optional<EventRecord> predecessor;
 };
 
 // A signed decision link as the database knows it (engine/links.h): never the key nor the token.
@@ -275,6 +288,14 @@ class StateStore {
   // The audit events of a schedule (the events table, run_id = schedule id).
   virtual Result<std::vector<EventRecord>> GetScheduleEvents(const std::string& id) = 0;
 
+  // The hash-chained audit log (schema 6): every event when `run_id` is "", else the events of
+  // that run (or schedule) and the event its first one chains to. Errors: kNotFound "no events of
+  // run 'R'" for a run without events; kIo.
+  virtual Result<AuditLog> ReadAuditLog(const std::string& run_id) {
+    (void)run_id;
+    return Error::FailedPrecondition("this state store keeps no hash-chained audit log");
+  }
+
   // Decision links (schema 5); a store without them knows no link. Errors: kNotFound "no link 'ID'".
   virtual Result<LinkRecord> GetLink(const std::string& id) {
     return Error::NotFound("no link '" + id + "'");
@@ -333,5 +354,9 @@ Result<DatabaseHealth> InspectDatabase(const std::string& db_path);
 
 // Hex sha256 of `data`.
 std::string Sha256Hex(std::string_view data);
+
+// The hash of an audit event: hex SHA-256 over the canonical encoding of (prev_hash, run id, seq,
+// at_ms, task, item, attempt, kind, detail) described in docs/audit.md.
+std::string EventHash(std::string_view prev_hash, const EventRecord& e);
 
 }  // namespace tenure::engine

@@ -16,10 +16,11 @@ namespace {
 
 constexpr std::string_view kTopKeys[] = {"playbook",   "description", "inputs",   "vars",      "connections", "defaults",
                                          "on_failure", "include",     "tasks",    "start_at",  "time_zone",
-                                         "calendars"};
+                                         "calendars",  "limits"};
 constexpr std::string_view kInputKeys[] = {"type", "required", "default", "values", "pattern", "description", "items", "keys"};
 constexpr std::string_view kCalendarKeys[] = {"weekends", "holidays", "description"};
-constexpr std::string_view kConnectionKeys[] = {"connector", "rate", "max_in_flight", "description"};
+constexpr std::string_view kConnectionKeys[] = {"connector", "rate", "max_in_flight", "description", "limits"};
+constexpr std::string_view kLimitsKeys[] = {"max_runs_per_hour", "max_destructive_per_hour"};
 constexpr std::string_view kDefaultsKeys[] = {"retry", "timeout"};
 constexpr std::string_view kRetryKeys[] = {"attempts", "backoff", "max_backoff"};
 constexpr std::string_view kTaskKeys[] = {"uses",  "with",    "needs",      "when",       "for_each",
@@ -192,6 +193,7 @@ class Loader {
     if (const YamlNode* n = root.Find("connections")) LoadConnections(*n);
     if (const YamlNode* n = root.Find("defaults")) LoadDefaults(*n);
     if (const YamlNode* n = root.Find("on_failure")) LoadRunFailure(*n);
+    if (const YamlNode* n = root.Find("limits")) LoadLimits(*n, "limits", pb_.limits);
     if (const YamlNode* n = root.Find("start_at")) LoadScalarTemplate(*n, "start_at", pb_.start_at);
     if (const YamlNode* n = root.Find("time_zone")) LoadScalarTemplate(*n, "time_zone", pb_.time_zone);
     if (pb_.start_at.has_value() != pb_.time_zone.has_value()) {
@@ -424,6 +426,8 @@ class Loader {
         c.max_in_flight = static_cast<int>(Int(kv.value, path + ".max_in_flight", 1, 10000).value_or(0));
       } else if (k == "description") {
         c.description = String(kv.value, path + ".description", "'description'").value_or("");
+      } else if (k == "limits") {
+        LoadLimits(kv.value, path + ".limits", c.limits);
       } else {
         c.config.entries.push_back(kv);  // the connector's own keys, checked by validation
       }
@@ -444,6 +448,19 @@ class Loader {
     }
     c.rate_per_second = *r;
     c.rate_text = *s;
+  }
+
+  // `limits: {max_runs_per_hour: N, max_destructive_per_hour: N}` (docs/guards.md).
+  void LoadLimits(const YamlNode& n, const std::string& path, LimitsSpec& l) {
+    l.where = n.where;
+    if (!ExpectMap(n, path, "'limits'")) return;
+    CheckKeys(n, kLimitsKeys, path, "'limits'");
+    if (const YamlNode* v = n.Find("max_runs_per_hour")) {
+      l.max_runs_per_hour = static_cast<int>(Int(*v, path + ".max_runs_per_hour", 1, 1'000'000).value_or(0));
+    }
+    if (const YamlNode* v = n.Find("max_destructive_per_hour")) {
+      l.max_destructive_per_hour = static_cast<int>(Int(*v, path + ".max_destructive_per_hour", 1, 1'000'000).value_or(0));
+    }
   }
 
   void AddBuiltinConnections() {

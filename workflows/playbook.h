@@ -44,6 +44,14 @@ struct VarSpec {
   YamlNode value;  // a template or a structure of templates
 };
 
+// Blast-radius guards (docs/guards.md): at most this many per rolling hour, 0 = no limit.
+struct LimitsSpec {
+  int max_runs_per_hour = 0;
+  int max_destructive_per_hour = 0;
+  SourceLocation where;  // of the `limits` key
+  bool any() const { return max_runs_per_hour > 0 || max_destructive_per_hour > 0; }
+};
+
 struct ConnectionSpec {
   std::string name;
   SourceLocation where;
@@ -55,6 +63,7 @@ struct ConnectionSpec {
   int max_in_flight = 0;       // 0 = no limit
   YamlNode config;             // kMap of the connector's own keys; may hold ${env:..}/${file:..}
   bool builtin = false;        // `manual`, `timer`: not declared by the playbook
+  LimitsSpec limits;           // `limits:` of the connection (runs using it, its destructive actions)
 };
 
 struct RetrySpec {
@@ -136,6 +145,7 @@ struct Playbook {
   RetrySpec default_retry;
   Duration default_timeout = std::chrono::seconds(30);
   RunFailurePolicy on_failure = RunFailurePolicy::kFail;
+  LimitsSpec limits;  // `limits:` (docs/guards.md)
   // When `tenure schedule add` starts it without --at: a local "YYYY-MM-DDTHH:MM" and an IANA zone,
   // both templates over inputs and vars (e.g. "{{ inputs.last_day }}T16:00").
   // `calendars:` of the playbook and its libraries: name -> {weekends, holidays}, the `calendars`

@@ -72,7 +72,7 @@ TEST_CASE("a version 1 database is migrated to the current schema keeping its ru
   const std::string path = dir.path() + "/tenure.db";
   REQUIRE((*OpenSqliteStore(path))->CreateRun(SampleRun("r1")).has_value());
   {
-    // What the first tenure left: schema 1, without what migrations 2 to 5 add.
+    // What the first tenure left: schema 1, without what migrations 2 to 6 add.
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     db.exec("DROP INDEX runs_cancel_requested");
     db.exec("DROP INDEX runs_woken");
@@ -82,6 +82,9 @@ TEST_CASE("a version 1 database is migrated to the current schema keeping its ru
     db.exec("DROP TABLE schedules");
     db.exec("DROP INDEX tasks_due");
     db.exec("DROP TABLE links");
+    db.exec("ALTER TABLE events DROP COLUMN prev_hash");
+    db.exec("ALTER TABLE events DROP COLUMN hash");
+    db.exec("DROP TABLE audit_chain");
     db.exec("PRAGMA user_version=1");
   }
   auto migrated = OpenSqliteStore(path);
@@ -92,14 +95,15 @@ TEST_CASE("a version 1 database is migrated to the current schema keeping its ru
   migrated->reset();
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 5);
+    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 6);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs_cancel_requested'").getInt() == 1);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'links'").getInt() == 1);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM events WHERE length(hash) = 64").getInt() == 1);  // run_created
     db.exec("PRAGMA user_version=9");
   }
   auto newer = OpenSqliteStore(path);
   REQUIRE(newer.has_error());
-  CHECK(newer.error().message == "state database " + path + " has schema version 9; this tenure understands up to 5");
+  CHECK(newer.error().message == "state database " + path + " has schema version 9; this tenure understands up to 6");
 }
 
 TEST_CASE("a database readable by others is refused", "[store]") {
