@@ -27,6 +27,7 @@
 #include "engine/guards.h"
 #include "engine/playbook_cache.h"
 #include "engine/timer.h"
+#include "workflows/html_escape.h"
 
 namespace tenure::cli {
 namespace {
@@ -164,20 +165,7 @@ std::string DecisionWord(const RunEvidence& r, const TaskRecord& t) {
 
 std::string Delay(std::int64_t ms) { return (ms < 0 ? "-" : "") + Elapsed(ms < 0 ? -ms : ms); }
 
-std::string Esc(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string Esc(std::string_view s) { return workflows::HtmlEscape(s); }
 
 // Markdown table cell: one line, no column breaks.
 std::string Cell(std::string_view s) {

@@ -19,6 +19,7 @@
 #include "engine/state_store.h"
 #include "engine/timer.h"
 #include "workflows/loader.h"
+#include "workflows/html_escape.h"
 
 namespace tenure::cli {
 namespace {
@@ -351,20 +352,7 @@ std::string Joined(const std::vector<std::string>& items) {
   return out;
 }
 
-std::string Esc(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string Esc(std::string_view s) { return workflows::HtmlEscape(s); }
 
 void ReportHtml(const RunRecord& run, const std::vector<TaskRecord>& tasks, const std::vector<EventRecord>& events) {
   const std::int64_t now_ms = engine::ToUnixMillis(std::chrono::system_clock::now());

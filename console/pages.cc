@@ -8,6 +8,7 @@
 #include "console/console.h"
 #include "engine/decisions.h"
 #include "engine/people.h"
+#include "workflows/html_escape.h"
 
 namespace tenure::console {
 namespace {
@@ -216,21 +217,7 @@ bool IsPendingDecision(const engine::TaskRecord& t) {
 
 }  // namespace
 
-std::string Esc(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string Esc(std::string_view s) { return workflows::HtmlEscape(s); }
 
 std::string UrlDecode(std::string_view s, bool plus_is_space) {
   std::string out;
