@@ -1,5 +1,7 @@
 // backup, prune, health: the operator's commands on the state database (docs/operations.md).
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -51,11 +53,12 @@ Result<std::int64_t> PruneCutoff(const OpsOptions& o) {
     return engine::ToUnixMillis(std::chrono::system_clock::now() - *d);
   }
   const std::string instant = o.before.size() == 10 ? o.before + "T00:00:00Z" : o.before;
-  auto t = engine::ParseInstant(instant, "UTC");
-  // The clock counts nanoseconds in 64 bits: instants after 2200 would wrap around.
-  if (t && o.before.substr(0, 4) > "2200") {
+  // The clock counts nanoseconds in 64 bits: instants after 2200 are refused before parsing.
+  if (o.before.size() >= 4 && std::all_of(o.before.begin(), o.before.begin() + 4, [](unsigned char c) { return std::isdigit(c) != 0; }) &&
+      o.before.substr(0, 4) > "2200") {
     return Error::InvalidArgument("--before '" + o.before + "' is too far in the future (the latest is 2200-01-01)");
   }
+  auto t = engine::ParseInstant(instant, "UTC");
   if (!t) {
     return Error::InvalidArgument("--before '" + o.before + "' is neither a date (2026-01-31) nor an RFC 3339 instant");
   }

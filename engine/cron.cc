@@ -206,7 +206,10 @@ Result<SystemTime> LocalInstant(std::string_view text, std::string_view zone) {
   if (!tz) return tz.error();
   auto t = ParseInstant(text, zone);
   if (!t) {
-    if (t.error().message.find("unknown time zone") != std::string::npos) return t.error();
+    if (t.error().message.find("unknown time zone") != std::string::npos ||
+        t.error().message.find("out of range") != std::string::npos) {
+      return t.error();
+    }
     return Error::InvalidArgument("'" + std::string(text) +
                                   "' is not a local date and time (expected YYYY-MM-DDTHH:MM, e.g. 2026-12-18T16:00)");
   }

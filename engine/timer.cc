@@ -43,6 +43,11 @@ Result<SystemTime> ParseInstant(std::string_view text, std::string_view time_zon
     pos += 1 + static_cast<std::size_t>(n);
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61) return bad();
+  // The clock counts nanoseconds in 64 bits (1677 to 2262): keep well inside that range.
+  if (y < kMinInstantYear || y > kMaxInstantYear) {
+    return Error::InvalidArgument("'" + s + "' is out of range (years " + std::to_string(kMinInstantYear) + " to " +
+                                  std::to_string(kMaxInstantYear) + ")");
+  }
   const std::string rest = s.substr(pos);
   std::int64_t epoch = 0;
   if (rest.empty()) {

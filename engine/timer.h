@@ -14,7 +14,10 @@ namespace tenure::engine {
 Result<SystemTime> TimerDue(const Map& args, SystemTime now);
 
 // Parses "YYYY-MM-DDTHH:MM[:SS[.frac]]" with "Z"/"+HH:MM"/"-HH:MM", or without an offset when
-// `time_zone` is given (then local time in that zone).
+// `time_zone` is given (then local time in that zone). Years outside 1970..2200 are refused
+// (the clock's nanoseconds would overflow near 2262).
+inline constexpr int kMinInstantYear = 1970;
+inline constexpr int kMaxInstantYear = 2200;
 Result<SystemTime> ParseInstant(std::string_view text, std::string_view time_zone);
 
 }  // namespace tenure::engine

@@ -713,8 +713,8 @@ TEST_CASE("ldap: a write sent without an answer by the deadline is Unknown", "[l
   MapSecretResolver secrets({});
   auto config = ParseLdapConfig(c);
   REQUIRE(config.has_value());
+  boost::asio::io_context io;  // before the connector: its socket must be closed while io lives
   auto connector = MakeLdapConnector(std::move(*config), redactor, secrets);
-  boost::asio::io_context io;
   const Outcome read = testing::InvokeOn(io, *connector, "get_user", Args({{"uid", "ghost"}}));
   INFO(Describe(read));
   REQUIRE(std::holds_alternative<Succeeded>(read));
@@ -738,8 +738,8 @@ TEST_CASE("ldap: a write cancelled while waiting for its answer is Unknown and l
   MapSecretResolver secrets({});
   auto config = ParseLdapConfig(c);
   REQUIRE(config.has_value());
+  boost::asio::io_context io;  // before the connector: its socket must be closed while io lives
   auto connector = MakeLdapConnector(std::move(*config), redactor, secrets);
-  boost::asio::io_context io;
   boost::asio::cancellation_signal cancel;
   Outcome out = Succeeded{};
   const Action action{"delete_user", Args({{"uid", "ghost"}}), nullptr};

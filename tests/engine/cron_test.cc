@@ -94,6 +94,12 @@ TEST_CASE("local instants in a zone, with the same daylight-saving rules", "[cro
         "'2026-12-18 16:00' is not a local date and time (expected YYYY-MM-DDTHH:MM, e.g. 2026-12-18T16:00)");
   CHECK(LocalInstant("2026-12-18T16:00", "EMEA").error().message ==
         "unknown time zone 'EMEA' (expected an IANA name like Europe/Berlin)");
+  // Far instants are refused, not wrapped around (the clock's nanoseconds overflow near 2262).
+  CHECK(LocalInstant("2999-01-01T10:00", "UTC").error().message ==
+        "'2999-01-01T10:00' is out of range (years 1970 to 2200)");
+  CHECK(ParseInstant("2263-01-01T00:00:00Z", "").error().message ==
+        "'2263-01-01T00:00:00Z' is out of range (years 1970 to 2200)");
+  CHECK(FormatRfc3339(*ParseInstant("2200-12-31T23:59:59Z", "")) == "2200-12-31T23:59:59.000Z");
   CHECK(CheckTimeZone("Europe/Berlin").has_value());
   CHECK(CheckTimeZone("Mars/Olympus").has_error());
   CHECK(FormatLocal(At("2026-12-18T15:00:00Z"), "Europe/Berlin") == "2026-12-18 16:00 CET");
