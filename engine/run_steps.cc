@@ -23,8 +23,12 @@ using boost::asio::awaitable;
 using workflows::TaskId;
 
 std::string FormatFailure(const connectors::Failure& f) {
-  if (f.http_status != 0) return "HTTP " + std::to_string(f.http_status) + ": " + f.message;
-  return f.message;
+  if (f.http_status == 0) return f.message;
+  // A message that already names the status (the HTTP classifier's "HTTP 404 Not Found: ...")
+  // is not prefixed twice.
+  const std::string prefix = "HTTP " + std::to_string(f.http_status);
+  if (f.message.rfind(prefix, 0) == 0) return f.message;
+  return prefix + ": " + f.message;
 }
 
 // What an attempt's outcome means for its row. std::visit over every alternative: a new kind of

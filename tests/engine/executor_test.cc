@@ -192,6 +192,19 @@ tasks:
   CHECK(f.Task(id, "independent").status == TaskStatus::kSucceeded);
 }
 
+TEST_CASE("a failure whose message already names its HTTP status is not prefixed twice", "[engine]") {
+  EngineFixture f;
+  f.service.Script("bad", {Behavior::Fail("HTTP 404 Not Found: no such user", 404)});
+  const std::string id = f.Run(R"(playbook: named
+connections:
+  svc: { connector: fake }
+tasks:
+  bad: { uses: svc.create }
+)");
+  REQUIRE(f.done());
+  CHECK(f.Task(id, "bad").error == "HTTP 404 Not Found: no such user");
+}
+
 TEST_CASE("a 429 with Retry-After pauses the connection for every task", "[engine]") {
   EngineFixture f;
   f.service.Script("first", {Behavior::Throttle(seconds(30))});
