@@ -155,12 +155,20 @@ tasks:
   ask: { uses: manual.approve, with: { prompt: "Forward mail?" } }
   slow:
     uses: sh.run
-    with: { argv: [/bin/sh, -c, "sleep 2; echo {}"] }
+    with: { argv: [/bin/sh, -c, 'while [ ! -e "$0" ]; do sleep 0.05; done; echo {}', GATE] }
   after:
     needs: ask
     uses: sh.run
     with: { argv: [/bin/echo, '{}'] }
 )";
+  // `slow` runs until the test opens its gate: the run is executing for as long as the test needs.
+  const std::string gate = dir.path() + "/gate";
+  {
+    std::ifstream in(dir.path() + "/p.yaml");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text.replace(text.find("GATE"), 4, gate);
+    std::ofstream(dir.path() + "/p.yaml") << text;
+  }
   const Output started = Tenure("run " + dir.path() + "/p.yaml --detach --key leaver-7" + db);
   INFO(started.text);
   REQUIRE(started.code == 0);
@@ -176,7 +184,19 @@ tasks:
   REQUIRE(approve.code == 0);
   // A second trigger with the same key while the run executes: it follows the run to where it
   // stops (waiting: this execution saw `ask` undecided) and never exits 0 before that.
-  const Output again = Tenure("run " + dir.path() + "/p.yaml --key leaver-7" + db);
+  // The gate opens once it has said so (read as it prints), so the run is running when it looks.
+  Output again;
+  {
+    FILE* p = ::popen((std::string(TENURE_BINARY) + " run " + dir.path() + "/p.yaml --key leaver-7" + db + " 2>&1").c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, 1, p)) > 0;) {
+      again.text.append(buf, n);
+      if (!std::filesystem::exists(gate) && Contains(again.text, "not starting another\n")) std::ofstream(gate) << "go\n";
+    }
+    const int status = ::pclose(p);
+    again.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
   INFO(again.text);
   CHECK(again.code == 3);
   CHECK(Contains(again.text, "run " + id + " already exists for key leaver-7 (running); not starting another\n"));
