@@ -90,7 +90,22 @@ struct Action {
   Value result;
   std::string error;
   std::vector<const EventRecord*> read_back;  // verification events, when recorded
+  Value verified;                             // the result's read_back {expected, seen, agrees}, or null
 };
+
+// One line per read-back of an action, for people: "read back {...}: agrees" then any events.
+std::string ReadBackText(const Action& a) {
+  std::string rb;
+  if (a.verified.IsMap()) {
+    const Map& v = a.verified.AsMap();
+    const Value* agrees = v.Find("agrees");
+    const Value* seen = v.Find("seen");
+    rb = "read back " + (seen != nullptr ? seen->ToJson() : std::string("?")) + ": " +
+         (agrees != nullptr && agrees->IsBool() && agrees->AsBool() ? "agrees" : "DISAGREES");
+  }
+  for (const EventRecord* e : a.read_back) rb += (rb.empty() ? "" : "; ") + e->kind + ": " + e->detail;
+  return rb;
+}
 
 struct RunEvidence {
   RunRecord run;
@@ -134,6 +149,10 @@ std::vector<Action> Actions(const RunEvidence& ev, const workflows::Playbook* pb
     a.attempts = t.attempts;
     a.result = t.result;
     a.error = t.error;
+    // The engine's read-back (docs/proof.md) sits in the result: {expected, seen, agrees}.
+    if (a.result.IsMap()) {
+      if (const Value* rb = a.result.AsMap().Find("read_back"); rb != nullptr && rb->IsMap()) a.verified = *rb;
+    }
     out.push_back(std::move(a));
   }
   return out;
@@ -235,6 +254,12 @@ json::object PackJson(const Pack& p) {
       for (const EventRecord* e : a.read_back) {
         read_back.push_back(json::object{{"at", Time(e->at_ms)}, {"type", e->kind}, {"detail", e->detail}});
       }
+      if (a.verified.IsMap()) {
+        json::object v = ToJsonValue(a.verified).as_object();
+        v["at"] = Time(a.finished_ms);
+        v["type"] = "read_back";
+        read_back.push_back(std::move(v));
+      }
       actions.push_back(json::object{{"task", a.task},
                                      {"item", a.item},
                                      {"uses", a.uses},
@@ -324,8 +349,7 @@ std::string PackMarkdown(const Pack& p) {
       md << "| Task | Call | Requested | Finished | Outcome | Attempts | Response / error | Read-back |\n"
             "|---|---|---|---|---|---|---|---|\n";
       for (const Action& a : r.actions) {
-        std::string rb;
-        for (const EventRecord* e : a.read_back) rb += (rb.empty() ? "" : "; ") + e->kind + ": " + e->detail;
+        const std::string rb = ReadBackText(a);
         md << "| " << Cell(a.task + (a.item >= 0 ? "[" + std::to_string(a.item) + "]" : "")) << " | " << Cell(a.uses)
            << (a.destructive ? " (destructive)" : "") << " | " << Time(a.requested_ms) << " | " << Time(a.finished_ms)
            << " | " << a.status << " | " << a.attempts << " | "
@@ -380,8 +404,7 @@ std::string PackHtml(const Pack& p) {
       << "</pre>\n<h3>Actions</h3>\n<table><tr><th>Task</th><th>Call</th><th>Requested</th><th>Finished</th>"
          "<th>Outcome</th><th>Attempts</th><th>Response / error</th><th>Read-back</th></tr>\n";
     for (const Action& a : r.actions) {
-      std::string rb;
-      for (const EventRecord* e : a.read_back) rb += (rb.empty() ? "" : "; ") + e->kind + ": " + e->detail;
+      const std::string rb = ReadBackText(a);
       h << "<tr><td>" << Esc(a.task + (a.item >= 0 ? "[" + std::to_string(a.item) + "]" : "")) << "</td><td>"
         << Esc(a.uses) << (a.destructive ? " (destructive)" : "") << "</td><td>" << Time(a.requested_ms) << "</td><td>"
         << Time(a.finished_ms) << "</td><td>" << Esc(a.status) << "</td><td>" << a.attempts << "</td><td>"

@@ -146,6 +146,15 @@ TEST_CASE("evidence: a sandbox offboarding as a pack an auditor can check", "[au
     calls.insert(std::string(a.at("uses").as_string()));
     CHECK(a.at("status") == "succeeded");
     CHECK(!std::string(a.at("requested_at").as_string()).empty());
+    // The disable was read back (verify is on by default for it) and the pack shows what was seen.
+    if (a.at("uses") == "idp.deactivate_user") {
+      INFO(boost::json::serialize(a));
+      REQUIRE(a.at("read_back").as_array().size() == 1);
+      const auto& rb = a.at("read_back").as_array().at(0);
+      CHECK(rb.at("type") == "read_back");
+      CHECK(rb.at("agrees") == true);
+      CHECK(boost::json::serialize(rb.at("seen")) == R"({"active":false})");
+    }
   }
   CHECK(calls == std::set<std::string>{"idp.get_user", "idp.deactivate_user", "idp.remove_from_all_groups"});
   const auto& removed = ev.at("access_removed").as_array().at(0).as_object();
@@ -162,6 +171,7 @@ TEST_CASE("evidence: a sandbox offboarding as a pack an auditor can check", "[au
   CHECK(!Contains(html, "<b>7</b>"));
   const std::string md = Slurp(out + "/evidence.md");
   CHECK(Contains(md, "| idp | scim | idp."));
+  CHECK(Contains(md, R"(read back {"active":false}: agrees)"));
   CHECK(Contains(md, "- HR termination: " + hr));
   for (const auto& e : fs::recursive_directory_iterator(out)) {
     if (e.is_regular_file()) CHECK(!Contains(Slurp(e.path()), kToken));
