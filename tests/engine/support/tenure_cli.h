@@ -27,6 +27,14 @@ inline Output Tenure(const std::string& args, const std::string& env = "") {
   return out;
 }
 
+// How much slower than an optimized build the code under test runs: the sanitizer suite is a Debug
+// build with AddressSanitizer, several times slower; bounds that say "fast" scale with it.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr int kSlowdown = 5;
+#else
+inline constexpr int kSlowdown = 1;
+#endif
+
 inline bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // False (with a warning) when the binary is not built, so a test of it can return early.
