@@ -11,6 +11,7 @@
 #include "engine/state_store.h"
 #include "workflows/graph_export.h"
 #include "workflows/preview.h"
+#include "workflows/reference_link.h"
 
 namespace tenure::cli {
 namespace {
@@ -34,11 +35,21 @@ ExitCode Validate(const ValidateOptions& o) {
     all.Append(lp.diags);
     if (o.json) {
       boost::json::array diags;
-      for (const auto& d : lp.diags.items()) diags.push_back(boost::json::parse(workflows::RenderJson(d)));
+      for (const auto& d : lp.diags.items()) {
+        boost::json::value j = boost::json::parse(workflows::RenderJson(d));
+        const std::string link = workflows::ReferenceLink(d.path);
+        if (!link.empty()) j.as_object()["reference"] = link;
+        diags.push_back(std::move(j));
+      }
       results.push_back({{"file", f}, {"valid", !lp.diags.HasErrors()}, {"diagnostics", std::move(diags)}});
       continue;
     }
-    for (const auto& d : lp.diags.items()) std::cerr << workflows::Render(d);
+    for (const auto& d : lp.diags.items()) {
+      std::cerr << workflows::Render(d);
+      // Where the rule is explained (the language reference's anchored heading for the key path).
+      if (const std::string link = workflows::ReferenceLink(d.path); !link.empty())
+        std::cerr << "  see " << link << "\n";
+    }
     if (!lp.diags.HasErrors()) {
       std::cout << f << ": ok (" << lp.pb.tasks.size() << (lp.pb.tasks.size() == 1 ? " task)\n" : " tasks)\n");
     }

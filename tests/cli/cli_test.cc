@@ -52,6 +52,7 @@ TEST_CASE("validate: 0 for valid playbooks, 2 with every diagnostic on stderr", 
         "tests/workflows/invalid/cycle.yaml:5:3: error: task cycle: create_user -> grant_github -> create_user\n"
         "    create_user:\n"
         "    ^\n"
+        "  see docs/playbooks.md#tasks.id.needs\n"
         "1 error\n");
   CHECK(bad.out == "examples/onboarding.yaml: ok (7 tasks)\n");
 }

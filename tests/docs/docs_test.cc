@@ -1,18 +1,26 @@
 // The docs say what the binary does: every fenced playbook in README.md and docs/**/*.md, and every
 // examples/*.yaml, passes `tenure validate` (the built binary); a block that starts with
-// `playbook:` but is only a fragment is marked with `<!-- fragment -->` on the line before it.
+// `playbook:` but is only a fragment is marked with `<!-- fragment -->` on the line before it. Every
+// link `tenure validate` prints names an anchor of the language reference, and every relative
+// link between the docs names a file and an anchor that exist.
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "workflows/reference_link.h"
 
 namespace fs = std::filesystem;
 
@@ -102,6 +110,45 @@ struct Scratch {
   fs::path dir;
 };
 
+// GitHub's id for a heading: lower case, punctuation but '-' and '_' dropped, spaces as '-'.
+std::string Slug(std::string_view heading) {
+  std::string slug;
+  for (const char c : heading) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || u >= 0x80) {
+      slug += static_cast<char>(std::tolower(u));
+    } else if (c == ' ') {
+      slug += '-';
+    }
+  }
+  return slug;
+}
+
+// Every anchor of a Markdown file: explicit `<a id="X"></a>` (which must stand on the line before
+// a heading) and the ids GitHub gives its headings (a repeated heading gets "-1", "-2", ...).
+std::set<std::string> Anchors(const fs::path& md) {
+  const auto lines = Lines(kSource / md);
+  std::set<std::string> anchors;
+  std::map<std::string, int> seen;
+  const std::regex explicit_id(R"re(^<a id="([^"]+)"></a>$)re");
+  bool in_fence = false;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (Trimmed(lines[i]).starts_with("```")) in_fence = !in_fence;
+    if (in_fence) continue;
+    std::smatch m;
+    if (std::regex_match(lines[i], m, explicit_id)) {
+      INFO(md.string() << ":" << i + 1 << ": an explicit anchor stands on the line before its heading");
+      CHECK((i + 1 < lines.size() && lines[i + 1].starts_with("#")));
+      anchors.insert(m[1]);
+    } else if (lines[i].starts_with("#")) {
+      const std::string slug = Slug(Trimmed(lines[i].substr(lines[i].find(' ') + 1)));
+      const int n = seen[slug]++;
+      anchors.insert(n == 0 ? slug : slug + "-" + std::to_string(n));
+    }
+  }
+  return anchors;
+}
+
 }  // namespace
 
 TEST_CASE("every fenced playbook in the README and docs validates with the binary", "[docs]") {
@@ -154,4 +201,88 @@ TEST_CASE("every playbook under examples validates with the binary", "[docs]") {
     CHECK(r.exit_code == 0);
     CHECK(r.output.find(": ok (") != std::string::npos);
   }
+}
+
+TEST_CASE("every rule tenure validate links to has an anchored heading in the reference", "[docs]") {
+  const auto anchors = Anchors(std::string(tenure::workflows::kReferencePage));
+  const auto linked = tenure::workflows::ReferenceAnchors();
+  REQUIRE(linked.size() >= 30);
+  for (const std::string& a : linked) {
+    INFO(tenure::workflows::kReferencePage << "#" << a);
+    CHECK(anchors.contains(a));
+  }
+}
+
+TEST_CASE("tenure validate prints, with each problem, a link to the rule it breaks", "[docs]") {
+  Scratch scratch;
+  const fs::path bad = scratch.dir / "bad.yaml";
+  std::ofstream(bad) << R"(playbook: bad
+descripton: a misspelt top-level key
+defaults: { timeout: 3x }
+inputs:
+  email: { type: emial }
+connections:
+  idp: { connector: scim, base_url: "${env:X}", token: "${env:Y}", rate: 3/q }
+tasks:
+  a:
+    uses: idp.ensure_user
+    with: { userName: "{{ inputs.email }}" }
+    for_each: 3
+    until: { condition: "{{ true }}" }
+    need: b
+)";
+  const Ran text = Tenure("validate '" + bad.string() + "'");
+  INFO(text.output);
+  CHECK(text.exit_code == 2);
+  const auto anchors = Anchors(std::string(tenure::workflows::kReferencePage));
+  std::set<std::string> printed;
+  const std::regex see(R"(\n  see docs/playbooks\.md#([^\s]+)\n)");
+  for (auto it = std::sregex_iterator(text.output.begin(), text.output.end(), see); it != std::sregex_iterator();
+       ++it) {
+    printed.insert((*it)[1]);
+    INFO((*it)[1]);
+    CHECK(anchors.contains((*it)[1]));
+  }
+  // One link per diagnostic, each right after its caret line.
+  const auto count = [&](const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = text.output.find(needle); at != std::string::npos; at = text.output.find(needle, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count(": error: ") == 7);
+  CHECK(count("^\n  see docs/playbooks.md#") == 7);
+  const std::set<std::string> expected{
+      "top-level-keys", "defaults", "inputs.name.type", "connections.name.rate", "tasks.id.for_each",
+      "tasks.id.until", "tasks"};
+  CHECK(printed == expected);
+
+  const Ran json = Tenure("validate --json '" + bad.string() + "'");
+  CHECK(json.exit_code == 2);
+  CHECK(json.output.find(R"("path":"tasks.a.for_each","message":"'for_each' must be a list)") != std::string::npos);
+  CHECK(json.output.find(R"("reference":"docs/playbooks.md#tasks.id.for_each")") != std::string::npos);
+  CHECK(json.output.find(R"("reference":"docs/playbooks.md#inputs.name.type")") != std::string::npos);
+}
+
+TEST_CASE("every relative link between the docs names a file and an anchor that exist", "[docs]") {
+  const std::regex link(R"(\]\(([^()\s#]*)(#[^()\s]*)?\))");
+  int checked = 0;
+  for (const fs::path& md : MarkdownFiles()) {
+    const auto lines = Lines(kSource / md);
+    bool in_fence = false;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (Trimmed(lines[i]).starts_with("```")) in_fence = !in_fence;
+      if (in_fence) continue;
+      for (auto it = std::sregex_iterator(lines[i].begin(), lines[i].end(), link); it != std::sregex_iterator(); ++it) {
+        const std::string target = (*it)[1];
+        const std::string anchor = (*it)[2].matched ? std::string((*it)[2]).substr(1) : "";
+        if (target.find("://") != std::string::npos || target.starts_with("mailto:")) continue;
+        const fs::path file = target.empty() ? md : (md.parent_path() / target).lexically_normal();
+        INFO(md.string() << ":" << i + 1 << ": " << (*it)[0]);
+        REQUIRE(fs::exists(kSource / file));
+        if (!anchor.empty() && file.extension() == ".md") CHECK(Anchors(file).contains(anchor));
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked >= 50);
 }
