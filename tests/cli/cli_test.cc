@@ -5,6 +5,7 @@
 
 #include <array>
 #include <boost/json.hpp>
+#include <set>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -129,6 +130,44 @@ TEST_CASE("docs/connectors.md is what `tenure connectors --markdown` prints", "[
   const std::string doc((std::istreambuf_iterator<char>(f)), {});
   CHECK(r.out == doc);  // regenerate: tenure connectors --markdown > docs/connectors.md
   CHECK(Tenure("connectors show scmi").exit_code == 2);
+}
+
+TEST_CASE("connectors --json: every connector, its settings, actions and result fields, as the catalog has them",
+          "[cli][issue15]") {
+  const auto all = Tenure("connectors --json");
+  REQUIRE(all.exit_code == 0);
+  const boost::json::value doc = boost::json::parse(all.out);
+  const auto& list = doc.at("connectors").as_array();
+  std::set<std::string> names;
+  for (const auto& c : list) names.insert(std::string(c.at("name").as_string()));
+  CHECK(names.contains("scim"));
+  CHECK(names.contains("manual"));
+  CHECK(names.size() == list.size());
+
+  const auto scim = Tenure("connectors show scim --json");
+  REQUIRE(scim.exit_code == 0);
+  const boost::json::value connector = boost::json::parse(scim.out);
+  bool token_is_secret = false;
+  for (const auto& s : connector.at("settings").as_array()) {
+    if (s.at("name") == "token") token_is_secret = s.at("secret").as_bool();
+  }
+  CHECK(token_is_secret);
+
+  const auto action = Tenure("connectors show scim deactivate_user --json");
+  REQUIRE(action.exit_code == 0);
+  const boost::json::value a = boost::json::parse(action.out);
+  CHECK(a.at("connector") == "scim");
+  CHECK(a.at("name") == "deactivate_user");
+  CHECK(a.at("undo") == "reactivate_user");
+  CHECK(a.at("one_of").as_array().at(0).as_array().size() == 2);
+  std::set<std::string> results;
+  for (const auto& r : a.at("results").as_array()) results.insert(std::string(r.at("name").as_string()));
+  CHECK(results.contains("active"));  // result fields are part of it, unlike before
+  CHECK(boost::json::parse(Tenure("connectors show scim get_user --json").out).at("read_only") == true);
+  CHECK(boost::json::parse(Tenure("connectors show scim get_user --json").out).at("undo").is_null());
+
+  CHECK(Tenure("connectors show scim nope --json").exit_code == 2);
+  CHECK(Tenure("connectors show scim get_user --json --snippet").exit_code == 2);
 }
 
 // Every relative link in README.md and docs/ (docs/dev/ included) names a file that exists, and
