@@ -5,11 +5,11 @@
 
 #include <array>
 #include <boost/json.hpp>
-#include <set>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 
