@@ -285,3 +285,41 @@ TEST_CASE("cookbook: every recipe runs as written against the sandbox and does w
   CHECK_FALSE(account("max.roth@contractors.example.com").active);
   CHECK(account("max.roth@contractors.example.com").groups.empty());
 }
+
+TEST_CASE("the README's playbook runs as shipped on a fresh sandbox", "[guides]") {
+  World w;
+  // The first fenced playbook of the README, with its connection pointed at the sandbox.
+  const auto lines = Lines(kSource / "README.md");
+  std::string text;
+  bool in = false;
+  for (const auto& l : lines) {
+    if (!in && Trimmed(l) == "```yaml") {
+      in = true;
+      continue;
+    }
+    if (in && Trimmed(l).starts_with("```")) {
+      if (text.starts_with("playbook:")) break;
+      text.clear();
+      in = false;
+      continue;
+    }
+    if (in) text += l + "\n";
+  }
+  REQUIRE(text.starts_with("playbook:"));
+  std::ofstream(w.dir / "readme.yaml") << text;
+  const std::string scim = w.env.substr(w.env.find("TENURE_SCIM_URL='") + 17);
+  const std::string url = scim.substr(0, scim.find('\''));
+  const Ran r = w.Tenure("run readme.yaml --set first_name=Jane --set email=jane.doe@example.com --color never");
+  // IDP_SCIM_URL / IDP_SCIM_TOKEN, as the README's connection reads them.
+  const Ran ran =
+      Shell(w.dir, "env " + w.env + "IDP_SCIM_URL='" + url + "' IDP_SCIM_TOKEN=sandbox-token '" + TENURE_BINARY +
+                       "' run readme.yaml --set first_name=Jane " + "--set email=jane.doe@example.com --color never");
+  INFO(ran.out << ran.err);
+  CHECK(r.exit_code == 2);  // without the variables: a clear error before anything starts
+  CHECK(r.err.find("IDP_SCIM_URL") != std::string::npos);
+  CHECK(ran.exit_code == 0);
+  const auto accounts = w.Accounts();
+  REQUIRE(accounts.contains("jane.doe@example.com"));
+  CHECK(accounts.at("jane.doe@example.com").active);
+  CHECK(accounts.at("jane.doe@example.com").groups == std::set<std::string>{"everyone", "engineering"});
+}
