@@ -37,7 +37,7 @@ ExitCode Validate(const ValidateOptions& o) {
       boost::json::array diags;
       for (const auto& d : lp.diags.items()) {
         boost::json::value j = boost::json::parse(workflows::RenderJson(d));
-        const std::string link = workflows::ReferenceLink(d.path);
+        const std::string link = workflows::ReferenceLink(d.path, d.message);
         if (!link.empty()) j.as_object()["reference"] = link;
         diags.push_back(std::move(j));
       }
@@ -47,7 +47,7 @@ ExitCode Validate(const ValidateOptions& o) {
     for (const auto& d : lp.diags.items()) {
       std::cerr << workflows::Render(d);
       // Where the rule is explained (the language reference's anchored heading for the key path).
-      if (const std::string link = workflows::ReferenceLink(d.path); !link.empty())
+      if (const std::string link = workflows::ReferenceLink(d.path, d.message); !link.empty())
         std::cerr << "  see " << link << "\n";
     }
     if (!lp.diags.HasErrors()) {

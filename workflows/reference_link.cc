@@ -45,6 +45,8 @@ std::string_view FirstKey(const std::vector<std::string_view>& segs, std::size_t
   return {};
 }
 
+constexpr std::string_view kFiltersLink = "docs/expressions.md#filters";
+
 }  // namespace
 
 std::string ReferenceAnchor(std::string_view path) {
@@ -71,10 +73,16 @@ std::string ReferenceAnchor(std::string_view path) {
   return "top-level-keys";  // an unknown top-level key
 }
 
-std::string ReferenceLink(std::string_view path) {
+std::string ReferenceLink(std::string_view path, std::string_view message) {
+  if (message.starts_with("unknown filter '") || message.starts_with("filter '")) return std::string(kFiltersLink);
+  if (message.find("but does not need it") != std::string_view::npos) {
+    return std::string(kReferencePage) + "#tasks.id.needs";
+  }
   const std::string anchor = ReferenceAnchor(path);
   return anchor.empty() ? "" : std::string(kReferencePage) + "#" + anchor;
 }
+
+std::vector<std::string> OtherReferenceLinks() { return {std::string(kFiltersLink)}; }
 
 std::vector<std::string> ReferenceAnchors() {
   std::vector<std::string> all{

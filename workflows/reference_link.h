@@ -18,10 +18,15 @@ inline constexpr std::string_view kReferencePage = "docs/playbooks.md";
 // Empty for a path no rule is about (the file as a whole: "").
 std::string ReferenceAnchor(std::string_view path);
 
-// "docs/playbooks.md#ANCHOR", or empty when ReferenceAnchor(path) is.
-std::string ReferenceLink(std::string_view path);
+// "docs/playbooks.md#ANCHOR", or empty when ReferenceAnchor(path) is. Two kinds of message have
+// a more precise rule than their path: a filter's (unknown, wrong arguments, wrong type:
+// "docs/expressions.md#filters") and a result read without `needs` ("...#tasks.id.needs").
+std::string ReferenceLink(std::string_view path, std::string_view message = {});
 
 // Every anchor ReferenceAnchor can return, for the test that checks each exists in the page.
 std::vector<std::string> ReferenceAnchors();
+
+// Every link ReferenceLink can return that is not kReferencePage#ReferenceAnchor(...).
+std::vector<std::string> OtherReferenceLinks();
 
 }  // namespace tenure::workflows

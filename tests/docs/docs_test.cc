@@ -211,6 +211,12 @@ TEST_CASE("every rule tenure validate links to has an anchored heading in the re
     INFO(tenure::workflows::kReferencePage << "#" << a);
     CHECK(anchors.contains(a));
   }
+  for (const std::string& link : tenure::workflows::OtherReferenceLinks()) {
+    INFO(link);
+    const auto hash = link.find('#');
+    REQUIRE(hash != std::string::npos);
+    CHECK(Anchors(link.substr(0, hash)).contains(link.substr(hash + 1)));
+  }
 }
 
 TEST_CASE("tenure validate prints, with each problem, a link to the rule it breaks", "[docs]") {
@@ -221,6 +227,8 @@ descripton: a misspelt top-level key
 defaults: { timeout: 3x }
 inputs:
   email: { type: emial }
+vars:
+  handle: "{{ inputs.email | lowr }}"
 connections:
   idp: { connector: scim, base_url: "${env:X}", token: "${env:Y}", rate: 3/q }
 tasks:
@@ -230,18 +238,20 @@ tasks:
     for_each: 3
     until: { condition: "{{ true }}" }
     need: b
+  b:
+    uses: idp.get_user
+    with: { id: "{{ tasks.a.result.id }}" }
 )";
   const Ran text = Tenure("validate '" + bad.string() + "'");
   INFO(text.output);
   CHECK(text.exit_code == 2);
-  const auto anchors = Anchors(std::string(tenure::workflows::kReferencePage));
   std::set<std::string> printed;
-  const std::regex see(R"(\n  see docs/playbooks\.md#([^\s]+)\n)");
+  const std::regex see(R"(\n  see (docs/[a-z-]+\.md)#([^\s]+)\n)");
   for (auto it = std::sregex_iterator(text.output.begin(), text.output.end(), see); it != std::sregex_iterator();
        ++it) {
-    printed.insert((*it)[1]);
-    INFO((*it)[1]);
-    CHECK(anchors.contains((*it)[1]));
+    printed.insert(std::string((*it)[1]) + "#" + std::string((*it)[2]));
+    INFO((*it)[0]);
+    CHECK(Anchors(std::string((*it)[1])).contains((*it)[2]));
   }
   // One link per diagnostic, each right after its caret line.
   const auto count = [&](const std::string& needle) {
@@ -249,11 +259,13 @@ tasks:
     for (auto at = text.output.find(needle); at != std::string::npos; at = text.output.find(needle, at + 1)) ++n;
     return n;
   };
-  CHECK(count(": error: ") == 7);
-  CHECK(count("^\n  see docs/playbooks.md#") == 7);
-  const std::set<std::string> expected{
-      "top-level-keys", "defaults", "inputs.name.type", "connections.name.rate", "tasks.id.for_each",
-      "tasks.id.until", "tasks"};
+  CHECK(count(": error: ") == 9);
+  CHECK(count("^\n  see docs/") == 9);
+  const std::set<std::string> expected{"docs/playbooks.md#top-level-keys",        "docs/playbooks.md#defaults",
+                                       "docs/playbooks.md#inputs.name.type",      "docs/expressions.md#filters",
+                                       "docs/playbooks.md#connections.name.rate", "docs/playbooks.md#tasks.id.for_each",
+                                       "docs/playbooks.md#tasks.id.until",        "docs/playbooks.md#tasks",
+                                       "docs/playbooks.md#tasks.id.needs"};
   CHECK(printed == expected);
 
   const Ran json = Tenure("validate --json '" + bad.string() + "'");
