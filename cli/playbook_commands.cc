@@ -11,6 +11,7 @@
 #include "engine/state_store.h"
 #include "workflows/graph_export.h"
 #include "workflows/preview.h"
+#include "workflows/reference_link.h"
 
 namespace tenure::cli {
 namespace {
@@ -34,11 +35,21 @@ ExitCode Validate(const ValidateOptions& o) {
     all.Append(lp.diags);
     if (o.json) {
       boost::json::array diags;
-      for (const auto& d : lp.diags.items()) diags.push_back(boost::json::parse(workflows::RenderJson(d)));
+      for (const auto& d : lp.diags.items()) {
+        boost::json::value j = boost::json::parse(workflows::RenderJson(d));
+        const std::string link = workflows::ReferenceLink(d.path, d.message);
+        if (!link.empty()) j.as_object()["reference"] = link;
+        diags.push_back(std::move(j));
+      }
       results.push_back({{"file", f}, {"valid", !lp.diags.HasErrors()}, {"diagnostics", std::move(diags)}});
       continue;
     }
-    for (const auto& d : lp.diags.items()) std::cerr << workflows::Render(d);
+    for (const auto& d : lp.diags.items()) {
+      std::cerr << workflows::Render(d);
+      // Where the rule is explained (the language reference's anchored heading for the key path).
+      if (const std::string link = workflows::ReferenceLink(d.path, d.message); !link.empty())
+        std::cerr << "  see " << link << "\n";
+    }
     if (!lp.diags.HasErrors()) {
       std::cout << f << ": ok (" << lp.pb.tasks.size() << (lp.pb.tasks.size() == 1 ? " task)\n" : " tasks)\n");
     }
@@ -217,7 +228,53 @@ struct ConnectorsOptions {
   std::string action;  // connectors show NAME ACTION
   bool markdown = false;
   bool snippet = false;  // connectors show NAME ACTION --snippet
+  bool json = false;
 };
+
+boost::json::array ArgsJson(const std::vector<workflows::ArgSpec>& args) {
+  boost::json::array out;
+  for (const auto& a : args) {
+    out.push_back({{"name", a.name},
+                   {"type", workflows::ArgTypeName(a.type)},
+                   {"required", a.required},
+                   {"secret", a.secret},
+                   {"description", a.description}});
+  }
+  return out;
+}
+
+// An action as `connectors show NAME ACTION --json` prints it ("" fields as null).
+boost::json::object ActionJson(const workflows::ActionSpec& a) {
+  const auto text_or_null = [](const std::string& s) {
+    return s.empty() ? boost::json::value() : boost::json::value(s);
+  };
+  boost::json::array one_of;
+  for (const auto& group : a.one_of) one_of.push_back(boost::json::value_from(group));
+  boost::json::array results;
+  for (const auto& r : a.results) results.push_back({{"name", r.name}, {"description", r.description}});
+  return {{"name", a.name},
+          {"description", a.description},
+          {"arguments", ArgsJson(a.args)},
+          {"one_of", one_of},
+          {"results", results},
+          {"idempotent", a.idempotent},
+          {"read_only", a.read_only},
+          {"undo", text_or_null(a.undo)},
+          {"read_back", text_or_null(a.read_back)},
+          {"pre_state", text_or_null(a.pre_state)},
+          {"restore", text_or_null(a.restore)}};
+}
+
+boost::json::object ConnectorJson(const workflows::ConnectorSpec& c) {
+  boost::json::array actions;
+  for (const auto& a : c.actions) actions.push_back(ActionJson(a));
+  return {{"name", c.name},
+          {"description", c.description},
+          {"builtin_connection", c.builtin_connection},
+          {"default_rate", c.default_rate.empty() ? boost::json::value() : boost::json::value(c.default_rate)},
+          {"settings", ArgsJson(c.config)},
+          {"actions", actions}};
+}
 
 // A placeholder a snippet gives an argument of type `t`: valid for validation, obviously to edit.
 std::string Placeholder(workflows::ArgType t) {
@@ -350,7 +407,15 @@ ExitCode Connectors(const ConnectorsOptions& o) {
       std::cerr << "tenure: unknown connector '" << o.name << "'; run 'tenure connectors' for the list\n";
       return ExitCode::kUsage;
     }
+    if (o.json && o.snippet) {
+      std::cerr << "tenure connectors show: --json and --snippet exclude each other\n";
+      return ExitCode::kUsage;
+    }
     if (o.action.empty()) {
+      if (o.json) {
+        std::cout << boost::json::serialize(ConnectorJson(*c)) << "\n";
+        return ExitCode::kOk;
+      }
       if (o.snippet) {
         std::cerr << "tenure connectors show: --snippet needs an action, e.g. tenure connectors show " << o.name << " "
                   << (c->actions.empty() ? "ACTION" : c->actions.front().name) << " --snippet\n";
@@ -366,12 +431,22 @@ ExitCode Connectors(const ConnectorsOptions& o) {
       std::cerr << "\n";
       return ExitCode::kUsage;
     }
-    if (o.snippet) {
+    if (o.json) {
+      boost::json::object out = ActionJson(*a);
+      out["connector"] = c->name;
+      std::cout << boost::json::serialize(out) << "\n";
+    } else if (o.snippet) {
       PrintSnippet(*c, *a);
     } else {
       if (!o.markdown) std::cout << c->name << "." << a->name << "\n";
       PrintAction(*a, o.markdown);
     }
+    return ExitCode::kOk;
+  }
+  if (o.json) {
+    boost::json::array all;
+    for (const auto& c : catalog.all()) all.push_back(ConnectorJson(c));
+    std::cout << boost::json::serialize(boost::json::object{{"connectors", std::move(all)}}) << "\n";
     return ExitCode::kOk;
   }
   if (o.markdown) {
@@ -423,14 +498,17 @@ void RegisterPlaybookCommands(CLI::App& app, ExitCode* exit_code) {
   auto conn = std::make_shared<ConnectorsOptions>();
   auto* c = app.add_subcommand("connectors", "List connector types, their settings and actions");
   c->add_flag("--markdown", conn->markdown, "Print the reference as Markdown (docs/connectors.md)");
+  c->add_flag("--json", conn->json, "Print every connector, its settings and actions (with result fields) as JSON");
   auto* show = c->add_subcommand("show", "Show one connector's settings and actions");
   show->add_option("name", conn->name, "Connector type, e.g. scim")->required();
   show->add_option("action", conn->action, "Only this action: its arguments, result fields, undo");
   show->add_flag("--markdown", conn->markdown, "Print as Markdown");
   show->add_flag("--snippet", conn->snippet, "With an action: print a task to paste into a playbook");
+  show->add_flag("--json", conn->json, "Print the connector (or the action) as JSON");
   show->footer("Exit codes: 0 shown, 2 unknown connector or action.");
   c->footer("Examples:\n  tenure connectors\n  tenure connectors show scim\n  tenure connectors show scim ensure_user\n"
-            "  tenure connectors show scim ensure_user --snippet");
+            "  tenure connectors show scim ensure_user --snippet\n  tenure connectors show scim ensure_user --json\n"
+            "Exit codes: 0 shown, 2 unknown connector or action.");
   c->callback([conn, exit_code] { *exit_code = Connectors(*conn); });
 }
 

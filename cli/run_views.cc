@@ -69,6 +69,23 @@ std::string RowName(const TaskRecord& t) {
   return t.item >= 0 ? t.task + "[" + std::to_string(t.item) + "]" : t.task;
 }
 
+// The rows in the order the run reached their tasks (each task's first event: a task starts only
+// after the tasks it needs, so this is a dependency order), each for_each item right under its
+// parent, by index. Rows of tasks no event mentions yet keep their recorded order, after the rest.
+std::vector<TaskRecord> InRunOrder(std::vector<TaskRecord> tasks, const std::vector<EventRecord>& events) {
+  std::map<std::string, std::size_t> rank;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (!events[i].task.empty()) rank.emplace(events[i].task, i);  // keeps the first
+  }
+  for (std::size_t i = 0; i < tasks.size(); ++i) rank.emplace(tasks[i].task, events.size() + i);
+  std::stable_sort(tasks.begin(), tasks.end(), [&](const TaskRecord& a, const TaskRecord& b) {
+    const std::size_t ra = rank.at(a.task);
+    const std::size_t rb = rank.at(b.task);
+    return ra != rb ? ra < rb : a.item < b.item;
+  });
+  return tasks;
+}
+
 // "7d" (that long ago), "2026-01-05" or an RFC 3339 instant.
 Result<std::int64_t> ParseSince(const std::string& text) {
   if (auto d = workflows::ParseDuration(text)) {
@@ -165,11 +182,13 @@ ExitCode Status(const ViewOptions& o) {
   if (!store) return code;
   auto run = store->GetRun(o.run);
   auto tasks = store->GetTasks(o.run);
-  if (!run || !tasks) {
-    const Error e = !run ? run.error() : tasks.error();
+  auto events = store->GetEvents(o.run);
+  if (!run || !tasks || !events) {
+    const Error e = !run ? run.error() : !tasks ? tasks.error() : events.error();
     std::cerr << "tenure: " << e.message << "\n";
     return ExitCodeFor(e);
   }
+  *tasks = InRunOrder(std::move(*tasks), *events);
   if (o.json) {
     boost::json::object out = RunJson(*run);
     boost::json::array rows;
@@ -201,14 +220,17 @@ ExitCode Status(const ViewOptions& o) {
   return o.exit_status ? ExitCodeFor(run->status) : ExitCode::kOk;
 }
 
+// Who an event is about: "run", a task, or one for_each item of it ("groups[1]").
+std::string Subject(const EventRecord& e) {
+  return e.task.empty() ? "run" : e.item >= 0 ? e.task + "[" + std::to_string(e.item) + "]" : e.task;
+}
+
 void PrintEvent(const EventRecord& e, bool json) {
   if (json) {
     std::cout << EventJson(e) << "\n";
     return;
   }
-  const std::string subject = e.task.empty() ? "run"
-                              : e.item >= 0  ? e.task + "[" + std::to_string(e.item) + "]"
-                                             : e.task;
+  const std::string subject = Subject(e);
   std::cout << Time(e.at_ms) << "  " << Printable(subject) << "  " << e.kind
             << (e.detail.empty() ? "" : ": " + Printable(e.detail)) << "\n";
 }
@@ -386,8 +408,8 @@ void ReportHtml(const RunRecord& run, const std::vector<TaskRecord>& tasks, cons
   for (const auto& [system, calls] : Systems(events)) std::cout << "<li>" << Esc(system) << ": " << calls << " calls</li>";
   std::cout << "</ul><h2>Timeline</h2><table>";
   for (const EventRecord& e : events) {
-    std::cout << "<tr><td>" << Time(e.at_ms) << "</td><td>" << Esc(e.task.empty() ? "run" : e.task) << "</td><td>"
-              << Esc(e.kind) << "</td><td>" << Esc(e.detail) << "</td></tr>";
+    std::cout << "<tr><td>" << Time(e.at_ms) << "</td><td>" << Esc(Subject(e)) << "</td><td>" << Esc(e.kind)
+              << "</td><td>" << Esc(e.detail) << "</td></tr>";
   }
   std::cout << "</table></section>\n";
 }
@@ -437,7 +459,7 @@ void ReportMarkdown(const RunRecord& run, const std::vector<TaskRecord>& tasks, 
   for (const auto& [system, calls] : systems) std::cout << "- " << Printable(system) << ": " << calls << " calls\n";
   std::cout << "\n## Timeline\n\n";
   for (const EventRecord& e : events) {
-    std::cout << "- " << Time(e.at_ms) << " " << (e.task.empty() ? "run" : e.task) << " " << e.kind
+    std::cout << "- " << Time(e.at_ms) << " " << Printable(Subject(e)) << " " << e.kind
               << (e.detail.empty() ? "" : ": " + Printable(e.detail)) << "\n";
   }
 }
@@ -509,6 +531,7 @@ ExitCode Report(const ViewOptions& o) {
       std::cerr << "tenure: cannot read run " << r.id << "\n";
       return ExitCode::kInternal;
     }
+    *tasks = InRunOrder(std::move(*tasks), *events);
     if (o.format == "md") {
       if (person && &r != &runs.front()) std::cout << "\n---\n\n";
       ReportMarkdown(*full, *tasks, *events);

@@ -172,7 +172,7 @@ struct ListOptions {
 };
 
 ExitCode ListCommand(const ListOptions& o) {
-  auto store = engine::OpenSqliteStore(engine::DefaultDbPath(o.db));
+  auto store = OpenExistingStore(o.db);  // reading or changing schedules never creates the database
   if (!store) return Fail(store.error());
   auto list = (*store)->ListSchedules(o.all);
   if (!list) return Fail(list.error());
@@ -208,7 +208,7 @@ struct OneOptions {
 };
 
 ExitCode Show(const OneOptions& o) {
-  auto store = engine::OpenSqliteStore(engine::DefaultDbPath(o.db));
+  auto store = OpenExistingStore(o.db);  // reading or changing schedules never creates the database
   if (!store) return Fail(store.error());
   auto s = (*store)->GetSchedule(o.id);
   if (!s) return Fail(s.error());
@@ -246,7 +246,7 @@ ExitCode Show(const OneOptions& o) {
 
 ExitCode Change(const OneOptions& o, const std::vector<ScheduleStatus>& from, ScheduleStatus to,
                 const std::string& kind, const std::string& verb) {
-  auto store = engine::OpenSqliteStore(engine::DefaultDbPath(o.db));
+  auto store = OpenExistingStore(o.db);  // reading or changing schedules never creates the database
   if (!store) return Fail(store.error());
   const std::string who = engine::CurrentUser();
   auto s = (*store)->SetScheduleStatus(o.id, from, to, kind,
@@ -327,7 +327,7 @@ ExitCode DaemonStatus(const DaemonOptions& o) {
     auto j = boost::json::parse(text.str(), ec);
     if (!ec) status = FromJsonValue(j);
   }
-  auto store = engine::OpenSqliteStore(db);
+  auto store = OpenExistingStore(o.db);  // a status query never creates the database
   if (!store) return Fail(store.error());
   auto runs = (*store)->ListRuns({});
   auto next = (*store)->NextScheduleDue();
@@ -534,7 +534,8 @@ void RegisterScheduleCommands(CLI::App& app, ExitCode* exit_code) {
   CLI::App* ds = d->add_subcommand("status", "Whether a daemon runs on the database, what it holds, what is due next");
   ds->add_flag("--json", st->json, "JSON");
   AddDbOption(ds, &st->db);
-  ds->footer("Exit codes: 0 running and healthy, 1 running with a stale heartbeat, 3 not running.");
+  ds->footer(
+      "Exit codes: 0 running and healthy, 1 running with a stale heartbeat, 3 not running, 2 no database at the path.");
   d->require_subcommand(0, 1);
   // `tenure daemon status` runs the status query only; `tenure daemon` runs the daemon.
   d->callback([daemon, st, ds, exit_code] {

@@ -3,12 +3,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -52,6 +54,7 @@ TEST_CASE("validate: 0 for valid playbooks, 2 with every diagnostic on stderr", 
         "tests/workflows/invalid/cycle.yaml:5:3: error: task cycle: create_user -> grant_github -> create_user\n"
         "    create_user:\n"
         "    ^\n"
+        "  see docs/playbooks.md#tasks.id.needs\n"
         "1 error\n");
   CHECK(bad.out == "examples/onboarding.yaml: ok (7 tasks)\n");
 }
@@ -128,6 +131,44 @@ TEST_CASE("docs/connectors.md is what `tenure connectors --markdown` prints", "[
   const std::string doc((std::istreambuf_iterator<char>(f)), {});
   CHECK(r.out == doc);  // regenerate: tenure connectors --markdown > docs/connectors.md
   CHECK(Tenure("connectors show scmi").exit_code == 2);
+}
+
+TEST_CASE("connectors --json: every connector, its settings, actions and result fields, as the catalog has them",
+          "[cli][issue15]") {
+  const auto all = Tenure("connectors --json");
+  REQUIRE(all.exit_code == 0);
+  const boost::json::value doc = boost::json::parse(all.out);
+  const auto& list = doc.at("connectors").as_array();
+  std::set<std::string> names;
+  for (const auto& c : list) names.insert(std::string(c.at("name").as_string()));
+  CHECK(names.contains("scim"));
+  CHECK(names.contains("manual"));
+  CHECK(names.size() == list.size());
+
+  const auto scim = Tenure("connectors show scim --json");
+  REQUIRE(scim.exit_code == 0);
+  const boost::json::value connector = boost::json::parse(scim.out);
+  bool token_is_secret = false;
+  for (const auto& s : connector.at("settings").as_array()) {
+    if (s.at("name") == "token") token_is_secret = s.at("secret").as_bool();
+  }
+  CHECK(token_is_secret);
+
+  const auto action = Tenure("connectors show scim deactivate_user --json");
+  REQUIRE(action.exit_code == 0);
+  const boost::json::value a = boost::json::parse(action.out);
+  CHECK(a.at("connector") == "scim");
+  CHECK(a.at("name") == "deactivate_user");
+  CHECK(a.at("undo") == "reactivate_user");
+  CHECK(a.at("one_of").as_array().at(0).as_array().size() == 2);
+  std::set<std::string> results;
+  for (const auto& r : a.at("results").as_array()) results.insert(std::string(r.at("name").as_string()));
+  CHECK(results.contains("active"));  // result fields are part of it, unlike before
+  CHECK(boost::json::parse(Tenure("connectors show scim get_user --json").out).at("read_only") == true);
+  CHECK(boost::json::parse(Tenure("connectors show scim get_user --json").out).at("undo").is_null());
+
+  CHECK(Tenure("connectors show scim nope --json").exit_code == 2);
+  CHECK(Tenure("connectors show scim get_user --json --snippet").exit_code == 2);
 }
 
 // Every relative link in README.md and docs/ (docs/dev/ included) names a file that exists, and
@@ -361,15 +402,19 @@ TEST_CASE("the cloud offboarding runs twice against tenure sandbox serve and lea
   // ... and named, one line per removal, in the report people read.
   auto md = Tenure("report " + run_id, env);
   REQUIRE(md.exit_code == 0);
-  CHECK(md.out.find("## Removed (for a restore)\n\n"
-                    "- google.remove_groups: groups engineering@example.com, all-staff@example.com, oncall@example.com, "
-                    "design-review@example.com, london-office@example.com\n"
-                    "- m365.groups: groups Engineering, All Company, On call, Project Babbage; kept: London (dynamic): "
-                    "dynamic membership (change the rule instead)\n"
-                    "- m365.licences: freed 6fd2c87f-b296-42f0-b197-1e91e994b900, efccb6f7-5641-4e0e-bd10-b4976e1bf68e\n\n"
-                    "## Decisions") != std::string::npos);
+  // (in the order the run reached the tasks: the report lists tasks in dependency order)
+  const std::size_t removed_at = md.out.find("## Removed (for a restore)\n\n");
+  REQUIRE(removed_at != std::string::npos);
+  const std::string removed = md.out.substr(removed_at, md.out.find("\n\n## Decisions") - removed_at);
+  CHECK(removed.find("\n- google.remove_groups: groups engineering@example.com, all-staff@example.com, "
+                     "oncall@example.com, design-review@example.com, london-office@example.com") != std::string::npos);
+  CHECK(removed.find("\n- m365.groups: groups Engineering, All Company, On call, Project Babbage; kept: London "
+                     "(dynamic): dynamic membership (change the rule instead)") != std::string::npos);
+  CHECK(removed.find("\n- m365.licences: freed 6fd2c87f-b296-42f0-b197-1e91e994b900, "
+                     "efccb6f7-5641-4e0e-bd10-b4976e1bf68e") != std::string::npos);
+  CHECK(std::count(removed.begin(), removed.end(), '\n') == 4);  // the heading, a blank line, three removals
   auto html = Tenure("report " + run_id + " --format html", env);
   REQUIRE(html.exit_code == 0);
-  CHECK(html.out.find("<h2>Removed (for a restore)</h2><ul><li>google.remove_groups: groups engineering@example.com, ") !=
-        std::string::npos);
+  CHECK(html.out.find("<h2>Removed (for a restore)</h2><ul><li>") != std::string::npos);
+  CHECK(html.out.find("<li>google.remove_groups: groups engineering@example.com, ") != std::string::npos);
 }

@@ -3,11 +3,13 @@
 // (examples/onboarding.yaml), mover (mover.yaml), leaver (offboarding.yaml, --key jane-doe) and
 // rehire (rehire.yaml, which reads that offboarding with history.last). Also: the rehire twice
 // changes nothing; a rehire with no earlier offboarding fails before touching anything; a resumed
-// rehire keeps the offboarding it read when it started, though a newer one exists by then.
+// rehire keeps the offboarding it read when it started, though a newer one exists by then. And
+// `status` and `report` list the tasks in dependency order, each for_each item under its parent.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -20,6 +22,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -274,4 +277,40 @@ TEST_CASE("a resumed rehire restores what the offboarding it read at its start r
   const Account jane = Jane(w);
   CHECK(jane.active);
   CHECK(jane.groups == kEngineering);
+}
+
+TEST_CASE("status and report list tasks in dependency order, each for_each item under its parent", "[cli][lifecycle]") {
+  World w;
+  const Ran joined = w.Run("run examples/onboarding.yaml --input examples/inputs/jane.yaml --color never");
+  REQUIRE(joined.exit_code == 0);
+  const std::string run = RunId(joined);
+  // account -> groups (3 items) -> welcome.lookup -> welcome.invite -> welcome.post, whatever order
+  // the rows were recorded in (items are recorded when the parent fans out, after every task row).
+  const std::vector<std::string> order = {"account",   "groups",         "groups[0]",      "groups[1]",
+                                          "groups[2]", "welcome.lookup", "welcome.invite", "welcome.post"};
+  const auto check_order = [&](const std::string& text, const std::string& before, const std::string& after) {
+    std::vector<std::size_t> at;
+    for (const std::string& name : order) {
+      const std::size_t p = text.find(before + name + after);
+      INFO(name << " in\n" << text);
+      REQUIRE(p != std::string::npos);
+      at.push_back(p);
+    }
+    CHECK(std::is_sorted(at.begin(), at.end()));
+  };
+  const Ran status = w.Run("status " + run);
+  REQUIRE(status.exit_code == 0);
+  check_order(status.out, "\n", " ");
+  // The items follow their parent directly.
+  const std::size_t parent = status.out.find("\ngroups ");
+  REQUIRE(parent != std::string::npos);
+  CHECK(status.out.compare(status.out.find('\n', parent + 1) + 1, 10, "groups[0] ") == 0);
+  const Ran md = w.Run("report " + run);
+  REQUIRE(md.exit_code == 0);
+  check_order(md.out, "\n| ", " |");
+  const Ran html = w.Run("report " + run + " --format html");
+  check_order(html.out, "<tr><td>", "</td><td>");
+  // Item events keep their [i] in the reports' timelines.
+  CHECK(md.out.find(" groups[1] attempt_started: idp.add_to_group") != std::string::npos);
+  CHECK(html.out.find("<td>groups[1]</td><td>attempt_started</td>") != std::string::npos);
 }

@@ -246,7 +246,8 @@ TEST_CASE("read commands on a missing database say so, exit 2 and create nothing
   if (!BinaryBuilt()) return;
   testing::TempDir dir;
   const std::string path = dir.path() + "/state/none.db";
-  for (const std::string cmd : {"runs", "status r1", "logs r1", "report r1"}) {
+  for (const std::string cmd : {"runs", "status r1", "logs r1", "report r1", "schedule list", "schedule show k1",
+                                "schedule cancel k1", "schedule pause k1", "daemon status", "daemon status --json"}) {
     const Output out = Tenure(cmd + " --db " + path);
     INFO(cmd);
     CHECK(out.code == 2);
