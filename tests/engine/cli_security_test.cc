@@ -370,7 +370,7 @@ TEST_CASE("a 15 MiB playbook of 158k tasks is refused fast and small", "[engine]
   CHECK(out.code == 2);
   CHECK(out.text == path + ": error: cannot read " + path +
                         ": file too large (over 4 MiB; split it into several playbooks)\n1 error\n");
-  CHECK(took < std::chrono::seconds(2) * kSlowdown);
+  CHECK(took < std::chrono::seconds(2) * testing::kSlowdown);
   CHECK(ChildrenMaxRssKb() < 400 * 1024);  // the largest child so far stayed under 400 MB
 }
 
@@ -411,7 +411,7 @@ TEST_CASE("more than 10000 tasks are refused with one clear error", "[engine][cl
   std::size_t errors = 0;
   for (std::size_t at = out.text.find("error:"); at != std::string::npos; at = out.text.find("error:", at + 1)) ++errors;
   CHECK(errors == 1);
-  CHECK(took < std::chrono::seconds(5) * kSlowdown);
+  CHECK(took < std::chrono::seconds(5) * testing::kSlowdown);
   // 10000 tasks are fine.
   std::ofstream(path, std::ios::trunc) << [] {
     std::string text = "playbook: many\ntasks:\n";
