@@ -91,7 +91,8 @@ namespace {
 
 std::optional<std::string> CheckMapValue(const InputSpec& spec, const Value& v, const TimeZoneCheck& zones) {
   for (const auto& [key, value] : v.AsMap()) {
-    const auto it = std::find_if(spec.keys.begin(), spec.keys.end(), [&](const InputSpec& k) { return k.name == key; });
+    const std::string& name = key;  // clang 14 cannot capture a structured binding
+    const auto it = std::find_if(spec.keys.begin(), spec.keys.end(), [&name](const InputSpec& k) { return k.name == name; });
     if (it == spec.keys.end()) {
       std::vector<std::string_view> names;
       for (const InputSpec& k : spec.keys) names.push_back(k.name);
