@@ -417,6 +417,29 @@ ConnectorSpec Ldap() {
        {{"entries", "[{dn, attributes}]"}, {"count", "how many"}},
        true, ""},
   };
+  for (auto& a : c.actions) {
+    if (a.name == "disable_user") {
+      a.pre_state = "`{dn, uid, disabled}` of the user (per disable_method)";
+      a.read_back = "the user's entry; expects `disabled` true (per disable_method)";
+      a.restore = "enable_user, when the account was enabled before";
+    } else if (a.name == "remove_from_group") {
+      a.pre_state = "`{dn, uid, group_dn, cn, member}`: whether the user was in the group (any membership attribute)";
+      a.read_back = "a base search of the group for the user's membership value; expects `member` false";
+      a.restore = "add_to_group, when the user was a member before";
+    } else if (a.name == "remove_from_all_groups") {
+      a.pre_state = "`{dn, uid, groups: [{dn, cn, attribute}]}`: the groups holding the user, found as the action "
+                    "finds them";
+      a.read_back = "the user's groups, found as the action finds them; expects none (`groups` [])";
+      a.restore = "add_to_group (group_dn) for each group held before";
+    } else if (a.name == "delete_user") {
+      a.pre_state = "`{dn, uid, disabled, attributes}`: the entry as it was (passwords left out)";
+      a.read_back = "a base search of the DN; expects no entry (`exists` false)";
+    } else if (a.name == "move_user") {
+      a.pre_state = "`{dn, uid, parent}`: where the entry was";
+      a.read_back = "the user's entry by its id; expects `parent` = new_parent";
+      a.restore = "move_user back under the parent it had";
+    }
+  }
   return c;
 }
 

@@ -118,6 +118,8 @@ Value SearchResult(const std::vector<Entry>& entries) {
   return MakeMap({{"entries", std::move(out)}, {"count", count}});
 }
 
+}  // namespace
+
 bool Disabled(const LdapConfig& c, const Entry& e) {
   switch (c.disable_method) {
     case DisableMethod::kPpolicy:
@@ -129,6 +131,8 @@ bool Disabled(const LdapConfig& c, const Entry& e) {
   }
   return false;
 }
+
+namespace {
 
 // The modification that disables (or enables) the account in `e`; empty when it already is so.
 std::vector<Mod> DisableMods(const LdapConfig& c, const Entry& e, bool disable) {
