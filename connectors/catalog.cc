@@ -582,6 +582,21 @@ ConnectorSpec Google() {
       {"delete_user", "delete the user; already gone (404) is success", {UserArg("email or id")}, {},
        {{"id", "the user"}, {"deleted", "false when already gone"}}, true, ""},
   };
+  for (auto& a : c.actions) {
+    if (a.name == "suspend_user") {
+      a.pre_state = "`{id, primaryEmail, suspended}` of the user (GET users/{user})";
+      a.read_back = "GET users/{id}; expects `suspended` true";
+      a.restore = "unsuspend_user, when the account was not suspended before";
+    } else if (a.name == "remove_from_group") {
+      a.pre_state = "`{user, group, member}`: whether the user was in the group (groups?userKey, every page)";
+      a.read_back = "groups?userKey={user}, every page; expects the group absent (`member` false)";
+      a.restore = "add_to_group, when the user was a member before";
+    } else if (a.name == "remove_from_all_groups") {
+      a.pre_state = "`{id, groups: [{id, email, name}]}`: every group of the user (groups?userKey, every page)";
+      a.read_back = "groups?userKey={user}, every page; expects none (`groups` [])";
+      a.restore = "add_to_group for each group held before";
+    }
+  }
   return c;
 }
 
@@ -683,10 +698,25 @@ ConnectorSpec Graph() {
        true, ""},
   };
   for (auto& a : c.actions) {
-    if (a.name != "disable_user") continue;
-    a.pre_state = "`{id, userPrincipalName, accountEnabled}` of the user (GET /users/{id})";
-    a.read_back = "GET /users/{id}; expects `accountEnabled` false";
-    a.restore = "enable_user, when sign-in was allowed before";
+    if (a.name == "disable_user") {
+      a.pre_state = "`{id, userPrincipalName, accountEnabled}` of the user (GET /users/{id})";
+      a.read_back = "GET /users/{id}; expects `accountEnabled` false";
+      a.restore = "enable_user, when sign-in was allowed before";
+    } else if (a.name == "remove_from_group") {
+      a.pre_state = "`{user_id, userPrincipalName, group_id, member}`: whether the user was in the group (memberOf)";
+      a.read_back = "GET /users/{id}/memberOf; expects the group absent (`member` false)";
+      a.restore = "add_to_group, when the user was a member before";
+    } else if (a.name == "remove_from_all_groups") {
+      a.pre_state = "`{id, userPrincipalName, groups: [{id, displayName}]}`: the groups Graph can remove the user "
+                    "from (memberOf, not dynamic or synchronised)";
+      a.read_back = "GET /users/{id}/memberOf; expects none of those (`groups` [])";
+      a.restore = "add_to_group for each group held before";
+    } else if (a.name == "remove_licenses") {
+      a.pre_state = "`{id, userPrincipalName, licenses: [{skuId, disabledPlans}]}`: the directly assigned licences "
+                    "it is about to free (of `sku_ids` when given)";
+      a.read_back = "GET /users/{id} (assignedLicenses); expects none of those left (`licenses` [])";
+      a.restore = "assign_license for each licence held before, with its disabled plans";
+    }
   }
   return c;
 }

@@ -96,6 +96,109 @@ Result<std::vector<InverseCall>> LdapInverse(std::string_view action, const Map&
   return Error::FailedPrecondition("ldap." + std::string(action) + " cannot be restored by tenure restore");
 }
 
+InverseCall GraphAddToGroup(const std::string& user, const std::string& shown, const std::string& group_id,
+                            const std::string& name) {
+  Map args;
+  args.Set("user", user);
+  args.Set("group_id", group_id);
+  return {"add_to_group", std::move(args),
+          "add user " + shown + " to group " + (name.empty() ? group_id : name + " (" + group_id + ")")};
+}
+
+Result<std::vector<InverseCall>> GraphInverse(std::string_view action, const Map& p) {
+  std::vector<InverseCall> out;
+  if (action == "remove_from_group") {
+    const Value* member = p.Find("member");
+    if (member == nullptr || !member->IsBool()) return Error::InvalidArgument("the pre-state of remove_from_group holds no member");
+    if (!member->AsBool()) return out;
+    auto user = Required(p, "user_id", action);
+    if (!user) return user.error();
+    auto group = Required(p, "group_id", action);
+    if (!group) return group.error();
+    const std::string upn = Text(p, "userPrincipalName");
+    out.push_back(GraphAddToGroup(*user, upn.empty() ? *user : upn, *group, ""));
+    return out;
+  }
+  if (action != "remove_from_all_groups" && action != "remove_licenses") {
+    return Error::FailedPrecondition("msgraph." + std::string(action) + " cannot be restored by tenure restore");
+  }
+  auto user = Required(p, "id", action);
+  if (!user) return user.error();
+  const std::string upn = Text(p, "userPrincipalName");
+  const std::string shown = upn.empty() ? *user : upn;
+  const char* list = action == "remove_licenses" ? "licenses" : "groups";
+  const Value* items = p.Find(list);
+  if (items == nullptr || !items->IsList()) {
+    return Error::InvalidArgument("the pre-state of " + std::string(action) + " holds no " + list);
+  }
+  for (const Value& item : items->AsList()) {
+    const std::string id = item.IsMap() ? Text(item.AsMap(), action == "remove_licenses" ? "skuId" : "id") : "";
+    if (id.empty()) {
+      return Error::InvalidArgument("the pre-state of " + std::string(action) + " holds an entry without an id");
+    }
+    if (action == "remove_from_all_groups") {
+      out.push_back(GraphAddToGroup(*user, shown, id, Text(item.AsMap(), "displayName")));
+      continue;
+    }
+    Map args;
+    args.Set("user", *user);
+    args.Set("sku_id", id);
+    const Value* plans = item.AsMap().Find("disabledPlans");
+    if (plans != nullptr && plans->IsList() && !plans->AsList().empty()) args.Set("disabled_plans", *plans);
+    out.push_back({"assign_license", std::move(args), "assign licence " + id + " to user " + shown});
+  }
+  return out;
+}
+
+InverseCall GoogleAddToGroup(const std::string& user, const std::string& group, const std::string& name) {
+  Map args;
+  args.Set("user", user);
+  args.Set("group", group);
+  return {"add_to_group", std::move(args),
+          "add user " + user + " to group " + (name.empty() || name == group ? group : name + " (" + group + ")")};
+}
+
+Result<std::vector<InverseCall>> GoogleInverse(std::string_view action, const Map& p) {
+  std::vector<InverseCall> out;
+  if (action == "suspend_user") {
+    auto id = Required(p, "id", action);
+    if (!id) return id.error();
+    const Value* suspended = p.Find("suspended");
+    if (suspended == nullptr || !suspended->IsBool()) return Error::InvalidArgument("the pre-state of suspend_user holds no suspended");
+    if (suspended->AsBool()) return out;  // it was suspended already
+    Map args;
+    args.Set("user", *id);
+    const std::string email = Text(p, "primaryEmail");
+    out.push_back({"unsuspend_user", std::move(args), "lift the suspension of user " + (email.empty() ? *id : email)});
+    return out;
+  }
+  if (action == "remove_from_group") {
+    const Value* member = p.Find("member");
+    if (member == nullptr || !member->IsBool()) return Error::InvalidArgument("the pre-state of remove_from_group holds no member");
+    if (!member->AsBool()) return out;
+    auto user = Required(p, "user", action);
+    if (!user) return user.error();
+    auto group = Required(p, "group", action);
+    if (!group) return group.error();
+    out.push_back(GoogleAddToGroup(*user, *group, ""));
+    return out;
+  }
+  if (action == "remove_from_all_groups") {
+    auto user = Required(p, "id", action);
+    if (!user) return user.error();
+    const Value* groups = p.Find("groups");
+    if (groups == nullptr || !groups->IsList()) return Error::InvalidArgument("the pre-state of remove_from_all_groups holds no groups");
+    for (const Value& g : groups->AsList()) {
+      const std::string email = g.IsMap() ? Text(g.AsMap(), "email") : "";
+      const std::string key = email.empty() && g.IsMap() ? Text(g.AsMap(), "id") : email;
+      if (key.empty()) return Error::InvalidArgument("the pre-state of remove_from_all_groups holds a group without an email or id");
+      out.push_back(GoogleAddToGroup(*user, key, Text(g.AsMap(), "name")));
+    }
+    return out;
+  }
+  return Error::FailedPrecondition("google." + std::string(action) + " cannot be restored by tenure restore");
+}
+
 }  // namespace
 
 List RemovedAcrossAttempts(const Value& pre_state, std::string_view user_key, std::string_view user,
@@ -115,15 +218,16 @@ List RemovedAcrossAttempts(const Value& pre_state, std::string_view user_key, st
 Result<std::vector<InverseCall>> InverseCalls(std::string_view connector, std::string_view action,
                                               const Value& pre_state) {
   const std::string name = std::string(connector) + "." + std::string(action);
-  if (connector != "scim" && connector != "msgraph" && connector != "ldap") {
+  if (connector != "scim" && connector != "msgraph" && connector != "ldap" && connector != "google") {
     return Error::FailedPrecondition(name + " cannot be restored by tenure restore");
   }
   if (!pre_state.IsMap()) return Error::InvalidArgument("no pre-state was recorded for " + name);
   const Map& p = pre_state.AsMap();
   std::vector<InverseCall> out;
   if (connector == "ldap") return LdapInverse(action, p);
+  if (connector == "google") return GoogleInverse(action, p);
+  if (connector == "msgraph" && action != "disable_user") return GraphInverse(action, p);
   if (connector == "msgraph") {
-    if (action != "disable_user") return Error::FailedPrecondition(name + " cannot be restored by tenure restore");
     auto id = Required(p, "id", action);
     if (!id) return id.error();
     const Value* enabled = p.Find("accountEnabled");

@@ -143,7 +143,8 @@ awaitable<Outcome> GraphConnector::Invoke(const Action& action, const Context& c
 awaitable<Outcome> GraphConnector::Observe(Probe probe, const Action& action, const Value& result,
                                            const Context& ctx) {
   std::string what = std::string("msgraph ") + (probe == Probe::kPreState ? "pre-state of " : "read-back of ") + action.name;
-  awaitable<Outcome> op = ObserveEnabled(probe, action, result, ctx);
+  awaitable<Outcome> op = action.name == "disable_user" ? ObserveEnabled(probe, action, result, ctx)
+                                                        : ObserveRemoval(probe, action, result, ctx);
   co_return co_await Guarded(std::move(op), std::move(what), redactor_);
 }
 
