@@ -416,8 +416,18 @@ ConnectorSpec Ldap() {
        {},
        {{"entries", "[{dn, attributes}]"}, {"count", "how many"}},
        true, ""},
+      {"list_users",
+       "every user under base_dn (objectClass the last of user_object_classes), with one paged search (RFC 2696, "
+       "page_size), as accounts: what `tenure reconcile` reads",
+       {},
+       {},
+       {{"resources", "[{id (the DN), userName (user_id_attribute), emails: [{value}] (mail), externalId "
+                      "(employeeNumber), active (not disabled, per disable_method)}]"},
+        {"total", "how many"}},
+       true, ""},
   };
   for (auto& a : c.actions) {
+    a.read_only = a.name == "get_user" || a.name == "search" || a.name == "list_users";
     if (a.name == "disable_user") {
       a.pre_state = "`{dn, uid, disabled}` of the user (per disable_method)";
       a.read_back = "the user's entry; expects `disabled` true (per disable_method)";

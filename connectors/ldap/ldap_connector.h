@@ -48,6 +48,8 @@ class LdapConnector final : public Connector {
   Awaitable SetPassword(const Action& action, const Context& ctx);
   Awaitable MoveUser(const Map& args, const Context& ctx);
   Awaitable Search(const Action& action, const Context& ctx);
+  // Every user under base_dn as a SCIM-like account (`tenure reconcile`).
+  Awaitable ListUsers(const Context& ctx);
   // The user named by `dn` or `uid` (args), nullopt when absent. `attributes` to read ({} = all
   // user attributes plus what disable_method needs).
   boost::asio::awaitable<Either<std::optional<User>>> FindUser(const Map& args, const Context& ctx);

@@ -215,3 +215,65 @@ TEST_CASE("directory offboarding read back and restored by tenure restore: unloc
   CHECK(groups.out.find("ou=former") == std::string::npos);
   std::filesystem::remove(db);
 }
+
+TEST_CASE("reconcile reads an LDAP directory page by page and finds the planted leaver, orphan and missing person",
+          "[.slapd][cli]") {
+  const std::string run = std::to_string(std::random_device{}() % 1'000'000);
+  const std::string people = ",ou=people,dc=example,dc=com";
+  auto person = [&](const std::string& uid) {
+    return "dn: uid=" + uid + people + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: " + uid + "\nsn: " + uid +
+           "\nmail: " + uid + "@example.com\n\n";
+  };
+  const std::string keep = "rc-keep-" + run, leaver = "rc-leaver-" + run, locked = "rc-locked-" + run,
+                    orphan = "rc-orphan-" + run, missing = "rc-missing-" + run;
+  const Ran added = Shell(Client("ldapadd"), person(keep) + person(leaver) + person(locked) + person(orphan));
+  INFO(added.out);
+  REQUIRE(added.exit_code == 0);
+  const Ran lock = Shell(Client("ldapmodify"), "dn: uid=" + locked + people +
+                                                   "\nchangetype: modify\nreplace: pwdAccountLockedTime\n"
+                                                   "pwdAccountLockedTime: 000001010000Z\n");
+  INFO(lock.out);
+  REQUIRE(lock.exit_code == 0);
+
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("tenure_dir_reconcile_" + run);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "hr.csv") << "email,status\n"
+                                << keep << "@example.com,active\n"
+                                << leaver << "@example.com,terminated\n"
+                                << locked << "@example.com,terminated\n"
+                                << missing << "@example.com,active\n";
+  std::ofstream(dir / "dir.yaml") << "playbook: directory\nconnections:\n  dir:\n    connector: ldap\n"
+                                     "    url: \"${env:TENURE_LDAP_URL}\"\n    bind_dn: cn=admin,dc=example,dc=com\n"
+                                     "    password: \"${env:TENURE_LDAP_PASSWORD}\"\n    base_dn: dc=example,dc=com\n"
+                                     "    page_size: 3\n"
+                                     "tasks:\n  look:\n    uses: dir.get_user\n    with: { uid: nobody }\n";
+  const std::string env = "TENURE_LDAP_URL=ldap://127.0.0.1:" + ReadFile(State() + "/port") +
+                          " TENURE_LDAP_PASSWORD=\"$(cat '" + State() + "/admin_password')\"";
+  const Ran report = Shell("env " + env + " '" + std::string(TENURE_BINARY) + "' reconcile --people '" +
+                           (dir / "hr.csv").string() + "' --key-column email --status-column status --playbook '" +
+                           (dir / "dir.yaml").string() + "' dir --json --db '" + (dir / "t.db").string() + "'");
+  INFO(report.out);
+  CHECK(report.exit_code == 1);
+  CHECK(report.out.find(ReadFile(State() + "/admin_password")) == std::string::npos);
+  const boost::json::value parsed = boost::json::parse(report.out);
+  const auto& r = parsed.as_object();
+  CHECK(r.at("connections").as_array()[0].at("accounts").as_int64() >= 4);  // other tests' people too
+  auto named = [&](const char* kind, const std::string& field, const std::string& value) {
+    int n = 0;
+    for (const auto& f : r.at(kind).as_array()) n += f.at(field) == value.c_str() ? 1 : 0;
+    return n;
+  };
+  CHECK(named("leavers", "person", leaver + "@example.com") == 1);
+  CHECK(named("leavers", "person", locked + "@example.com") == 0);  // locked: no access left
+  CHECK(named("leavers", "person", keep + "@example.com") == 0);
+  CHECK(named("orphans", "userName", orphan) == 1);
+  CHECK(named("orphans", "userName", keep) == 0);
+  CHECK(named("missing", "person", missing + "@example.com") == 1);
+  CHECK(named("missing", "person", keep + "@example.com") == 0);
+  for (const auto& f : r.at("leavers").as_array()) {
+    if (f.at("person") == (leaver + "@example.com").c_str()) {
+      CHECK(f.at("account") == ("uid=" + leaver + people).c_str());
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
