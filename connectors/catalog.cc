@@ -427,7 +427,7 @@ ConnectorSpec Ldap() {
        true, ""},
   };
   for (auto& a : c.actions) {
-    a.read_only = a.name == "get_user" || a.name == "search" || a.name == "list_users";
+    a.read_only = a.name == "list_users";
     if (a.name == "disable_user") {
       a.pre_state = "`{dn, uid, disabled}` of the user (per disable_method)";
       a.read_back = "the user's entry; expects `disabled` true (per disable_method)";
@@ -706,8 +706,15 @@ ConnectorSpec Graph() {
        {{"id", "the manager's id (\"\" when none)"}, {"userPrincipalName", "the manager's UPN"}, {"mail", "the manager's mail"},
         {"found", "whether the user has a manager"}},
        true, ""},
+      {"list_users", "every user of the tenant (GET /users, following @odata.nextLink), as accounts: what `tenure "
+       "reconcile` reads", {}, {},
+       {{"resources", "[{id, userName (userPrincipalName), emails: [{value}] (mail), externalId (employeeId), active "
+                      "(accountEnabled)}]"},
+        {"total", "how many"}},
+       true, ""},
   };
   for (auto& a : c.actions) {
+    if (a.name == "list_users") a.read_only = true;
     if (a.name == "disable_user") {
       a.pre_state = "`{id, userPrincipalName, accountEnabled}` of the user (GET /users/{id})";
       a.read_back = "GET /users/{id}; expects `accountEnabled` false";

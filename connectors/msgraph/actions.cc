@@ -151,6 +151,20 @@ std::string ResultString(const Value& result, std::string_view key) {
   return result.IsMap() ? Str(result.AsMap(), key) : std::string();
 }
 
+// One user as an account, in the shape of a SCIM user (what reconcile reads).
+Value AccountOf(const Map& u) {
+  Map out;
+  out.Set("id", Str(u, "id"));
+  out.Set("userName", Str(u, "userPrincipalName"));
+  List emails;
+  if (std::string mail = Str(u, "mail"); !mail.empty()) emails.push_back(MakeMap({{"value", mail}}));
+  out.Set("emails", std::move(emails));
+  out.Set("externalId", Str(u, "employeeId"));
+  const Value* enabled = u.Find("accountEnabled");
+  out.Set("active", enabled == nullptr || !enabled->IsBool() || enabled->AsBool());
+  return out;
+}
+
 List ListArg(const Map& args, std::string_view key) {
   const Value* v = args.Find(key);
   return v != nullptr && v->IsList() ? v->AsList() : List{};
@@ -800,6 +814,20 @@ awaitable<Outcome> GraphConnector::ObserveRemoval(Probe probe, const Action& act
   const bool member = HasId(std::get<List>(groups), group_id);
   if (pre) co_return Succeeded{MembershipState(u, group_id, member)};
   co_return Succeeded{Observation("member", Value(false), Value(member))};
+}
+
+awaitable<Outcome> GraphConnector::ListUsers(const Context& ctx) {
+  auto listed = co_await ListAll("/users?$select=id,userPrincipalName,mail,accountEnabled,employeeId&$top=999", ctx);
+  if (auto* o = std::get_if<Outcome>(&listed)) co_return std::move(*o);
+  List users;
+  for (const Value& u : std::get<List>(listed)) {
+    if (u.IsMap()) users.push_back(AccountOf(u.AsMap()));
+  }
+  const auto total = static_cast<std::int64_t>(users.size());
+  Map out;
+  out.Set("resources", std::move(users));
+  out.Set("total", total);
+  co_return Succeeded{Value(std::move(out))};
 }
 
 }  // namespace tenure::connectors::msgraph

@@ -183,6 +183,7 @@ awaitable<Outcome> GraphConnector::Dispatch(const Action& action, const Context&
   if (n == "set_forwarding") co_return co_await SetForwarding(a, ctx);
   if (n == "set_automatic_replies") co_return co_await SetAutomaticReplies(a, ctx);
   if (n == "get_manager") co_return co_await GetManager(a, ctx);
+  if (n == "list_users") co_return co_await ListUsers(ctx);
   co_return Fail(FailureClass::kPermanent, "msgraph: unknown action '" + n + "'");
 }
 

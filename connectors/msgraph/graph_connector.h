@@ -66,6 +66,8 @@ class GraphConnector final : public Connector {
   Awaitable SetForwarding(const Map& args, const Context& ctx);
   Awaitable SetAutomaticReplies(const Map& args, const Context& ctx);
   Awaitable GetManager(const Map& args, const Context& ctx);
+  // Every user as a SCIM-like account (`tenure reconcile`).
+  Awaitable ListUsers(const Context& ctx);
   // The user by id or userPrincipalName (nullopt when absent).
   boost::asio::awaitable<Either<std::optional<Map>>> FindUser(std::string key, const Context& ctx);
   boost::asio::awaitable<Either<Map>> ReadUser(std::string key, const Context& ctx);

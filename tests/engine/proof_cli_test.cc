@@ -681,6 +681,52 @@ tasks:
   CHECK(back.groups == before.groups);
 }
 
+TEST_CASE("reconcile reads a Microsoft 365 tenant: the planted leaver, orphan and missing person", "[proof][cli]") {
+  if (!testing::BinaryBuilt()) return;
+  sandbox::SandboxOptions options;
+  options.msgraph.demo = true;
+  auto sb = sandbox::BackgroundSandbox::Start(options);
+  REQUIRE(sb.has_value());
+  testing::TempDir dir;
+  std::ofstream(dir.path() + "/m365.yaml") << R"(playbook: m365
+connections:
+  m365:
+    connector: msgraph
+    tenant_id: sandbox-tenant
+    client_id: tenure-sandbox-app
+    client_secret: "${env:PROOF_M365_SECRET}"
+    authority: "${env:PROOF_M365_AUTHORITY}"
+    graph_base: "${env:PROOF_M365_GRAPH}"
+tasks:
+  look:
+    uses: m365.get_user
+    with: { user: ada.lovelace@contoso.com }
+)";
+  // Ada left (her account is still enabled), Grace is not in this export, Linus has no account.
+  std::ofstream(dir.path() + "/hr.csv") << "email,status\nada.lovelace@contoso.com,terminated\n"
+                                           "linus@contoso.com,active\n";
+  const std::string env = "PROOF_M365_SECRET=sandbox-client-secret PROOF_M365_AUTHORITY=" + (*sb)->url() +
+                          "/microsoft PROOF_M365_GRAPH=" + (*sb)->url() + "/graph/v1.0";
+  const Output json = Tenure("reconcile --people " + dir.path() + "/hr.csv --key-column email --status-column status " +
+                                 "--playbook " + dir.path() + "/m365.yaml m365 --json --db " + dir.path() + "/t.db",
+                             env);
+  INFO(json.text);
+  CHECK(json.code == 1);
+  CHECK_FALSE(Contains(json.text, "sandbox-client-secret"));
+  boost::system::error_code ec;
+  const boost::json::value report = boost::json::parse(json.text, ec);
+  REQUIRE(!ec);
+  const auto& r = report.as_object();
+  CHECK(r.at("connections").as_array()[0].at("accounts").as_int64() == 2);
+  REQUIRE(r.at("leavers").as_array().size() == 1);
+  CHECK(r.at("leavers").as_array()[0].at("person").as_string() == "ada.lovelace@contoso.com");
+  CHECK(r.at("leavers").as_array()[0].at("account").as_string() == "22222222-2222-4222-8222-222222222222");
+  REQUIRE(r.at("orphans").as_array().size() == 1);
+  CHECK(r.at("orphans").as_array()[0].at("userName").as_string() == "grace.hopper@contoso.com");
+  REQUIRE(r.at("missing").as_array().size() == 1);
+  CHECK(r.at("missing").as_array()[0].at("person").as_string() == "linus@contoso.com");
+}
+
 std::string FixturePort(const std::string& name) {
   const char* dir = std::getenv("TENURE_SCIM_STATE");
   if (dir == nullptr) FAIL("TENURE_SCIM_STATE is not set: run through ctest (fixture scim_servers)");
