@@ -540,9 +540,9 @@ ExitCode Reconcile(const ReconcileOptions& o) {
       std::cerr << "tenure: " << playbook_path << " defines no connection '" << name << "'\n";
       return ExitCode::kUsage;
     }
-    if (conn->connector != "scim") {
+    if (conn->connector != "scim" && conn->connector != "ldap" && conn->connector != "msgraph") {
       std::cerr << "tenure: connection '" << name << "' is a " << conn->connector
-                << " connection; reconcile reads scim connections (the sandbox's included)\n";
+                << " connection; reconcile reads scim (the sandbox's included), ldap and msgraph connections\n";
       return ExitCode::kUsage;
     }
     auto c = (*host)->factory().Create(*conn, (*host)->redactor());

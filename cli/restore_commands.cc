@@ -95,8 +95,9 @@ std::string TaskId(const std::string& original, std::size_t n) {
   return id + "_" + std::to_string(n);
 }
 
-// The generated playbook: the original's connections that are used, one task per call, no needs
-// (each call is independent and idempotent).
+// The generated playbook: the original's connections that are used, one task per call. The calls
+// are independent and idempotent, but an entry is moved back before anything else on its
+// connection touches it (an ldap membership names the user's DN, which the move changes).
 std::string GeneratePlaybook(const workflows::Playbook& original, const std::string& run_id,
                              const std::vector<PlannedCall>& calls) {
   std::string out = "playbook: " + Quoted(original.name + "-restore") + "\n";
@@ -114,8 +115,15 @@ std::string GeneratePlaybook(const workflows::Playbook& original, const std::str
     out += "}\n";
   }
   out += "tasks:\n";
+  std::map<std::string, std::vector<std::string>> moves;  // connection -> its move_user tasks
+  for (const PlannedCall& c : calls) {
+    if (c.call.action == "move_user") moves[c.connection].push_back(c.task);
+  }
   for (const PlannedCall& c : calls) {
     out += "  " + c.task + ":\n";
+    if (auto m = moves.find(c.connection); m != moves.end() && c.call.action != "move_user") {
+      out += "    needs: " + Value(List(m->second.begin(), m->second.end())).ToJson() + "\n";
+    }
     out += "    description: " + Quoted("restores " + c.from + ": " + c.call.what) + "\n";
     out += "    uses: " + c.connection + "." + c.call.action + "\n";
     out += "    with: " + Value(c.call.args).ToJson() + "\n";

@@ -416,7 +416,40 @@ ConnectorSpec Ldap() {
        {},
        {{"entries", "[{dn, attributes}]"}, {"count", "how many"}},
        true, ""},
+      {"list_users",
+       "every user under base_dn (objectClass the last of user_object_classes), with one paged search (RFC 2696, "
+       "page_size), as accounts: what `tenure reconcile` reads",
+       {},
+       {},
+       {{"resources", "[{id (the DN), userName (user_id_attribute), emails: [{value}] (mail), externalId "
+                      "(employeeNumber), active (not disabled, per disable_method)}]"},
+        {"total", "how many"}},
+       true, ""},
   };
+  for (auto& a : c.actions) {
+    a.read_only = a.name == "list_users";
+    if (a.name == "disable_user") {
+      a.pre_state = "`{dn, uid, disabled}` of the user (per disable_method)";
+      a.read_back = "the user's entry; expects `disabled` true (per disable_method)";
+      a.restore = "enable_user, when the account was enabled before";
+    } else if (a.name == "remove_from_group") {
+      a.pre_state = "`{dn, uid, group_dn, cn, member}`: whether the user was in the group (any membership attribute)";
+      a.read_back = "a base search of the group for the user's membership value; expects `member` false";
+      a.restore = "add_to_group, when the user was a member before";
+    } else if (a.name == "remove_from_all_groups") {
+      a.pre_state = "`{dn, uid, groups: [{dn, cn, attribute}]}`: the groups holding the user, found as the action "
+                    "finds them";
+      a.read_back = "the user's groups, found as the action finds them; expects none (`groups` [])";
+      a.restore = "add_to_group (group_dn) for each group held before";
+    } else if (a.name == "delete_user") {
+      a.pre_state = "`{dn, uid, disabled, attributes}`: the entry as it was (passwords left out)";
+      a.read_back = "a base search of the DN; expects no entry (`exists` false)";
+    } else if (a.name == "move_user") {
+      a.pre_state = "`{dn, uid, parent}`: where the entry was";
+      a.read_back = "the user's entry by its id; expects `parent` = new_parent";
+      a.restore = "move_user back under the parent it had";
+    }
+  }
   return c;
 }
 
@@ -559,6 +592,21 @@ ConnectorSpec Google() {
       {"delete_user", "delete the user; already gone (404) is success", {UserArg("email or id")}, {},
        {{"id", "the user"}, {"deleted", "false when already gone"}}, true, ""},
   };
+  for (auto& a : c.actions) {
+    if (a.name == "suspend_user") {
+      a.pre_state = "`{id, primaryEmail, suspended}` of the user (GET users/{user})";
+      a.read_back = "GET users/{id}; expects `suspended` true";
+      a.restore = "unsuspend_user, when the account was not suspended before";
+    } else if (a.name == "remove_from_group") {
+      a.pre_state = "`{user, group, member}`: whether the user was in the group (groups?userKey, every page)";
+      a.read_back = "groups?userKey={user}, every page; expects the group absent (`member` false)";
+      a.restore = "add_to_group, when the user was a member before";
+    } else if (a.name == "remove_from_all_groups") {
+      a.pre_state = "`{id, groups: [{id, email, name}]}`: every group of the user (groups?userKey, every page)";
+      a.read_back = "groups?userKey={user}, every page; expects none (`groups` [])";
+      a.restore = "add_to_group for each group held before";
+    }
+  }
   return c;
 }
 
@@ -658,12 +706,34 @@ ConnectorSpec Graph() {
        {{"id", "the manager's id (\"\" when none)"}, {"userPrincipalName", "the manager's UPN"}, {"mail", "the manager's mail"},
         {"found", "whether the user has a manager"}},
        true, ""},
+      {"list_users", "every user of the tenant (GET /users, following @odata.nextLink), as accounts: what `tenure "
+       "reconcile` reads", {}, {},
+       {{"resources", "[{id, userName (userPrincipalName), emails: [{value}] (mail), externalId (employeeId), active "
+                      "(accountEnabled)}]"},
+        {"total", "how many"}},
+       true, ""},
   };
   for (auto& a : c.actions) {
-    if (a.name != "disable_user") continue;
-    a.pre_state = "`{id, userPrincipalName, accountEnabled}` of the user (GET /users/{id})";
-    a.read_back = "GET /users/{id}; expects `accountEnabled` false";
-    a.restore = "enable_user, when sign-in was allowed before";
+    if (a.name == "list_users") a.read_only = true;
+    if (a.name == "disable_user") {
+      a.pre_state = "`{id, userPrincipalName, accountEnabled}` of the user (GET /users/{id})";
+      a.read_back = "GET /users/{id}; expects `accountEnabled` false";
+      a.restore = "enable_user, when sign-in was allowed before";
+    } else if (a.name == "remove_from_group") {
+      a.pre_state = "`{user_id, userPrincipalName, group_id, member}`: whether the user was in the group (memberOf)";
+      a.read_back = "GET /users/{id}/memberOf; expects the group absent (`member` false)";
+      a.restore = "add_to_group, when the user was a member before";
+    } else if (a.name == "remove_from_all_groups") {
+      a.pre_state = "`{id, userPrincipalName, groups: [{id, displayName}]}`: the groups Graph can remove the user "
+                    "from (memberOf, not dynamic or synchronised)";
+      a.read_back = "GET /users/{id}/memberOf; expects none of those (`groups` [])";
+      a.restore = "add_to_group for each group held before";
+    } else if (a.name == "remove_licenses") {
+      a.pre_state = "`{id, userPrincipalName, licenses: [{skuId, disabledPlans}]}`: the directly assigned licences "
+                    "it is about to free (of `sku_ids` when given)";
+      a.read_back = "GET /users/{id} (assignedLicenses); expects none of those left (`licenses` [])";
+      a.restore = "assign_license for each licence held before, with its disabled plans";
+    }
   }
   return c;
 }

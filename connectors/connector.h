@@ -80,6 +80,11 @@ struct Context {
   std::chrono::steady_clock::time_point deadline;    // of this attempt
   std::string run_id;
   std::string task_id;
+  // What the engine recorded before the action's first attempt (docs/proof.md: pre-state), the
+  // same on every attempt and after a resume; null when none was recorded. An action that reports
+  // what it removed reads it to include what an earlier attempt removed (that attempt's effect
+  // happened, its result was never recorded: a crash, a lost answer).
+  Value pre_state{};
 };
 
 // Proof of removal (docs/proof.md): the two reads around a destructive action.

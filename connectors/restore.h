@@ -25,4 +25,14 @@ struct InverseCall {
 Result<std::vector<InverseCall>> InverseCalls(std::string_view connector, std::string_view action,
                                               const Value& pre_state);
 
+// The groups a remove_from_all_groups removed across all its attempts: `removed` (by this
+// attempt) followed by each group of the recorded `pre_state` ({.., groups: [...]}, the groups
+// held before the first attempt) that was no longer `held` when this attempt began: an earlier
+// attempt removed it and its result was never recorded (the process died, the answer was lost).
+// Groups are told apart by their `key` field ("id" for scim, msgraph and google, "dn" for
+// ldap); a pre-state of another user (`user_key`, e.g. "user_id", differs from `user`) or none
+// adds nothing.
+List RemovedAcrossAttempts(const Value& pre_state, std::string_view user_key, std::string_view user,
+                           std::string_view key, const List& held, List removed);
+
 }  // namespace tenure::connectors

@@ -365,7 +365,7 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args, Value* po
     if (row.started_ms == 0) row.started_ms = ToUnixMillis(services_.clock.Now());
     const std::string attempt = polled != nullptr ? "poll, " + AttemptText(row.attempts - before, retry)
                                                   : AttemptText(row.attempts, retry);
-    const connectors::Context ctx{row.idempotency_key, services_.clock.SteadyNow() + timeout, run_.id, step.row};
+    connectors::Context ctx{row.idempotency_key, services_.clock.SteadyNow() + timeout, run_.id, step.row};
     std::string why;
     std::chrono::milliseconds retry_after{0};
     // The pre-state, read once (a retry or a resume finds it in the row): it rides in the intent
@@ -397,6 +397,11 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args, Value* po
       }
     }
     if (ready) {
+      // The action sees the pre-state too (the same on every attempt): what an earlier attempt
+      // removed before the process died is in it, not in what the target holds now.
+      if (const Value kept = Recorded(row); kept.IsMap()) {
+        if (const Value* pre = kept.AsMap().Find("pre_state")) ctx.pre_state = *pre;
+      }
       // Record before effect: the intent is durable before the connector is called.
       if (!co_await CommitRowWith(row, [&] {
             return Event(step.row, step.item, row.attempts, "attempt_started",

@@ -20,10 +20,15 @@ class GoogleConnector final : public Connector {
   GoogleConnector(GoogleConfig config, http::HttpTransport& transport, SecretResolver& secrets, Redactor& redactor)
       : config_(std::move(config)), transport_(transport), secrets_(secrets), redactor_(redactor) {}
   boost::asio::awaitable<Outcome> Invoke(const Action& action, const Context& ctx) override;
+  // proof.cc: pre-state and read-back of suspend_user, remove_from_group and
+  // remove_from_all_groups (docs/proof.md).
+  boost::asio::awaitable<Outcome> Observe(Probe probe, const Action& action, const Value& result,
+                                          const Context& ctx) override;
 
  private:
   using Awaitable = boost::asio::awaitable<Outcome>;
   Awaitable Dispatch(const Action& action, const Context& ctx);
+  Awaitable ObserveRemoval(Probe probe, const Action& action, const Value& result, const Context& ctx);
 
   // client.cc
   // An access token for `sub` with `scopes`, from the cache or the token endpoint.

@@ -6,6 +6,7 @@
 
 #include "connectors/google/google_connector.h"
 #include "connectors/http_support.h"
+#include "connectors/restore.h"
 #include "workflows/loader.h"
 
 namespace tenure::connectors::google {
@@ -195,7 +196,7 @@ awaitable<Outcome> GoogleConnector::RemoveFromAllGroups(const Map& args, const C
   if (user.empty()) co_return Missing("remove_from_all_groups", "user");
   auto listed = co_await GroupsOf(user, ctx);
   if (auto* o = std::get_if<Outcome>(&listed)) co_return std::move(*o);
-  List groups = std::move(std::get<List>(listed));
+  const List groups = std::move(std::get<List>(listed));
   for (const Value& g : groups) {
     const std::string key = Str(g.AsMap(), "id").empty() ? Str(g.AsMap(), "email") : Str(g.AsMap(), "id");
     std::string path = std::string(kGroupsPath) + "/" + PathSegment(key) + "/members/" + PathSegment(user);
@@ -206,10 +207,13 @@ awaitable<Outcome> GoogleConnector::RemoveFromAllGroups(const Map& args, const C
       co_return ErrorOutcome(reply, "google DELETE groups/" + Str(g.AsMap(), "email") + "/members/" + user);
     }
   }
+  // An earlier attempt may have removed some (its result lost to a crash): they count too, or a
+  // restore or rehire reading this result would bring back nothing.
+  List removed = RemovedAcrossAttempts(ctx.pre_state, "id", user, "id", groups, groups);
   Map out;
   out.Set("id", user);
-  out.Set("removed", static_cast<std::int64_t>(groups.size()));
-  out.Set("groups", std::move(groups));
+  out.Set("removed", static_cast<std::int64_t>(removed.size()));
+  out.Set("groups", std::move(removed));
   co_return Succeeded{Value(std::move(out))};
 }
 

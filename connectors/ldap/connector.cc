@@ -214,6 +214,7 @@ awaitable<Outcome> LdapConnector::Dispatch(const Action& action, const Context& 
   if (n == "remove_from_group") co_return co_await ChangeGroup(a, false, ctx);
   if (n == "remove_from_all_groups") co_return co_await RemoveFromAllGroups(a, ctx);
   if (n == "search") co_return co_await Search(action, ctx);
+  if (n == "list_users") co_return co_await ListUsers(ctx);
   co_return Fail(FailureClass::kPermanent, "ldap: unknown action '" + n + "'");
 }
 

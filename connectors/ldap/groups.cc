@@ -3,6 +3,7 @@
 #include <ldap.h>
 
 #include "connectors/http_support.h"
+#include "connectors/restore.h"
 #include "connectors/ldap/escape.h"
 #include "connectors/ldap/ldap_connector.h"
 
@@ -28,12 +29,6 @@ Value MembershipResult(const std::string& group_dn, const User& u, std::string_v
   return m;
 }
 
-Value RemovedGroup(const Entry& g, const std::string& attribute) {
-  const Attribute* cn = g.Find("cn");
-  return MakeMap({{"dn", g.dn}, {"cn", cn != nullptr && !cn->values.empty() ? cn->values.front() : ""},
-                  {"attribute", attribute}});
-}
-
 Value AllGroupsResult(const User& u, List groups) {
   const auto count = static_cast<std::int64_t>(groups.size());
   return MakeMap({{"dn", u.entry.dn}, {"uid", u.id}, {"groups", std::move(groups)}, {"count", count}});
@@ -41,11 +36,6 @@ Value AllGroupsResult(const User& u, List groups) {
 
 bool IsDnMembership(const std::string& attribute) {
   return EqualsIgnoreCase(attribute, "member") || EqualsIgnoreCase(attribute, "uniqueMember");
-}
-
-// What the membership attribute holds for `u`: its id for memberUid, else its DN.
-std::string MemberValue(const std::string& attribute, const User& u) {
-  return EqualsIgnoreCase(attribute, "memberUid") ? u.id : u.entry.dn;
 }
 
 struct NewGroup {
@@ -98,6 +88,30 @@ Map GroupLookup(const Map& args) {
 }
 
 }  // namespace
+
+std::string MemberValue(const std::string& attribute, const User& u) {
+  return EqualsIgnoreCase(attribute, "memberUid") ? u.id : u.entry.dn;
+}
+
+Value GroupMembership(const Entry& g, const std::string& attribute) {
+  const Attribute* cn = g.Find("cn");
+  return MakeMap({{"dn", g.dn}, {"cn", cn != nullptr && !cn->values.empty() ? cn->values.front() : ""},
+                  {"attribute", attribute}});
+}
+
+List Memberships(const std::vector<Entry>& groups) {
+  List out;
+  for (const Entry& g : groups) {
+    for (const std::string& attribute : MembershipAttributes(g)) out.push_back(GroupMembership(g, attribute));
+  }
+  return out;
+}
+
+awaitable<Either<std::vector<Entry>>> LdapConnector::GroupsOf(const User& u, const Context& ctx) {
+  const std::string filter = "(|" + EqualityFilter("member", u.entry.dn) + EqualityFilter("uniqueMember", u.entry.dn) +
+                             EqualityFilter("memberUid", u.id) + ")";
+  co_return co_await SearchAll(config_.groups_dn, Scope::kSub, filter, GroupReadAttributes(), config_.page_size, ctx);
+}
 
 awaitable<Either<std::optional<Entry>>> LdapConnector::FindGroup(const Map& args, const Context& ctx) {
   const std::string dn = StringArg(args, "group_dn");
@@ -228,9 +242,7 @@ awaitable<Outcome> LdapConnector::RemoveFromAllGroups(const Map& args, const Con
   auto user = co_await RequireUser(args, ctx);
   if (auto* o = std::get_if<Outcome>(&user)) co_return std::move(*o);
   const User& u = std::get<User>(user);
-  const std::string filter = "(|" + EqualityFilter("member", u.entry.dn) + EqualityFilter("uniqueMember", u.entry.dn) +
-                             EqualityFilter("memberUid", u.id) + ")";
-  auto groups = co_await SearchAll(config_.groups_dn, Scope::kSub, filter, GroupReadAttributes(), config_.page_size, ctx);
+  auto groups = co_await GroupsOf(u, ctx);
   if (auto* o = std::get_if<Outcome>(&groups)) co_return std::move(*o);
   List left;
   for (const Entry& g : std::get<std::vector<Entry>>(groups)) {
@@ -238,9 +250,13 @@ awaitable<Outcome> LdapConnector::RemoveFromAllGroups(const Map& args, const Con
       const std::string value = MemberValue(attribute, u);
       auto removed = co_await RemoveValue(g.dn, attribute, value, ctx);
       if (auto* o = std::get_if<Outcome>(&removed)) co_return std::move(*o);
-      if (std::get<bool>(removed)) left.push_back(RemovedGroup(g, attribute));
+      if (std::get<bool>(removed)) left.push_back(GroupMembership(g, attribute));
     }
   }
+  // An earlier attempt may have removed some (its result lost to a crash): they count too, or a
+  // restore or rehire reading this result would bring back nothing.
+  left = RemovedAcrossAttempts(ctx.pre_state, "uid", u.id, "dn", Memberships(std::get<std::vector<Entry>>(groups)),
+                               std::move(left));
   co_return Succeeded{AllGroupsResult(u, std::move(left))};
 }
 

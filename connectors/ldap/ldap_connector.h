@@ -30,6 +30,10 @@ class LdapConnector final : public Connector {
   LdapConnector(LdapConfig config, Redactor& redactor, SecretResolver& secrets)
       : config_(std::move(config)), redactor_(redactor), secrets_(secrets) {}
   boost::asio::awaitable<Outcome> Invoke(const Action& action, const Context& ctx) override;
+  // proof.cc: pre-state and read-back of disable_user, remove_from_group, remove_from_all_groups,
+  // delete_user and move_user (docs/proof.md).
+  boost::asio::awaitable<Outcome> Observe(Probe probe, const Action& action, const Value& result,
+                                          const Context& ctx) override;
 
  private:
   using Awaitable = boost::asio::awaitable<Outcome>;
@@ -44,6 +48,8 @@ class LdapConnector final : public Connector {
   Awaitable SetPassword(const Action& action, const Context& ctx);
   Awaitable MoveUser(const Map& args, const Context& ctx);
   Awaitable Search(const Action& action, const Context& ctx);
+  // Every user under base_dn as a SCIM-like account (`tenure reconcile`).
+  Awaitable ListUsers(const Context& ctx);
   // The user named by `dn` or `uid` (args), nullopt when absent. `attributes` to read ({} = all
   // user attributes plus what disable_method needs).
   boost::asio::awaitable<Either<std::optional<User>>> FindUser(const Map& args, const Context& ctx);
@@ -56,8 +62,17 @@ class LdapConnector final : public Connector {
                                                                std::vector<std::string> attributes, int page_size,
                                                                const Context& ctx);
 
+  // proof.cc
+  Awaitable PreState(const Action& action, const Context& ctx);
+  Awaitable ReadBack(const Action& action, const Value& result, const Context& ctx);
+  // Whether `u` is in `group` by any of its membership attributes.
+  boost::asio::awaitable<Either<bool>> IsMemberOf(const Entry& group, const User& u, const Context& ctx);
+
   // groups.cc
   Awaitable EnsureGroup(const Map& args, const Context& ctx);
+  // Every group under groups_dn holding `u` (member, uniqueMember = its DN, memberUid = its id),
+  // with one paged search.
+  boost::asio::awaitable<Either<std::vector<Entry>>> GroupsOf(const User& u, const Context& ctx);
   Awaitable ChangeGroup(const Map& args, bool add, const Context& ctx);
   Awaitable RemoveFromAllGroups(const Map& args, const Context& ctx);
   // The group named by `group_dn` or `group` (its cn under groups_dn); nullopt when absent.
@@ -100,5 +115,13 @@ std::vector<std::string> MembershipAttributes(const Entry& group);
 std::string GroupObjectClass(GroupType t);
 std::string GroupMemberAttribute(GroupType t);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// Whether the account in `e` is disabled, per the connection's disable_method.
+bool Disabled(const LdapConfig& c, const Entry& e);
+// What the membership attribute holds for `u`: its id for memberUid, else its DN.
+std::string MemberValue(const std::string& attribute, const User& u);
+// {dn, cn, attribute}: one membership of a group, as remove_from_all_groups lists it.
+Value GroupMembership(const Entry& g, const std::string& attribute);
+// Every membership `groups` hold, one {dn, cn, attribute} per membership attribute of each.
+List Memberships(const std::vector<Entry>& groups);
 
 }  // namespace tenure::connectors::ldap

@@ -118,6 +118,23 @@ Value SearchResult(const std::vector<Entry>& entries) {
   return MakeMap({{"entries", std::move(out)}, {"count", count}});
 }
 
+// One entry as an account, in the shape of a SCIM user (what reconcile reads).
+Value AccountOf(const LdapConfig& c, const Entry& e, bool disabled) {
+  Map out;
+  out.Set("id", e.dn);
+  out.Set("userName", FirstValue(e, c.user_id_attribute));
+  List emails;
+  if (const Attribute* mail = e.Find("mail")) {
+    for (const std::string& m : mail->values) emails.push_back(MakeMap({{"value", m}}));
+  }
+  out.Set("emails", std::move(emails));
+  out.Set("externalId", FirstValue(e, "employeeNumber"));
+  out.Set("active", !disabled);
+  return out;
+}
+
+}  // namespace
+
 bool Disabled(const LdapConfig& c, const Entry& e) {
   switch (c.disable_method) {
     case DisableMethod::kPpolicy:
@@ -129,6 +146,8 @@ bool Disabled(const LdapConfig& c, const Entry& e) {
   }
   return false;
 }
+
+namespace {
 
 // The modification that disables (or enables) the account in `e`; empty when it already is so.
 std::vector<Mod> DisableMods(const LdapConfig& c, const Entry& e, bool disable) {
@@ -505,6 +524,20 @@ awaitable<Outcome> LdapConnector::Search(const Action& action, const Context& ct
   auto entries = co_await SearchAll(base, *scope, filter, attributes, page_size, ctx);
   if (auto* o = std::get_if<Outcome>(&entries)) co_return std::move(*o);
   co_return Succeeded{SearchResult(std::get<std::vector<Entry>>(entries))};
+}
+
+awaitable<Outcome> LdapConnector::ListUsers(const Context& ctx) {
+  const std::string filter = EqualityFilter("objectClass", config_.user_object_classes.back());
+  auto entries =
+      co_await SearchAll(config_.base_dn, Scope::kSub, filter, UserReadAttributes(config_.disable_method), config_.page_size, ctx);
+  if (auto* o = std::get_if<Outcome>(&entries)) co_return std::move(*o);
+  List users;
+  for (const Entry& e : std::get<std::vector<Entry>>(entries)) users.push_back(AccountOf(config_, e, Disabled(config_, e)));
+  const auto total = static_cast<std::int64_t>(users.size());
+  Map out;
+  out.Set("resources", std::move(users));
+  out.Set("total", total);
+  co_return Succeeded{Value(std::move(out))};
 }
 
 }  // namespace tenure::connectors::ldap

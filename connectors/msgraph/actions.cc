@@ -3,6 +3,7 @@
 
 #include "connectors/http_support.h"
 #include "connectors/msgraph/graph_connector.h"
+#include "connectors/restore.h"
 
 namespace tenure::connectors::msgraph {
 namespace {
@@ -119,6 +120,55 @@ Value AddLicenseBody(const std::string& sku, const Value* disabled) {
 }
 
 Value RemoveLicenseBody(List skus) { return Value(LicenseBody(List{}, std::move(skus))); }
+
+// Built outside the coroutines: GCC 12 miscompiles braced lists of string literals inside them.
+Value Observation(const char* key, Value expected, Value seen) {
+  Map e;
+  e.Set(key, std::move(expected));
+  Map s;
+  s.Set(key, std::move(seen));
+  return MakeMap({{"expected", Value(std::move(e))}, {"seen", Value(std::move(s))}});
+}
+
+Value MembershipState(const Map& user, const std::string& group_id, bool member) {
+  return MakeMap({{"user_id", Str(user, "id")}, {"userPrincipalName", Str(user, "userPrincipalName")},
+                  {"group_id", group_id}, {"member", member}});
+}
+
+Value HeldGroups(const Map& user, List groups) {
+  return MakeMap({{"id", Str(user, "id")}, {"userPrincipalName", Str(user, "userPrincipalName")},
+                  {"groups", std::move(groups)}});
+}
+
+bool HasId(const List& items, const std::string& id) {
+  for (const Value& v : items) {
+    if (v.IsMap() && Str(v.AsMap(), "id") == id) return true;
+  }
+  return false;
+}
+
+std::string ResultString(const Value& result, std::string_view key) {
+  return result.IsMap() ? Str(result.AsMap(), key) : std::string();
+}
+
+// One user as an account, in the shape of a SCIM user (what reconcile reads).
+Value AccountOf(const Map& u) {
+  Map out;
+  out.Set("id", Str(u, "id"));
+  out.Set("userName", Str(u, "userPrincipalName"));
+  List emails;
+  if (std::string mail = Str(u, "mail"); !mail.empty()) emails.push_back(MakeMap({{"value", mail}}));
+  out.Set("emails", std::move(emails));
+  out.Set("externalId", Str(u, "employeeId"));
+  const Value* enabled = u.Find("accountEnabled");
+  out.Set("active", enabled == nullptr || !enabled->IsBool() || enabled->AsBool());
+  return out;
+}
+
+List ListArg(const Map& args, std::string_view key) {
+  const Value* v = args.Find(key);
+  return v != nullptr && v->IsList() ? v->AsList() : List{};
+}
 
 Map ForwardRule(const std::string& name, const std::string& to) {
   Map address;
@@ -452,6 +502,7 @@ awaitable<Outcome> GraphConnector::RemoveFromAllGroups(const Map& args, const Co
   if (auto* o = std::get_if<Outcome>(&listed)) co_return std::move(*o);
   List removed;
   List skipped;
+  List held;
   for (const Value& item : std::get<List>(listed)) {
     if (!item.IsMap() || !IsGroup(item.AsMap())) continue;  // directory roles, administrative units
     const Map& g = item.AsMap();
@@ -459,6 +510,7 @@ awaitable<Outcome> GraphConnector::RemoveFromAllGroups(const Map& args, const Co
       skipped.push_back(Value(GroupEntry(g, why)));
       continue;
     }
+    held.push_back(Value(GroupEntry(g, "")));
     std::string path = "/groups/" + PathSegment(Str(g, "id")) + "/members/" + PathSegment(user_id) + "/$ref";
     auto r = co_await Call("DELETE", path, std::nullopt, ctx);
     if (auto* o = std::get_if<Outcome>(&r)) co_return std::move(*o);
@@ -466,6 +518,9 @@ awaitable<Outcome> GraphConnector::RemoveFromAllGroups(const Map& args, const Co
     if (reply.status != 404 && !IsSuccess(reply.status)) co_return ErrorOutcome(reply, "msgraph DELETE " + path);
     removed.push_back(Value(GroupEntry(g, "")));
   }
+  // An earlier attempt may have removed some (its result lost to a crash): they count too, or a
+  // restore or rehire reading this result would bring back nothing.
+  removed = RemovedAcrossAttempts(ctx.pre_state, "id", user_id, "id", held, std::move(removed));
   Map out;
   out.Set("id", user_id);
   out.Set("groups", std::move(removed));
@@ -663,6 +718,115 @@ awaitable<Outcome> GraphConnector::GetManager(const Map& args, const Context& ct
   out.Set("displayName", Str(m, "displayName"));
   out.Set("mail", Str(m, "mail"));
   out.Set("found", true);
+  co_return Succeeded{Value(std::move(out))};
+}
+
+awaitable<Either<List>> GraphConnector::GroupsOf(const std::string& user_id, bool removable, const Context& ctx) {
+  auto listed = co_await ListAll(UserPath(user_id) +
+                                     "/memberOf?$select=id,displayName,groupTypes,onPremisesSyncEnabled,mailEnabled,"
+                                     "securityEnabled",
+                                 ctx);
+  if (auto* o = std::get_if<Outcome>(&listed)) co_return std::move(*o);
+  List out;
+  for (const Value& item : std::get<List>(listed)) {
+    if (!item.IsMap() || !IsGroup(item.AsMap())) continue;
+    if (removable && !Unremovable(item.AsMap()).empty()) continue;
+    out.push_back(Value(GroupEntry(item.AsMap(), "")));
+  }
+  co_return out;
+}
+
+awaitable<Either<Map>> GraphConnector::DirectLicenses(const std::string& key, const List& only, const Context& ctx) {
+  auto r = co_await Call("GET", UserPath(key) + "?$select=id,userPrincipalName,assignedLicenses,licenseAssignmentStates",
+                         std::nullopt, ctx);
+  if (auto* o = std::get_if<Outcome>(&r)) co_return std::move(*o);
+  const Reply& got = std::get<Reply>(r);
+  if (got.status == 404) co_return Fail(FailureClass::kNotFound, "msgraph: no user " + key, 404);
+  if (!IsSuccess(got.status) || !got.body.IsMap()) co_return ErrorOutcome(got, "msgraph GET /users/" + key);
+  const Map& u = got.body.AsMap();
+  std::set<std::string> inherited;
+  if (const Value* states = u.Find("licenseAssignmentStates"); states != nullptr && states->IsList()) {
+    for (const Value& s : states->AsList()) {
+      if (s.IsMap() && !Str(s.AsMap(), "assignedByGroup").empty()) inherited.insert(Str(s.AsMap(), "skuId"));
+    }
+  }
+  std::set<std::string> wanted;
+  for (const Value& v : only) {
+    if (v.IsString()) wanted.insert(v.AsString());
+  }
+  List direct;
+  if (const Value* licenses = u.Find("assignedLicenses"); licenses != nullptr && licenses->IsList()) {
+    for (const Value& l : licenses->AsList()) {
+      if (!l.IsMap()) continue;
+      const std::string sku = Str(l.AsMap(), "skuId");
+      if ((!wanted.empty() && !wanted.contains(sku)) || inherited.contains(sku)) continue;
+      Map entry;
+      entry.Set("skuId", sku);
+      const Value* plans = l.AsMap().Find("disabledPlans");
+      entry.Set("disabledPlans", plans != nullptr && plans->IsList() ? *plans : Value(List{}));
+      direct.push_back(Value(std::move(entry)));
+    }
+  }
+  Map out;
+  out.Set("id", Str(u, "id"));
+  out.Set("userPrincipalName", Str(u, "userPrincipalName"));
+  out.Set("licenses", std::move(direct));
+  co_return out;
+}
+
+awaitable<Outcome> GraphConnector::ObserveRemoval(Probe probe, const Action& action, const Value& result,
+                                                  const Context& ctx) {
+  const std::string& n = action.name;
+  const Map& a = action.args;
+  const bool pre = probe == Probe::kPreState;
+  if (n == "remove_licenses") {
+    std::string key = pre ? StringArg(a, "user") : ResultString(result, "id");
+    if (key.empty()) key = StringArg(a, "user");
+    auto held = co_await DirectLicenses(std::move(key), ListArg(a, "sku_ids"), ctx);
+    if (auto* o = std::get_if<Outcome>(&held)) co_return std::move(*o);
+    Map& state = std::get<Map>(held);
+    if (pre) co_return Succeeded{Value(std::move(state))};
+    co_return Succeeded{Observation("licenses", Value(List{}), *state.Find("licenses"))};
+  }
+  if (n != "remove_from_group" && n != "remove_from_all_groups") {
+    co_return co_await Connector::Observe(probe, action, result, ctx);
+  }
+  // The user: its id in the result (remove_from_group: user_id), else the argument.
+  std::string key = ResultString(result, n == "remove_from_group" ? "user_id" : "id");
+  if (key.empty()) key = StringArg(a, "user");
+  auto user = co_await ReadUser(std::move(key), ctx);
+  if (auto* o = std::get_if<Outcome>(&user)) co_return std::move(*o);
+  const Map& u = std::get<Map>(user);
+  if (n == "remove_from_all_groups") {
+    auto groups = co_await GroupsOf(Str(u, "id"), true, ctx);
+    if (auto* o = std::get_if<Outcome>(&groups)) co_return std::move(*o);
+    if (pre) co_return Succeeded{HeldGroups(u, std::move(std::get<List>(groups)))};
+    co_return Succeeded{Observation("groups", Value(List{}), Value(std::move(std::get<List>(groups))))};
+  }
+  std::string group_id = ResultString(result, "group_id");
+  if (pre) {
+    auto group = co_await ResolveGroup(a, ctx);
+    if (auto* o = std::get_if<Outcome>(&group)) co_return std::move(*o);
+    group_id = std::get<std::string>(group);
+  }
+  auto groups = co_await GroupsOf(Str(u, "id"), false, ctx);
+  if (auto* o = std::get_if<Outcome>(&groups)) co_return std::move(*o);
+  const bool member = HasId(std::get<List>(groups), group_id);
+  if (pre) co_return Succeeded{MembershipState(u, group_id, member)};
+  co_return Succeeded{Observation("member", Value(false), Value(member))};
+}
+
+awaitable<Outcome> GraphConnector::ListUsers(const Context& ctx) {
+  auto listed = co_await ListAll("/users?$select=id,userPrincipalName,mail,accountEnabled,employeeId&$top=999", ctx);
+  if (auto* o = std::get_if<Outcome>(&listed)) co_return std::move(*o);
+  List users;
+  for (const Value& u : std::get<List>(listed)) {
+    if (u.IsMap()) users.push_back(AccountOf(u.AsMap()));
+  }
+  const auto total = static_cast<std::int64_t>(users.size());
+  Map out;
+  out.Set("resources", std::move(users));
+  out.Set("total", total);
   co_return Succeeded{Value(std::move(out))};
 }
 

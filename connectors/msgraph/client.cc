@@ -143,7 +143,8 @@ awaitable<Outcome> GraphConnector::Invoke(const Action& action, const Context& c
 awaitable<Outcome> GraphConnector::Observe(Probe probe, const Action& action, const Value& result,
                                            const Context& ctx) {
   std::string what = std::string("msgraph ") + (probe == Probe::kPreState ? "pre-state of " : "read-back of ") + action.name;
-  awaitable<Outcome> op = ObserveEnabled(probe, action, result, ctx);
+  awaitable<Outcome> op = action.name == "disable_user" ? ObserveEnabled(probe, action, result, ctx)
+                                                        : ObserveRemoval(probe, action, result, ctx);
   co_return co_await Guarded(std::move(op), std::move(what), redactor_);
 }
 
@@ -182,6 +183,7 @@ awaitable<Outcome> GraphConnector::Dispatch(const Action& action, const Context&
   if (n == "set_forwarding") co_return co_await SetForwarding(a, ctx);
   if (n == "set_automatic_replies") co_return co_await SetAutomaticReplies(a, ctx);
   if (n == "get_manager") co_return co_await GetManager(a, ctx);
+  if (n == "list_users") co_return co_await ListUsers(ctx);
   co_return Fail(FailureClass::kPermanent, "msgraph: unknown action '" + n + "'");
 }
 

@@ -39,6 +39,15 @@ class GraphConnector final : public Connector {
   boost::asio::awaitable<Either<List>> ListAll(std::string path, const Context& ctx);
 
   Awaitable ObserveEnabled(Probe probe, const Action& action, const Value& result, const Context& ctx);
+  // actions.cc: pre-state and read-back of remove_from_group, remove_from_all_groups and
+  // remove_licenses (docs/proof.md).
+  Awaitable ObserveRemoval(Probe probe, const Action& action, const Value& result, const Context& ctx);
+  // The groups `user_id` is a member of ({id, displayName} each), those Graph can remove it from
+  // (`removable`, not dynamic or synchronised), else every one.
+  boost::asio::awaitable<Either<List>> GroupsOf(const std::string& user_id, bool removable, const Context& ctx);
+  // {id, userPrincipalName, licenses: [{skuId, disabledPlans}]}: the user's directly assigned
+  // licences (of `only` when not empty), those remove_licenses frees.
+  boost::asio::awaitable<Either<Map>> DirectLicenses(const std::string& key, const List& only, const Context& ctx);
 
   // actions.cc
   Awaitable EnsureUser(const Action& action, const Context& ctx);
@@ -57,6 +66,8 @@ class GraphConnector final : public Connector {
   Awaitable SetForwarding(const Map& args, const Context& ctx);
   Awaitable SetAutomaticReplies(const Map& args, const Context& ctx);
   Awaitable GetManager(const Map& args, const Context& ctx);
+  // Every user as a SCIM-like account (`tenure reconcile`).
+  Awaitable ListUsers(const Context& ctx);
   // The user by id or userPrincipalName (nullopt when absent).
   boost::asio::awaitable<Either<std::optional<Map>>> FindUser(std::string key, const Context& ctx);
   boost::asio::awaitable<Either<Map>> ReadUser(std::string key, const Context& ctx);

@@ -1,5 +1,6 @@
 // The scim connector's group actions (see connector.h for the behaviour).
 #include "connectors/http_support.h"
+#include "connectors/restore.h"
 #include "connectors/scim/filter.h"
 #include "connectors/scim/patch.h"
 #include "connectors/scim/scim_connector.h"
@@ -247,6 +248,9 @@ awaitable<Outcome> ScimConnector::RemoveFromAllGroups(const Map& args, const Con
     if (auto* o = std::get_if<Outcome>(&changed)) co_return std::move(*o);
     if (std::get<bool>(changed)) removed.push_back(g);
   }
+  // An earlier attempt may have removed some (its result lost to a crash): they count too, or a
+  // restore or rehire reading this result would bring back nothing.
+  removed = RemovedAcrossAttempts(ctx.pre_state, "user_id", user_id, "id", groups, std::move(removed));
   co_return Succeeded{RemovedGroups(user_id, std::move(removed))};
 }
 

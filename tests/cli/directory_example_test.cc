@@ -148,3 +148,132 @@ TEST_CASE("directory offboarding example: twice against slapd leaves the leaver 
   CHECK(groups.out.find("member: cn=nobody,dc=example,dc=com") != std::string::npos);  // vpn kept a member
   std::filesystem::remove(db);
 }
+
+TEST_CASE("directory offboarding read back and restored by tenure restore: unlocked, moved back, in every group again",
+          "[.slapd][cli]") {
+  const std::string run = std::to_string(std::random_device{}() % 1'000'000);
+  const std::string uid = "rehire-" + run;
+  const std::string dn = "uid=" + uid + ",ou=people,dc=example,dc=com";
+  const std::string g = ",ou=groups,dc=example,dc=com";
+  const std::string ldif =
+      "dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: R\nsn: R\n\n" + "dn: cn=eng-" + run + g +
+      "\nobjectClass: groupOfNames\ncn: eng-" + run + "\nmember: " + dn + "\n\n" + "dn: cn=wiki-" + run + g +
+      "\nobjectClass: groupOfUniqueNames\ncn: wiki-" + run + "\nuniqueMember: " + dn + "\n\n" + "dn: cn=shell-" + run +
+      g + "\nobjectClass: posixGroup\ncn: shell-" + run + "\ngidNumber: 7001\nmemberUid: " + uid + "\n";
+  const Ran added = Shell(Client("ldapadd"), ldif);
+  INFO(added.out);
+  REQUIRE(added.exit_code == 0);
+
+  const std::string db = std::filesystem::temp_directory_path() / ("tenure_dir_restore_" + run + ".db");
+  const std::string env = "TENURE_LDAP_URL=ldap://127.0.0.1:" + ReadFile(State() + "/port") +
+                          " TENURE_LDAP_CA_FILE='" + State() + "/ca.pem' TENURE_LDAP_PASSWORD=\"$(cat '" + State() +
+                          "/admin_password')\"";
+  const std::string tenure = "cd '" + std::string(TENURE_SOURCE_DIR) + "' && env " + env + " '" + TENURE_BINARY + "' ";
+  const Ran off = Shell(tenure + "run examples/offboarding-directory.yaml --set uid=" + uid + " --db '" + db + "'");
+  INFO(off.out);
+  REQUIRE(off.exit_code == 0);
+  const Ran runs = Shell("'" + std::string(TENURE_BINARY) + "' runs --db '" + db + "' --json");
+  const std::string id(boost::json::parse(runs.out).at("id").as_string());
+
+  // Every destructive task recorded what it changed and read the directory back.
+  const Ran status = Shell("'" + std::string(TENURE_BINARY) + "' status " + id + " --db '" + db + "' --json");
+  REQUIRE(status.exit_code == 0);
+  std::map<std::string, boost::json::object> results;
+  const boost::json::value parsed = boost::json::parse(status.out);
+  for (const auto& t : parsed.at("tasks").as_array()) {
+    results[std::string(t.at("task").as_string())] = t.at("result").as_object();
+  }
+  for (const char* task : {"directory.disable", "directory.remove_groups", "directory.move"}) {
+    INFO(task << ": " << boost::json::serialize(results[task]));
+    REQUIRE(results[task].contains("read_back"));
+    CHECK(results[task].at("read_back").at("agrees") == true);
+    CHECK(results[task].contains("pre_state"));
+  }
+  CHECK(results["directory.disable"].at("pre_state").at("disabled") == false);
+  CHECK(results["directory.remove_groups"].at("pre_state").at("groups").as_array().size() == 3);
+  CHECK(results["directory.move"].at("pre_state").at("parent") == "ou=people,dc=example,dc=com");
+
+  const Ran restored = Shell(tenure + "restore " + id + " --yes --db '" + db + "'");
+  INFO(restored.out);
+  REQUIRE(restored.exit_code == 0);
+  CHECK(restored.out.find("5 calls") != std::string::npos);  // enable, 3 groups, move back
+  const Ran again = Shell(tenure + "restore " + id + " --yes --db '" + db + "'");
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("already restored") != std::string::npos);
+
+  // The directory, read with ldapsearch: back under people, unlocked, in the three groups.
+  const Ran user = Shell(Client("ldapsearch") + " -LLL -b '" + dn + "' -s base pwdAccountLockedTime");
+  INFO(user.out);
+  CHECK(user.out.find("dn: " + dn) != std::string::npos);
+  CHECK(user.out.find("pwdAccountLockedTime") == std::string::npos);
+  const Ran groups = Shell(Client("ldapsearch") + " -LLL -o ldif-wrap=no -b ou=groups,dc=example,dc=com '(cn=*-" + run +
+                           ")' member uniqueMember memberUid");
+  INFO(groups.out);
+  CHECK(groups.out.find("member: " + dn) != std::string::npos);
+  CHECK(groups.out.find("uniqueMember: " + dn) != std::string::npos);
+  CHECK(groups.out.find("memberUid: " + uid) != std::string::npos);
+  CHECK(groups.out.find("ou=former") == std::string::npos);
+  std::filesystem::remove(db);
+}
+
+TEST_CASE("reconcile reads an LDAP directory page by page and finds the planted leaver, orphan and missing person",
+          "[.slapd][cli]") {
+  const std::string run = std::to_string(std::random_device{}() % 1'000'000);
+  const std::string people = ",ou=people,dc=example,dc=com";
+  auto person = [&](const std::string& uid) {
+    return "dn: uid=" + uid + people + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: " + uid + "\nsn: " + uid +
+           "\nmail: " + uid + "@example.com\n\n";
+  };
+  const std::string keep = "rc-keep-" + run, leaver = "rc-leaver-" + run, locked = "rc-locked-" + run,
+                    orphan = "rc-orphan-" + run, missing = "rc-missing-" + run;
+  const Ran added = Shell(Client("ldapadd"), person(keep) + person(leaver) + person(locked) + person(orphan));
+  INFO(added.out);
+  REQUIRE(added.exit_code == 0);
+  const Ran lock = Shell(Client("ldapmodify"), "dn: uid=" + locked + people +
+                                                   "\nchangetype: modify\nreplace: pwdAccountLockedTime\n"
+                                                   "pwdAccountLockedTime: 000001010000Z\n");
+  INFO(lock.out);
+  REQUIRE(lock.exit_code == 0);
+
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("tenure_dir_reconcile_" + run);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "hr.csv") << "email,status\n"
+                                << keep << "@example.com,active\n"
+                                << leaver << "@example.com,terminated\n"
+                                << locked << "@example.com,terminated\n"
+                                << missing << "@example.com,active\n";
+  std::ofstream(dir / "dir.yaml") << "playbook: directory\nconnections:\n  dir:\n    connector: ldap\n"
+                                     "    url: \"${env:TENURE_LDAP_URL}\"\n    bind_dn: cn=admin,dc=example,dc=com\n"
+                                     "    password: \"${env:TENURE_LDAP_PASSWORD}\"\n    base_dn: dc=example,dc=com\n"
+                                     "    page_size: 3\n"
+                                     "tasks:\n  look:\n    uses: dir.get_user\n    with: { uid: nobody }\n";
+  const std::string env = "TENURE_LDAP_URL=ldap://127.0.0.1:" + ReadFile(State() + "/port") +
+                          " TENURE_LDAP_PASSWORD=\"$(cat '" + State() + "/admin_password')\"";
+  const Ran report = Shell("env " + env + " '" + std::string(TENURE_BINARY) + "' reconcile --people '" +
+                           (dir / "hr.csv").string() + "' --key-column email --status-column status --playbook '" +
+                           (dir / "dir.yaml").string() + "' dir --json --db '" + (dir / "t.db").string() + "'");
+  INFO(report.out);
+  CHECK(report.exit_code == 1);
+  CHECK(report.out.find(ReadFile(State() + "/admin_password")) == std::string::npos);
+  const boost::json::value parsed = boost::json::parse(report.out);
+  const auto& r = parsed.as_object();
+  CHECK(r.at("connections").as_array()[0].at("accounts").as_int64() >= 4);  // other tests' people too
+  auto named = [&](const char* kind, const std::string& field, const std::string& value) {
+    int n = 0;
+    for (const auto& f : r.at(kind).as_array()) n += f.at(field) == value.c_str() ? 1 : 0;
+    return n;
+  };
+  CHECK(named("leavers", "person", leaver + "@example.com") == 1);
+  CHECK(named("leavers", "person", locked + "@example.com") == 0);  // locked: no access left
+  CHECK(named("leavers", "person", keep + "@example.com") == 0);
+  CHECK(named("orphans", "userName", orphan) == 1);
+  CHECK(named("orphans", "userName", keep) == 0);
+  CHECK(named("missing", "person", missing + "@example.com") == 1);
+  CHECK(named("missing", "person", keep + "@example.com") == 0);
+  for (const auto& f : r.at("leavers").as_array()) {
+    if (f.at("person") == (leaver + "@example.com").c_str()) {
+      CHECK(f.at("account") == ("uid=" + leaver + people).c_str());
+    }
+  }
+  std::filesystem::remove_all(dir);
+}

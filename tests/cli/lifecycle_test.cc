@@ -314,3 +314,66 @@ TEST_CASE("status and report list tasks in dependency order, each for_each item 
   CHECK(md.out.find(" groups[1] attempt_started: idp.add_to_group") != std::string::npos);
   CHECK(html.out.find("<td>groups[1]</td><td>attempt_started</td>") != std::string::npos);
 }
+
+TEST_CASE("an offboarding killed after its group removal took effect, resumed: the rehire still restores every group",
+          "[cli][lifecycle]") {
+  World w;
+  REQUIRE(w.Run(kOnboard).exit_code == 0);
+  REQUIRE(w.Run(kMove).exit_code == 0);
+  REQUIRE(Jane(w).groups == kSales);
+
+  // Every answer about a group is held for 4 s after its change took effect: the removals happen,
+  // their answers have not arrived when the process is killed.
+  const std::string faults = "env " + w.env +
+                             " sh -c 'curl -sf -X POST \"$TENURE_SANDBOX_URL/_sandbox/faults\" -d \"$0\" >/dev/null' ";
+  REQUIRE(std::system((faults + "'{\"path_prefix\":\"/scim/v2/Groups\",\"stall_rate\":1,\"stall_ms\":4000}'").c_str()) ==
+          0);
+  const int pid = Background(kOffboard, w.env, w.dir / "offboard.log");
+  bool removed = false;
+  for (int i = 0; i < 400 && !removed; ++i) {
+    ::usleep(50'000);
+    removed = Jane(w).groups.empty();
+  }
+  ::kill(pid, SIGKILL);  // all three removed, the last one's answer still held: never recorded
+  for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) ::usleep(50'000);
+  REQUIRE(removed);
+  REQUIRE(std::system((faults + "'[]'").c_str()) == 0);
+
+  std::ifstream log(w.dir / "offboard.log");
+  const Ran started{0, "", std::string(std::istreambuf_iterator<char>(log), {})};
+  const std::string run = RunId(started);
+  const Ran before = w.Run("status " + run + " --json");
+  REQUIRE(before.exit_code != -1);
+  CHECK(before.out.find("\"running\"") != std::string::npos);  // killed mid-run
+
+  const Ran resumed = w.Run("resume " + run);
+  INFO(resumed.out << resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(Jane(w).groups.empty());
+
+  // The resumed attempt found no groups left, yet its result lists the three its first attempt
+  // removed (from the pre-state recorded before that attempt), beside that pre-state.
+  const Ran status = w.Run("status " + run + " --json");
+  REQUIRE(status.exit_code == 0);
+  const auto parsed = boost::json::parse(status.out);
+  std::set<std::string> listed, held_before;
+  int attempts = 0;
+  for (const auto& t : parsed.at("tasks").as_array()) {
+    if (t.at("task") != "remove_groups") continue;
+    attempts = static_cast<int>(t.at("attempts").as_int64());
+    for (const auto& g : t.at("result").at("groups").as_array()) listed.insert(std::string(g.at("displayName").as_string()));
+    for (const auto& g : t.at("result").at("pre_state").at("groups").as_array()) {
+      held_before.insert(std::string(g.at("displayName").as_string()));
+    }
+  }
+  CHECK(attempts == 2);
+  CHECK(held_before == kSales);
+  CHECK(listed == kSales);
+
+  const Ran back = w.Run(kRehire);
+  INFO(back.out << back.err);
+  REQUIRE(back.exit_code == 0);
+  const Account jane = Jane(w);
+  CHECK(jane.active);
+  CHECK(jane.groups == kSales);  // exactly what the killed offboarding removed
+}

@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <random>
+#include <set>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "connectors/http_support.h"
 #include "connectors/ldap/connector.h"
 #include "connectors/ldap/escape.h"
+#include "connectors/restore.h"
 #include "tests/connectors/support/scripted_transport.h"
 #include "workflows/diagnostic.h"
 #include "workflows/yaml_tree.h"
@@ -756,6 +758,136 @@ TEST_CASE("ldap: a write cancelled while waiting for its answer is Unknown and l
   CHECK(std::holds_alternative<Unknown>(out));
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
   CHECK(server.writes_seen() == 1);
+}
+
+
+// Proof of removal (docs/proof.md): one read of what an action is about to change, one read of
+// what the directory holds once it acted; each attempt of the action sees the recorded pre-state.
+Outcome ObserveOn(Directory& d, Probe probe, const std::string& action, Map args, const Value& result = Value()) {
+  Context ctx{"k", std::chrono::steady_clock::now() + std::chrono::seconds(20), "run", "task"};
+  const Action a{action, std::move(args), nullptr};
+  return testing::RunAwaitable(d.io, d.connector->Observe(probe, a, result, ctx));
+}
+
+Value PreState(Directory& d, const std::string& action, Map args) {
+  const Outcome o = ObserveOn(d, Probe::kPreState, action, std::move(args));
+  INFO("pre-state of " << action << ": " << Describe(o));
+  REQUIRE(std::holds_alternative<Succeeded>(o));
+  return std::get<Succeeded>(o).result;
+}
+
+// The read-back's {expected, seen}; REQUIRE that it is one.
+Map ReadBack(Directory& d, const std::string& action, Map args, const Map& result) {
+  const Outcome o = ObserveOn(d, Probe::kReadBack, action, std::move(args), Value(result));
+  INFO("read-back of " << action << ": " << Describe(o));
+  REQUIRE(std::holds_alternative<Succeeded>(o));
+  return std::get<Succeeded>(o).result.AsMap();
+}
+
+// An attempt of `action` as the engine makes it after recording `pre_state`.
+Outcome AttemptWith(Directory& d, const std::string& action, Map args, const Value& pre_state) {
+  Context ctx{"k", std::chrono::steady_clock::now() + std::chrono::seconds(20), "run", "task"};
+  ctx.pre_state = pre_state;
+  const Action a{action, std::move(args), nullptr};
+  return testing::RunAwaitable(d.io, d.connector->Invoke(a, ctx));
+}
+
+void ApplyInverse(Directory& d, const std::string& action, const Value& pre_state, std::size_t calls) {
+  auto inverse = InverseCalls("ldap", action, pre_state);
+  INFO(action << ": " << (inverse ? "" : inverse.error().message));
+  REQUIRE(inverse.has_value());
+  REQUIRE(inverse->size() == calls);
+  for (const InverseCall& c : *inverse) d.Ok(c.action, c.args);
+}
+
+std::set<std::string> GroupDns(const Value& groups) {
+  std::set<std::string> out;
+  for (const Value& g : groups.AsList()) out.insert(Str(g.AsMap(), "dn"));
+  return out;
+}
+
+TEST_CASE("slapd: pre-state, read-back and restore of disable, group removal, move and delete", "[.slapd]") {
+  const std::string uid = Unique("proof");
+  std::set<std::string> groups;
+  for (const char* type : {"groupOfNames", "groupOfUniqueNames", "posixGroup"}) {
+    Map c = AdminConfig();
+    c.Set("group_type", type);
+    Directory d(c);
+    d.Ok("ensure_user", Args({{"uid", uid}}));
+    const std::string name = Unique(std::string("proof-") + type);
+    groups.insert(Str(d.Ok("ensure_group", Args({{"name", name}, {"gid_number", 6100}})), "dn"));
+    d.Ok("add_to_group", Args({{"uid", uid}, {"group", name}}));
+  }
+  Directory d;
+  const std::string dn = "uid=" + uid + "," + kPeople;
+
+  // disable_user: enabled before, read back locked; the inverse unlocks.
+  const Value off_before = PreState(d, "disable_user", Args({{"uid", uid}}));
+  CHECK(Str(off_before.AsMap(), "dn") == dn);
+  CHECK_FALSE(Bool(off_before.AsMap(), "disabled"));
+  const Map off = d.Ok("disable_user", Args({{"uid", uid}}));
+  const Map off_seen = ReadBack(d, "disable_user", Args({{"uid", uid}}), off);
+  CHECK(off_seen.Find("expected")->AsMap().Find("disabled")->AsBool());
+  CHECK(off_seen.Find("seen")->AsMap().Find("disabled")->AsBool());
+  ApplyInverse(d, "disable_user", off_before, 1);
+  CHECK(ReadWithLdapsearch(dn, "pwdAccountLockedTime").empty());
+  // A disable of an account that was locked already has nothing to bring back.
+  d.Ok("disable_user", Args({{"uid", uid}}));
+  ApplyInverse(d, "disable_user", PreState(d, "disable_user", Args({{"uid", uid}})), 0);
+  d.Ok("enable_user", Args({{"uid", uid}}));
+
+  // remove_from_group: a member before, read back absent; the inverse adds the user again.
+  const std::string one = *groups.begin();
+  const Value member_before = PreState(d, "remove_from_group", Args({{"uid", uid}, {"group_dn", one}}));
+  CHECK(Bool(member_before.AsMap(), "member"));
+  CHECK(Str(member_before.AsMap(), "group_dn") == one);
+  const Map left = d.Ok("remove_from_group", Args({{"uid", uid}, {"group_dn", one}}));
+  const Map left_seen = ReadBack(d, "remove_from_group", Args({{"uid", uid}, {"group_dn", one}}), left);
+  CHECK_FALSE(left_seen.Find("seen")->AsMap().Find("member")->AsBool());
+  ApplyInverse(d, "remove_from_group", member_before, 1);
+  CHECK(Bool(PreState(d, "remove_from_group", Args({{"uid", uid}, {"group_dn", one}})).AsMap(), "member"));
+
+  // remove_from_all_groups, as after a crash: the first attempt's effect happened, its result was
+  // lost. The next attempt finds no group left; it still lists the three, from the pre-state.
+  const Value held = PreState(d, "remove_from_all_groups", Args({{"uid", uid}}));
+  CHECK(GroupDns(*held.AsMap().Find("groups")) == groups);
+  REQUIRE(std::holds_alternative<Succeeded>(AttemptWith(d, "remove_from_all_groups", Args({{"uid", uid}}), held)));
+  const Outcome again = AttemptWith(d, "remove_from_all_groups", Args({{"uid", uid}}), held);
+  REQUIRE(std::holds_alternative<Succeeded>(again));
+  CHECK(GroupDns(*ResultMap(again).Find("groups")) == groups);
+  // Without the pre-state it would list none: that is what it found.
+  CHECK(ResultMap(AttemptWith(d, "remove_from_all_groups", Args({{"uid", uid}}), Value())).Find("groups")->AsList().empty());
+  const Map none = ReadBack(d, "remove_from_all_groups", Args({{"uid", uid}}), ResultMap(again));
+  CHECK(none.Find("seen")->AsMap().Find("groups")->AsList().empty());
+  ApplyInverse(d, "remove_from_all_groups", held, 3);
+  CHECK(GroupDns(*PreState(d, "remove_from_all_groups", Args({{"uid", uid}})).AsMap().Find("groups")) == groups);
+
+  // move_user: where it was, read back under the new parent; the inverse moves it back.
+  const std::string former = "ou=former,"s + kBase;
+  const Value placed = PreState(d, "move_user", Args({{"uid", uid}, {"new_parent", former}}));
+  CHECK(Str(placed.AsMap(), "parent") == kPeople);
+  const Map moved = d.Ok("move_user", Args({{"uid", uid}, {"new_parent", former}}));
+  const Map moved_seen = ReadBack(d, "move_user", Args({{"uid", uid}, {"new_parent", former}}), moved);
+  CHECK(moved_seen.Find("seen")->AsMap().Find("parent")->AsString() == former);
+  ApplyInverse(d, "move_user", placed, 1);
+  CHECK(Str(d.Ok("get_user", Args({{"uid", uid}})), "dn") == dn);
+
+  // delete_user: the entry as it was (no password), read back gone; not restorable.
+  d.Ok("set_password", Args({{"uid", uid}, {"password", "proof-Passw0rd"}}));
+  const Value entry = PreState(d, "delete_user", Args({{"uid", uid}}));
+  CHECK(Str(entry.AsMap().Find("attributes")->AsMap(), "uid") == uid);
+  CHECK(entry.ToJson().find("proof-Passw0rd") == std::string::npos);
+  CHECK(entry.AsMap().Find("attributes")->AsMap().Find("userPassword") == nullptr);
+  const Map deleted = d.Ok("delete_user", Args({{"uid", uid}}));
+  const Map gone = ReadBack(d, "delete_user", Args({{"uid", uid}}), deleted);
+  CHECK_FALSE(gone.Find("seen")->AsMap().Find("exists")->AsBool());
+  auto inverse = InverseCalls("ldap", "delete_user", entry);
+  REQUIRE_FALSE(inverse.has_value());
+  CHECK(inverse.error().Is(Errc::kFailedPrecondition));
+  // The pre-state of an absent user is a kNotFound read (the engine records it as such).
+  const Outcome absent = ObserveOn(d, Probe::kPreState, "disable_user", Args({{"uid", uid}}));
+  REQUIRE(FailureOf(absent) != nullptr);
+  CHECK(FailureOf(absent)->cls == FailureClass::kNotFound);
 }
 
 }  // namespace

@@ -520,6 +520,213 @@ tasks:
   CHECK(enabled());
 }
 
+// Ada's groups and licences as the Microsoft 365 sandbox holds them.
+struct GraphAccount {
+  std::set<std::string> groups;    // display names
+  std::set<std::string> licenses;  // SKU ids
+};
+
+GraphAccount Ada(const std::string& url) {
+  const std::string cmd = "curl -s '" + url + "/_sandbox/state'";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string body;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) body.append(buf, n);
+  ::pclose(p);
+  const boost::json::value state = boost::json::parse(body);
+  GraphAccount a;
+  for (const auto& u : state.at("msgraph").at("users").as_array()) {
+    if (u.at("userPrincipalName") != "ada.lovelace@contoso.com") continue;
+    for (const auto& l : u.at("licenses").as_array()) a.licenses.insert(std::string(l.as_string()));
+    for (const auto& g : u.at("groups").as_array()) a.groups.insert(std::string(g.as_string()));
+  }
+  return a;
+}
+
+TEST_CASE("Microsoft 365: group and licence removals are read back, and restore brings back exactly what they took",
+          "[proof][cli]") {
+  if (!testing::BinaryBuilt()) return;
+  sandbox::SandboxOptions options;
+  options.msgraph.demo = true;
+  auto sb = sandbox::BackgroundSandbox::Start(options);
+  REQUIRE(sb.has_value());
+  testing::TempDir dir;
+  std::ofstream(dir.path() + "/m365.yaml") << R"(playbook: m365-strip
+connections:
+  m365:
+    connector: msgraph
+    tenant_id: sandbox-tenant
+    client_id: tenure-sandbox-app
+    client_secret: "${env:PROOF_M365_SECRET}"
+    authority: "${env:PROOF_M365_AUTHORITY}"
+    graph_base: "${env:PROOF_M365_GRAPH}"
+tasks:
+  on_call:
+    uses: m365.remove_from_group
+    with: { user: ada.lovelace@contoso.com, group: On call }
+  groups:
+    needs: on_call
+    uses: m365.remove_from_all_groups
+    with: { user: ada.lovelace@contoso.com }
+  licences:
+    uses: m365.remove_licenses
+    with: { user: ada.lovelace@contoso.com }
+)";
+  const std::string env = "PROOF_M365_SECRET=sandbox-client-secret PROOF_M365_AUTHORITY=" + (*sb)->url() +
+                          "/microsoft PROOF_M365_GRAPH=" + (*sb)->url() + "/graph/v1.0";
+  const std::string db = " --db " + dir.path() + "/t.db";
+  const GraphAccount before = Ada((*sb)->url());
+  REQUIRE(before.groups.size() == 5);
+  REQUIRE(before.licenses.size() == 2);
+  const Output left = Tenure("run " + dir.path() + "/m365.yaml" + db, env);
+  INFO(left.text);
+  REQUIRE(left.code == 0);
+  for (const char* task : {"on_call", "groups", "licences"}) {
+    CHECK(Contains(left.text, std::string(task) + "  succeeded: attempt 1 of 3, read back"));
+  }
+  const GraphAccount stripped = Ada((*sb)->url());
+  CHECK(stripped.groups == std::set<std::string>{"London (dynamic)"});  // dynamic: not removable
+  CHECK(stripped.licenses.empty());
+
+  const Output status = Tenure("status " + RunId(left.text) + " --json" + db, env);
+  REQUIRE(status.code == 0);
+  CHECK(Contains(status.text, "\"agrees\":true"));
+  CHECK_FALSE(Contains(status.text, "\"agrees\":false"));
+
+  const Output restored = Tenure("restore " + RunId(left.text) + " --yes" + db, env);
+  INFO(restored.text);
+  CHECK(restored.code == 0);
+  CHECK(Contains(restored.text, ": 6 calls"));  // On call, 3 groups, 2 licences
+  const GraphAccount back = Ada((*sb)->url());
+  CHECK(back.groups == before.groups);
+  CHECK(back.licenses == before.licenses);
+}
+
+// Ada's Google account as the sandbox holds it: suspended, and the groups she is in (emails).
+struct GoogleAccount {
+  bool suspended = false;
+  std::set<std::string> groups;
+};
+
+GoogleAccount GoogleAda(const std::string& url) {
+  const std::string cmd = "curl -s '" + url + "/_sandbox/state'";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string body;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) body.append(buf, n);
+  ::pclose(p);
+  const boost::json::value state = boost::json::parse(body);
+  GoogleAccount a;
+  for (const auto& u : state.at("google").at("users").as_array()) {
+    if (u.at("primaryEmail") != "ada.lovelace@example.com") continue;
+    a.suspended = u.at("suspended").as_bool();
+    for (const auto& g : u.at("groups").as_array()) a.groups.insert(std::string(g.as_string()));
+  }
+  return a;
+}
+
+TEST_CASE("Google: suspension and group removals are read back, and restore brings back exactly what they took",
+          "[proof][cli]") {
+  if (!testing::BinaryBuilt()) return;
+  sandbox::SandboxOptions options;
+  options.google.demo = true;
+  auto sb = sandbox::BackgroundSandbox::Start(options);
+  REQUIRE(sb.has_value());
+  testing::TempDir dir;
+  std::ofstream(dir.path() + "/key.json") << (*sb)->google_key_json();
+  std::ofstream(dir.path() + "/google.yaml") << R"(playbook: google-strip
+connections:
+  workspace:
+    connector: google
+    credentials: "${file:)" + dir.path() + R"(/key.json}"
+    subject: grace.hopper@example.com
+    base_url: "${env:PROOF_GOOGLE_URL}"
+tasks:
+  suspend:
+    uses: workspace.suspend_user
+    with: { user: ada.lovelace@example.com }
+  on_call:
+    uses: workspace.remove_from_group
+    with: { user: ada.lovelace@example.com, group: oncall@example.com }
+  groups:
+    needs: on_call
+    uses: workspace.remove_from_all_groups
+    with: { user: ada.lovelace@example.com }
+)";
+  const std::string env = "PROOF_GOOGLE_URL=" + (*sb)->url() + "/google";
+  const std::string db = " --db " + dir.path() + "/t.db";
+  const GoogleAccount before = GoogleAda((*sb)->url());
+  REQUIRE_FALSE(before.suspended);
+  REQUIRE(before.groups.size() == 5);
+  const Output left = Tenure("run " + dir.path() + "/google.yaml" + db, env);
+  INFO(left.text);
+  REQUIRE(left.code == 0);
+  for (const char* task : {"suspend", "on_call", "groups"}) {
+    CHECK(Contains(left.text, std::string(task) + "  succeeded: attempt 1 of 3, read back"));
+  }
+  const GoogleAccount stripped = GoogleAda((*sb)->url());
+  CHECK(stripped.suspended);
+  CHECK(stripped.groups.empty());
+  const Output status = Tenure("status " + RunId(left.text) + " --json" + db, env);
+  REQUIRE(status.code == 0);
+  CHECK(Contains(status.text, "\"agrees\":true"));
+  CHECK_FALSE(Contains(status.text, "\"agrees\":false"));
+
+  const Output restored = Tenure("restore " + RunId(left.text) + " --yes" + db, env);
+  INFO(restored.text);
+  CHECK(restored.code == 0);
+  CHECK(Contains(restored.text, ": 6 calls"));  // unsuspend, On call, the 4 others
+  const GoogleAccount back = GoogleAda((*sb)->url());
+  CHECK_FALSE(back.suspended);
+  CHECK(back.groups == before.groups);
+}
+
+TEST_CASE("reconcile reads a Microsoft 365 tenant: the planted leaver, orphan and missing person", "[proof][cli]") {
+  if (!testing::BinaryBuilt()) return;
+  sandbox::SandboxOptions options;
+  options.msgraph.demo = true;
+  auto sb = sandbox::BackgroundSandbox::Start(options);
+  REQUIRE(sb.has_value());
+  testing::TempDir dir;
+  std::ofstream(dir.path() + "/m365.yaml") << R"(playbook: m365
+connections:
+  m365:
+    connector: msgraph
+    tenant_id: sandbox-tenant
+    client_id: tenure-sandbox-app
+    client_secret: "${env:PROOF_M365_SECRET}"
+    authority: "${env:PROOF_M365_AUTHORITY}"
+    graph_base: "${env:PROOF_M365_GRAPH}"
+tasks:
+  look:
+    uses: m365.get_user
+    with: { user: ada.lovelace@contoso.com }
+)";
+  // Ada left (her account is still enabled), Grace is not in this export, Linus has no account.
+  std::ofstream(dir.path() + "/hr.csv") << "email,status\nada.lovelace@contoso.com,terminated\n"
+                                           "linus@contoso.com,active\n";
+  const std::string env = "PROOF_M365_SECRET=sandbox-client-secret PROOF_M365_AUTHORITY=" + (*sb)->url() +
+                          "/microsoft PROOF_M365_GRAPH=" + (*sb)->url() + "/graph/v1.0";
+  const Output json = Tenure("reconcile --people " + dir.path() + "/hr.csv --key-column email --status-column status " +
+                                 "--playbook " + dir.path() + "/m365.yaml m365 --json --db " + dir.path() + "/t.db",
+                             env);
+  INFO(json.text);
+  CHECK(json.code == 1);
+  CHECK_FALSE(Contains(json.text, "sandbox-client-secret"));
+  boost::system::error_code ec;
+  const boost::json::value report = boost::json::parse(json.text, ec);
+  REQUIRE(!ec);
+  const auto& r = report.as_object();
+  CHECK(r.at("connections").as_array()[0].at("accounts").as_int64() == 2);
+  REQUIRE(r.at("leavers").as_array().size() == 1);
+  CHECK(r.at("leavers").as_array()[0].at("person").as_string() == "ada.lovelace@contoso.com");
+  CHECK(r.at("leavers").as_array()[0].at("account").as_string() == "22222222-2222-4222-8222-222222222222");
+  REQUIRE(r.at("orphans").as_array().size() == 1);
+  CHECK(r.at("orphans").as_array()[0].at("userName").as_string() == "grace.hopper@contoso.com");
+  REQUIRE(r.at("missing").as_array().size() == 1);
+  CHECK(r.at("missing").as_array()[0].at("person").as_string() == "linus@contoso.com");
+}
+
 std::string FixturePort(const std::string& name) {
   const char* dir = std::getenv("TENURE_SCIM_STATE");
   if (dir == nullptr) FAIL("TENURE_SCIM_STATE is not set: run through ctest (fixture scim_servers)");
