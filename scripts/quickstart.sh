@@ -341,13 +341,15 @@ say "joiner -> mover -> leaver -> rehire   (a fresh sandbox and database; state 
     sleep 0.1
   done
   eval "$(grep '^  export TENURE_\(SCIM\|SLACK\|HTTP\|SANDBOX\)_' "$life/sandbox.out" | sed 's/#.*//')"
-  # jane_is ACTIVE GROUPS: her account's active flag and groups, as the sandbox holds them.
+  # jane_is ACTIVE GROUPS: her account's active flag and groups (in any order: items of a fan-out
+  # finish in any order), as the sandbox holds them.
+  sorted() { tr ',' '\n' <<<"$1" | sort | paste -sd, -; }
   jane_is() {
     local now
     now="$("$tenure" sandbox show --json |
       sed -n 's/.*"userName":"jane\.doe@example\.com","slack_id":"[^"]*","active":\([a-z]*\),"groups":\[\([^]]*\)\].*/\1 \2/p' |
       tr -d '"')"
-    if [ "$now" = "$1 $2" ]; then
+    if [ "${now%% *}" = "$1" ] && [ "$(sorted "${now#* }")" = "$(sorted "$2")" ]; then
       echo "  jane: active=$1, groups=[$2]"
     else
       echo "  jane should be active=$1 in [$2], but the sandbox has: $now" >&2
