@@ -68,7 +68,7 @@ mmdebstrap --quiet --variant=apt --hook-dir=/usr/share/mmdebstrap/hooks/file-mir
   --customize-hook="chroot \"\$1\" dpkg-query -W -f='\${Status}' tenure > '$work/status.out'" \
   --customize-hook="chroot \"\$1\" sh -c 'tenure validate /usr/share/tenure/examples/*.yaml' > '$work/validate.out' 2>&1 || echo \$? > '$work/validate.status'" \
   --customize-hook="chroot \"\$1\" getent passwd tenure > '$work/user.out' || true" \
-  --customize-hook="chroot \"\$1\" sh -c 'TENURE_DB=/tmp/t.db tenure schedule list && TENURE_DB=/tmp/t.db tenure daemon status; echo daemon-status=\$?' > '$work/daemon.out' 2>&1 || true" \
+  --customize-hook="chroot \"\$1\" sh -c 'tenure daemon status --db /tmp/none.db; echo missing=\$?; printf \"playbook: wait\\ntasks:\\n  w: { uses: timer.wait, with: { for: 1h } }\\n\" > /tmp/wait.yaml; TENURE_DB=/tmp/t.db tenure run /tmp/wait.yaml; echo run=\$?; TENURE_DB=/tmp/t.db tenure schedule list && TENURE_DB=/tmp/t.db tenure daemon status; echo daemon-status=\$?' > '$work/daemon.out' 2>&1 || true" \
   bookworm "$work/root" >"$work/mmdebstrap.log" 2>&1 ||
   { tail -40 "$work/mmdebstrap.log"; fail "installing the package into a fresh Debian 12 root failed"; }
 
@@ -80,5 +80,7 @@ cat "$work/validate.out"
 grep -q '^tenure:.*:/var/lib/tenure:/usr/sbin/nologin$' "$work/user.out" ||
   fail "the package did not create the tenure system user: $(cat "$work/user.out")"
 cat "$work/daemon.out"
+grep -q '^missing=2$' "$work/daemon.out" || fail "tenure daemon status on a missing database did not exit 2"
+grep -q '^run=3$' "$work/daemon.out" || fail "a waiting run from the package did not exit 3"
 grep -q '^daemon-status=3$' "$work/daemon.out" || fail "tenure schedule list / daemon status do not run from the package"
 echo "check_package: $(basename "$deb") installs on a fresh Debian 12 and runs"
