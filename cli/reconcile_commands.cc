@@ -19,6 +19,7 @@
 #include "cli/load.h"
 #include "connectors/catalog.h"
 #include "engine/drift.h"
+#include "engine/guards.h"
 #include "engine/run_control.h"
 #include "workflows/batch.h"
 
@@ -34,6 +35,7 @@ struct ReconcileOptions {
   std::vector<std::string> active_values = {"active"};
   std::string playbook;
   std::string fix;
+  int allow_mass = 0;  // --allow-mass N: --fix past the blast-radius guards (docs/guards.md)
   bool yes = false;
   bool json = false;
   std::string format = "table";
@@ -451,6 +453,29 @@ ExitCode Fix(EngineHost& host, const ReconcileOptions& o, const LoadedPlaybook& 
     std::cerr << "tenure: fix: nothing was started\n";
     return ExitCode::kUsage;
   }
+  // Blast-radius guards (docs/guards.md), before asking and before anything starts: the runs this
+  // fix would start (a leaver whose key has a run already starts nothing and is not counted).
+  {
+    std::set<std::string> keys;
+    auto runs = host.store().ListRuns({std::nullopt, lp.pb.name, 0});
+    if (!runs) {
+      std::cerr << "tenure: " << runs.error().message << "\n";
+      return ExitCodeFor(runs.error());
+    }
+    for (const engine::RunRecord& r : *runs) {
+      if (!r.trigger_key.empty()) keys.insert(r.trigger_key);
+    }
+    engine::GuardRequest g;
+    g.new_runs = 0;
+    for (std::size_t i : leavers) g.new_runs += keys.insert(hr.people[i].key).second ? 1 : 0;
+    g.allow_mass = o.allow_mass;
+    g.now_ms = engine::ToUnixMillis(host.clock().Now());
+    g.source = "this reconcile --fix";
+    if (auto ok = engine::CheckGuards(host.store(), lp.pb, connectors::BuiltinCatalog(), g); !ok) {
+      std::cerr << "tenure: " << ok.error().message << "\n";
+      return ExitCodeFor(ok.error());
+    }
+  }
   if (!o.yes) {
     if (!isatty(STDIN_FILENO)) {
       std::cerr << "tenure: --fix starts " << lp.pb.name << " for " << leavers.size()
@@ -602,6 +627,9 @@ void RegisterReconcileCommand(CLI::App& app, ExitCode* exit_code) {
   r->add_option("--fix", o->fix, "Start this playbook for each leaver found, keyed by the person's key")
       ->check(CLI::ExistingFile);
   r->add_flag("--yes,-y", o->yes, "With --fix: do not ask for confirmation");
+  r->add_option("--allow-mass", o->allow_mass,
+                "With --fix: start up to N runs even past the playbook's limits (docs/guards.md)")
+      ->check(CLI::Range(1, 1000000));
   r->add_flag("--json", o->json, "Print the report as JSON");
   r->add_option("--format", o->format, "table (default), md or html (for an auditor)")
       ->check(CLI::IsMember({"table", "md", "html"}));

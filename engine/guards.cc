@@ -19,14 +19,18 @@ bool UsesConnection(const workflows::Playbook& pb, const std::string& connection
 // What one limit allows against what would be reached, as an error.
 Error Exceeded(const std::string& what, const workflows::LimitsSpec& l, int limit, std::int64_t past,
                std::int64_t adding, const GuardRequest& r, const char* unit) {
-  std::string msg = what + " allows " + std::to_string(limit) + " " + unit + " per hour (" + l.where.ToString() +
+  // "1 run", "2 runs"; "1 destructive action".
+  const auto count = [](std::int64_t n, std::string_view plural) {
+    return std::to_string(n) + " " + std::string(n == 1 ? plural.substr(0, plural.size() - 1) : plural);
+  };
+  std::string msg = what + " allows " + count(limit, unit) + " per hour (" + l.where.ToString() +
                     "); " + std::to_string(past) + " in the last hour and " + std::to_string(adding) + " more from " +
                     r.source + " would make " + std::to_string(past + adding);
   if (!r.remedy.empty()) {
     msg += "; " + r.remedy;
   } else if (r.allow_mass > 0) {
     msg += ": nothing was started; --allow-mass " + std::to_string(r.allow_mass) + " is less than the " +
-           std::to_string(r.new_runs) + " runs " + r.source + " would start";
+           count(r.new_runs, "runs") + " " + r.source + " would start";
   } else {
     msg += ": nothing was started. If this many is intended, run it again with --allow-mass " +
            std::to_string(r.new_runs);

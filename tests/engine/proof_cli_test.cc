@@ -449,6 +449,42 @@ tasks:
   CHECK(s.Runs() == 1);
 }
 
+TEST_CASE("reconcile --fix past the playbook's limits starts nothing without --allow-mass", "[proof][cli]") {
+  if (!testing::BinaryBuilt()) return;
+  testing::TempDir dir;
+  auto sb = StartCompany(dir.path());
+  Scenario s(sb->url() + "/scim/v2");
+  WriteHr(dir.path() + "/hr.csv");
+  std::ofstream(dir.path() + "/notify.yaml") << R"(playbook: notify-it
+limits: { max_runs_per_hour: 1 }
+inputs:
+  email: { type: email }
+connections:
+  sh: { connector: exec }
+tasks:
+  tell:
+    uses: sh.run
+    with: { argv: [/bin/echo, '{"leaver": "{{ inputs.email }}"}'] }
+)";
+  // One run of the playbook this hour already: the leaver's would be the second.
+  REQUIRE(s.Run("run " + dir.path() + "/notify.yaml --set email=earlier@example.com").code == 0);
+  const std::string args = "reconcile --people " + dir.path() + "/hr.csv --key-column email --status-column status " +
+                           "--playbook " + s.dir.path() + "/leave.yaml --fix " + dir.path() + "/notify.yaml idp --yes";
+  const Output held = s.Run(args);
+  INFO(held.text);
+  CHECK(held.code == 2);
+  CHECK(Contains(held.text, "playbook notify-it allows 1 run per hour"));
+  CHECK(Contains(held.text, "this reconcile --fix"));
+  CHECK(Contains(held.text, "--allow-mass 1"));
+  CHECK(s.Runs() == 1);  // nothing was started
+
+  const Output allowed = s.Run(args + " --allow-mass 1");
+  INFO(allowed.text);
+  CHECK(allowed.code == 1);  // drift was found, and fixed
+  CHECK(Contains(allowed.text, "fix: starting 1 run of notify-it"));
+  CHECK(s.Runs() == 2);
+}
+
 TEST_CASE("reconcile names the row and column of a bad HR export and reads nothing", "[proof][cli]") {
   if (!testing::BinaryBuilt()) return;
   testing::TempDir dir;
