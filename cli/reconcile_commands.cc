@@ -565,9 +565,10 @@ ExitCode Reconcile(const ReconcileOptions& o) {
       std::cerr << "tenure: " << playbook_path << " defines no connection '" << name << "'\n";
       return ExitCode::kUsage;
     }
-    if (conn->connector != "scim" && conn->connector != "ldap" && conn->connector != "msgraph") {
+    if (conn->connector != "scim" && conn->connector != "ldap" && conn->connector != "msgraph" &&
+        conn->connector != "google") {
       std::cerr << "tenure: connection '" << name << "' is a " << conn->connector
-                << " connection; reconcile reads scim (the sandbox's included), ldap and msgraph connections\n";
+                << " connection; reconcile reads scim (the sandbox's included), ldap, msgraph and google connections\n";
       return ExitCode::kUsage;
     }
     auto c = (*host)->factory().Create(*conn, (*host)->redactor());

@@ -591,8 +591,15 @@ ConnectorSpec Google() {
        true, ""},
       {"delete_user", "delete the user; already gone (404) is success", {UserArg("email or id")}, {},
        {{"id", "the user"}, {"deleted", "false when already gone"}}, true, ""},
+      {"list_users", "every user of the customer (GET users?customer=, following nextPageToken), as accounts: "
+       "what `tenure reconcile` reads", {}, {},
+       {{"resources", "[{id, userName (primaryEmail), emails: [{value}], externalId (the first externalIds value), "
+                      "active (neither suspended nor archived)}]"},
+        {"total", "how many"}},
+       true, ""},
   };
   for (auto& a : c.actions) {
+    if (a.name == "list_users") a.read_only = true;
     if (a.name == "suspend_user") {
       a.pre_state = "`{id, primaryEmail, suspended}` of the user (GET users/{user})";
       a.read_back = "GET users/{id}; expects `suspended` true";

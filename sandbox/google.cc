@@ -240,6 +240,37 @@ Response GoogleService::Users(const Request& req, const std::vector<std::string>
   bool ok = true;
   json::object body = cloud::BodyObject(req, &ok);
   if (!ok) return Error(400, "Invalid JSON payload received.", "parseError", "INVALID_ARGUMENT");
+  if (seg.size() == 1 && req.method == "GET") {
+    // users.list: customer (my_customer) or domain is required; maxResults 1..500 (default 100).
+    if (req.Query("customer").empty() && req.Query("domain").empty()) {
+      return Error(400, "Bad Request", "badRequest", "INVALID_ARGUMENT");
+    }
+    const std::string domain = Lower(req.Query("domain"));
+    int max = std::atoi(req.Query("maxResults", "100").c_str());
+    if (max < 1 || max > 500) return Error(400, "Invalid Input: maxResults", "invalid", "INVALID_ARGUMENT");
+    max = std::min(max, std::max(1, options_.page_size));
+    const std::string page = req.Query("pageToken");
+    std::size_t offset = 0;
+    if (!page.empty()) {
+      if (!page.starts_with("page-")) return Error(400, "Invalid Input: pageToken", "invalid", "INVALID_ARGUMENT");
+      offset = static_cast<std::size_t>(std::atoll(page.c_str() + 5));
+    }
+    std::vector<const json::object*> matching;
+    for (const auto& u : Array("users")) {
+      const std::string email = Lower(Str(u.as_object(), "primaryEmail"));
+      if (domain.empty() || email.ends_with("@" + domain)) matching.push_back(&u.as_object());
+    }
+    json::array users;
+    for (std::size_t i = offset; i < matching.size() && users.size() < static_cast<std::size_t>(max); ++i) {
+      users.push_back(ApiUser(*matching[i]));
+    }
+    json::object out{{"kind", "admin#directory#users"}, {"etag", "\"sandbox\""}};
+    if (!users.empty()) out["users"] = std::move(users);
+    if (offset + static_cast<std::size_t>(max) < matching.size()) {
+      out["nextPageToken"] = "page-" + std::to_string(offset + static_cast<std::size_t>(max));
+    }
+    return JsonResponse(200, out);
+  }
   if (seg.size() == 1) {
     if (req.method != "POST") return Error(405, "Method not allowed", "badRequest", "INVALID_ARGUMENT");
     const std::string email = Str(body, "primaryEmail");

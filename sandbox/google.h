@@ -40,7 +40,7 @@ struct GoogleSandboxOptions {
   std::string client_email = "tenure-sandbox@tenure-sandbox.iam.gserviceaccount.com";
   int token_lifetime_s = 3600;
   int transfer_delay_ms = 3000;
-  int page_size = 100;  // the most groups one page lists, whatever maxResults asks
+  int page_size = 100;  // the most groups (or users) one page lists, whatever maxResults asks
   bool demo = false;    // an empty directory starts with the demo people and groups (Demo())
 };
 

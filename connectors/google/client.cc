@@ -141,6 +141,7 @@ awaitable<Outcome> GoogleConnector::Dispatch(const Action& action, const Context
   if (n == "set_out_of_office") co_return co_await SetOutOfOffice(a, ctx);
   if (n == "transfer_data") co_return co_await TransferData(a, ctx);
   if (n == "delete_user") co_return co_await DeleteUser(a, ctx);
+  if (n == "list_users") co_return co_await ListUsers(ctx);
   co_return Fail(FailureClass::kPermanent, "google: unknown action '" + n + "'");
 }
 

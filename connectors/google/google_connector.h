@@ -54,6 +54,7 @@ class GoogleConnector final : public Connector {
   Awaitable ResetPassword(const Action& action, const Context& ctx);
   Awaitable MoveToOrgUnit(const Map& args, const Context& ctx);
   Awaitable DeleteUser(const Map& args, const Context& ctx);
+  Awaitable ListUsers(const Context& ctx);  // every user, as accounts (what `tenure reconcile` reads)
   // The user by email, alias or id; nullopt on 404.
   boost::asio::awaitable<Either<std::optional<Map>>> FindUser(std::string key, const Context& ctx);
   // The same; absent -> Failed kNotFound.

@@ -295,4 +295,67 @@ awaitable<Outcome> GoogleConnector::DeleteUser(const Map& args, const Context& c
   co_return Succeeded{DeletedResult(user, true)};
 }
 
+namespace {
+
+// One user as an account, in the shape of a SCIM user (what reconcile matches): the primary e-mail
+// is the user name; the first external id is the HR key; suspended or archived is not active.
+Value AccountOf(const Map& u) {
+  Map out;
+  out.Set("id", Str(u, "id"));
+  const std::string email = Str(u, "primaryEmail");
+  out.Set("userName", email);
+  List emails;
+  if (!email.empty()) emails.push_back(Value(MakeMap({{"value", Value(email)}})));
+  out.Set("emails", std::move(emails));
+  std::string external;
+  if (const Value* ids = u.Find("externalIds"); ids != nullptr && ids->IsList()) {
+    for (const Value& e : ids->AsList()) {
+      if (e.IsMap() && !Str(e.AsMap(), "value").empty()) {
+        external = Str(e.AsMap(), "value");
+        break;
+      }
+    }
+  }
+  out.Set("externalId", external);
+  out.Set("active", !BoolAt(u, "suspended") && !BoolAt(u, "archived"));
+  return Value(std::move(out));
+}
+
+constexpr int kMaxUserPages = 10000;  // 5,000,000 users at 500 a page
+
+}  // namespace
+
+awaitable<Outcome> GoogleConnector::ListUsers(const Context& ctx) {
+  List users;
+  std::string page_token;
+  for (int page = 0;; ++page) {
+    if (page == kMaxUserPages) {
+      co_return Fail(FailureClass::kPermanent,
+                     "google: the user listing did not end after " + std::to_string(kMaxUserPages) + " pages");
+    }
+    std::string path = std::string(kUsersPath.substr(0, kUsersPath.size() - 1)) +
+                       "?customer=" + UrlEncode(config_.customer) + "&maxResults=500&projection=basic";
+    if (!page_token.empty()) path += "&pageToken=" + UrlEncode(page_token);
+    auto r = co_await Admin("GET", path, std::nullopt, ctx);
+    if (auto* o = std::get_if<Outcome>(&r)) co_return std::move(*o);
+    const Reply& reply = std::get<Reply>(r);
+    if (!IsSuccess(reply.status)) co_return ErrorOutcome(reply, "google GET users");
+    if (!reply.body.IsMap()) co_return Fail(FailureClass::kPermanent, "google GET users: malformed answer", reply.status);
+    if (const Value* list = reply.body.AsMap().Find("users"); list != nullptr && list->IsList()) {
+      for (const Value& u : list->AsList()) {
+        if (u.IsMap()) users.push_back(AccountOf(u.AsMap()));
+      }
+    }
+    std::string next = Str(reply.body.AsMap(), "nextPageToken");
+    if (next.empty()) break;
+    if (next == page_token) co_return Fail(FailureClass::kPermanent, "google GET users: the same nextPageToken twice");
+    page_token = std::move(next);
+  }
+  const auto total = static_cast<std::int64_t>(users.size());
+  Map out;
+  out.Set("resources", std::move(users));
+  out.Set("total", total);
+  co_return Succeeded{Value(std::move(out))};
+}
+
 }  // namespace tenure::connectors::google

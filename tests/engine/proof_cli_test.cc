@@ -717,6 +717,72 @@ tasks:
   CHECK(back.groups == before.groups);
 }
 
+TEST_CASE("reconcile reads a Google Workspace customer page by page: the planted leaver, orphan and missing person",
+          "[proof][cli]") {
+  if (!testing::BinaryBuilt()) return;
+  sandbox::SandboxOptions options;
+  options.google.demo = true;
+  options.google.page_size = 1;  // one user a page: the listing must follow nextPageToken
+  auto sb = sandbox::BackgroundSandbox::Start(options);
+  REQUIRE(sb.has_value());
+  testing::TempDir dir;
+  std::ofstream(dir.path() + "/key.json") << (*sb)->google_key_json();
+  std::ofstream(dir.path() + "/google.yaml") << R"(playbook: google
+connections:
+  workspace:
+    connector: google
+    credentials: "${file:)" + dir.path() + R"(/key.json}"
+    subject: grace.hopper@example.com
+    base_url: "${env:PROOF_GOOGLE_URL}"
+tasks:
+  look:
+    uses: workspace.get_user
+    with: { user: ada.lovelace@example.com }
+)";
+  // Ada left (her account is not suspended), Grace is not in this export, Linus has no account.
+  std::ofstream(dir.path() + "/hr.csv") << "email,status\nada.lovelace@example.com,terminated\n"
+                                           "linus@example.com,active\n";
+  const std::string env = "PROOF_GOOGLE_URL=" + (*sb)->url() + "/google";
+  const Output json = Tenure("reconcile --people " + dir.path() + "/hr.csv --key-column email --status-column status " +
+                                 "--playbook " + dir.path() + "/google.yaml workspace --json --db " + dir.path() + "/t.db",
+                             env);
+  INFO(json.text);
+  CHECK(json.code == 1);
+  CHECK_FALSE(Contains(json.text, "PRIVATE KEY"));
+  boost::system::error_code ec;
+  const boost::json::value report = boost::json::parse(json.text, ec);
+  REQUIRE(!ec);
+  const auto& r = report.as_object();
+  CHECK(r.at("connections").as_array()[0].at("accounts").as_int64() == 2);
+  REQUIRE(r.at("leavers").as_array().size() == 1);
+  CHECK(r.at("leavers").as_array()[0].at("person").as_string() == "ada.lovelace@example.com");
+  CHECK(r.at("leavers").as_array()[0].at("account").as_string() == "100000000000000000002");
+  REQUIRE(r.at("orphans").as_array().size() == 1);
+  CHECK(r.at("orphans").as_array()[0].at("userName").as_string() == "grace.hopper@example.com");
+  REQUIRE(r.at("missing").as_array().size() == 1);
+  CHECK(r.at("missing").as_array()[0].at("person").as_string() == "linus@example.com");
+
+  // Suspended, Ada is no longer a leaver with access.
+  std::ofstream(dir.path() + "/suspend.yaml") << R"(playbook: suspend
+connections:
+  workspace:
+    connector: google
+    credentials: "${file:)" + dir.path() + R"(/key.json}"
+    subject: grace.hopper@example.com
+    base_url: "${env:PROOF_GOOGLE_URL}"
+tasks:
+  suspend:
+    uses: workspace.suspend_user
+    with: { user: ada.lovelace@example.com }
+)";
+  REQUIRE(Tenure("run " + dir.path() + "/suspend.yaml --db " + dir.path() + "/t.db", env).code == 0);
+  const Output after = Tenure("reconcile --people " + dir.path() + "/hr.csv --key-column email --status-column status " +
+                                  "--playbook " + dir.path() + "/google.yaml workspace --json --db " + dir.path() + "/t.db",
+                              env);
+  INFO(after.text);
+  CHECK(Contains(after.text, "\"leavers\":[]"));
+}
+
 TEST_CASE("reconcile reads a Microsoft 365 tenant: the planted leaver, orphan and missing person", "[proof][cli]") {
   if (!testing::BinaryBuilt()) return;
   sandbox::SandboxOptions options;
