@@ -14,33 +14,12 @@
 #include <sstream>
 #include <string>
 
+#include "tests/cli/support/run.h"
+
 namespace {
 
-struct Ran {
-  int exit_code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-// Runs `tenure ARGS` in the source tree (no shell interpolation of data: args are fixed literals),
-// with `env` ("NAME=value ...", fixed literals too) added to its environment.
-Ran Tenure(const std::string& args, const std::string& env = "") {
-  const std::string err_file = std::filesystem::temp_directory_path() / ("tenure_cli_test_" + std::to_string(::getpid()));
-  const std::string cmd = "cd '" + std::string(TENURE_SOURCE_DIR) + "' && env " + env + " '" + TENURE_BINARY + "' " +
-                          args + " 2>'" + err_file + "'";
-  Ran r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  std::filesystem::remove(err_file);
-  return r;
-}
+using tenure::cli::testing::Ran;
+using tenure::cli::testing::Tenure;
 
 }  // namespace
 

@@ -18,7 +18,12 @@
 #include <random>
 #include <string>
 
+#include "tests/cli/support/run.h"
+
 namespace {
+
+using tenure::cli::testing::Ran;
+using tenure::cli::testing::Shell;
 
 std::string State() {
   const char* dir = std::getenv("TENURE_SLAPD_STATE");
@@ -33,27 +38,7 @@ std::string ReadFile(const std::string& path) {
   return s;
 }
 
-struct Ran {
-  int exit_code = -1;
-  std::string out;
-};
 
-// Runs `cmd` through the shell (fixed literals and paths only), with `input` on its stdin when
-// given; stdout and stderr together.
-Ran Shell(const std::string& cmd, const std::string& input = "") {
-  const std::string in_file = std::filesystem::temp_directory_path() / ("tenure_dir_in_" + std::to_string(::getpid()));
-  std::ofstream(in_file) << input;
-  Ran r;
-  FILE* p = ::popen(("(" + cmd + ") <'" + in_file + "' 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::filesystem::remove(in_file);
-  return r;
-}
 
 std::string Client(const std::string& tool) {
   return tool + " -x -H ldap://127.0.0.1:" + ReadFile(State() + "/port") +

@@ -19,7 +19,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "tests/cli/support/run.h"
+
 namespace {
+
+using tenure::cli::testing::Ran;
+using tenure::cli::testing::Shell;
 
 namespace json = boost::json;
 
@@ -40,28 +45,7 @@ std::string SlapdState() {
   return dir;
 }
 
-struct Ran {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
 
-// Runs `cmd` through the shell (fixed literals and paths only) from the source directory, with
-// `input` on its stdin.
-Ran Shell(const std::string& cmd, const std::string& input = "") {
-  const std::string in_file =
-      std::filesystem::temp_directory_path() / ("tenure_everywhere_in_" + std::to_string(::getpid()));
-  std::ofstream(in_file) << input;
-  Ran r;
-  FILE* p = ::popen(("cd '" + std::string(TENURE_SOURCE_DIR) + "' && (" + cmd + ") <'" + in_file + "' 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::filesystem::remove(in_file);
-  return r;
-}
 
 // An OpenLDAP client tool bound as the fixture's admin.
 std::string Ldap(const std::string& tool) {

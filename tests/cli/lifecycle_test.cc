@@ -24,33 +24,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/cli/support/run.h"
+
 namespace {
 
-struct Ran {
-  int exit_code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-// Runs `tenure ARGS` in the source tree with `env` ("NAME='value' ...") added to its environment.
-Ran Tenure(const std::string& args, const std::string& env) {
-  const std::string err_file =
-      std::filesystem::temp_directory_path() / ("tenure_lifecycle_err_" + std::to_string(::getpid()));
-  const std::string cmd = "cd '" + std::string(TENURE_SOURCE_DIR) + "' && env " + env + " '" + TENURE_BINARY + "' " +
-                          args + " 2>'" + err_file + "'";
-  Ran r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  std::filesystem::remove(err_file);
-  return r;
-}
+using tenure::cli::testing::Ran;
+using tenure::cli::testing::Tenure;
 
 // Starts `tenure ARGS` in the background (output to `log`); returns its pid.
 int Background(const std::string& args, const std::string& env, const std::filesystem::path& log) {

@@ -1,0 +1,80 @@
+// Running the real `tenure` binary (or a shell command around it) from the CLI tests, in the source
+// tree: the exit code and what it printed. Commands are fixed literals and paths built by the test,
+// never data from elsewhere.
+#pragma once
+
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+namespace tenure::cli::testing {
+
+struct Ran {
+  int exit_code = -1;
+  std::string out;  // stdout (with Shell: stdout and stderr together)
+  std::string err;  // stderr (Tenure only)
+};
+
+// A fresh file in the temporary directory (mkstemp), removed when this goes out of scope.
+class TempFile {
+ public:
+  TempFile() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "tenure_cli_test_XXXXXX").string();
+    const int fd = ::mkstemp(pattern.data());
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    path_ = pattern;
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs `command` with popen and collects its stdout into `r.out`.
+inline void Collect(const std::string& command, Ran& r) {
+  FILE* p = ::popen(command.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::array<char, 4096> buf{};
+  for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;) r.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// `tenure ARGS` from the source tree, with `env` ("NAME=value ...") added to its environment;
+// stdout and stderr apart.
+inline Ran Tenure(const std::string& args, const std::string& env = "") {
+  TempFile err;
+  Ran r;
+  Collect("cd '" + std::string(TENURE_SOURCE_DIR) + "' && env " + env + " '" + TENURE_BINARY + "' " + args + " 2>'" +
+              err.path() + "'",
+          r);
+  std::ifstream e(err.path());
+  r.err.assign(std::istreambuf_iterator<char>(e), {});
+  return r;
+}
+
+// `cmd` through the shell from the source tree, with `input` on its stdin; stdout and stderr together.
+inline Ran Shell(const std::string& cmd, const std::string& input = "") {
+  TempFile in;
+  std::ofstream(in.path()) << input;
+  Ran r;
+  Collect("cd '" + std::string(TENURE_SOURCE_DIR) + "' && (" + cmd + ") <'" + in.path() + "' 2>&1", r);
+  return r;
+}
+
+}  // namespace tenure::cli::testing
