@@ -395,11 +395,18 @@ class SqliteStateStore final : public StateStore {
   Result<RunRecord> GetRun(const std::string& id) override {
     std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(*read_db_, std::string(kRunColumns) + " WHERE id = ?");
+      SQLite::Statement& q = CachedRead(get_run_, std::string(kRunColumns) + " WHERE id = ?");
+      Done done(q);
       q.bind(1, id);
       if (!q.executeStep()) return Error::NotFound("no run '" + id + "'");
       RunRecord r = ReadRun(q);
-      r.sources = ReadSources("SELECT path, text, sha256 FROM run_sources WHERE run_id = ? ORDER BY position", id);
+      SQLite::Statement& src =
+          CachedRead(get_run_sources_, "SELECT path, text, sha256 FROM run_sources WHERE run_id = ? ORDER BY position");
+      Done src_done(src);
+      src.bind(1, id);
+      while (src.executeStep()) {
+        r.sources.push_back({src.getColumn(0).getString(), src.getColumn(1).getString(), src.getColumn(2).getString()});
+      }
       return r;
     } catch (const std::exception& e) {
       return Error::Io(std::string("reading run ") + id + ": " + e.what());
@@ -426,10 +433,11 @@ class SqliteStateStore final : public StateStore {
   Result<std::vector<TaskRecord>> GetTasks(const std::string& run_id) override {
     std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
-      SQLite::Statement q(*read_db_,
-                          "SELECT task, item, status, attempts, idempotency_key, result_json, error, due_ms, "
-                          "items_json, decided_by, note, started_ms, finished_ms, updated_ms FROM tasks "
-                          "WHERE run_id = ? ORDER BY seq, item");
+      SQLite::Statement& q = CachedRead(get_tasks_,
+                                        "SELECT task, item, status, attempts, idempotency_key, result_json, error, "
+                                        "due_ms, items_json, decided_by, note, started_ms, finished_ms, updated_ms "
+                                        "FROM tasks WHERE run_id = ? ORDER BY seq, item");
+      Done done(q);
       q.bind(1, run_id);
       std::vector<TaskRecord> out;
       while (q.executeStep()) {
@@ -1044,7 +1052,7 @@ class SqliteStateStore final : public StateStore {
       if (u.exec() == 0) return Error::NotFound("no run '" + t.run_id + "'");
     }
     if (t.release_owner) {
-      SQLite::Statement r(db_, "UPDATE runs SET owner = '' WHERE id = ? AND owner = ?");
+      SQLite::Statement& r = Cached(release_owner_, "UPDATE runs SET owner = '' WHERE id = ? AND owner = ?");
       r.bind(1, t.run_id);
       r.bind(2, *t.release_owner);
       r.exec();
@@ -1132,7 +1140,8 @@ class SqliteStateStore final : public StateStore {
 
   Result<void> UpsertTask(const std::string& run_id, const TaskRecord& t, std::int64_t at_ms) {
     if (t.expect) {
-      SQLite::Statement q(db_, "SELECT status FROM tasks WHERE run_id = ? AND task = ? AND item = ?");
+      SQLite::Statement& q = Cached(task_status_, "SELECT status FROM tasks WHERE run_id = ? AND task = ? AND item = ?");
+      Done done(q);
       q.bind(1, run_id);
       q.bind(2, t.task);
       q.bind(3, t.item);
@@ -1306,6 +1315,26 @@ class SqliteStateStore final : public StateStore {
     return *slot;
   }
 
+  // A read statement on the read connection, prepared once (REQUIRES read_mu_ held). Use it through
+  // a Done guard: a SELECT left mid-way keeps its read transaction, and so an old snapshot, open.
+  SQLite::Statement& CachedRead(std::unique_ptr<SQLite::Statement>& slot, const std::string& sql) {
+    if (!slot) slot = std::make_unique<SQLite::Statement>(*read_db_, sql);
+    slot->reset();
+    slot->clearBindings();
+    return *slot;
+  }
+  // Resets a cached statement when the scope that used it ends (even by an exception).
+  class Done {
+   public:
+    explicit Done(SQLite::Statement& s) : s_(s) {}
+    Done(const Done&) = delete;
+    Done& operator=(const Done&) = delete;
+    ~Done() { (void)s_.tryReset(); }
+
+   private:
+    SQLite::Statement& s_;
+  };
+
   Error Fail(const std::exception& e) {
     write_error_ = Error::Io("state database " + path_ + " write failed: " + e.what());
     return *write_error_;
@@ -1353,6 +1382,9 @@ class SqliteStateStore final : public StateStore {
   // Guarded by mu_; declared after db_ so they are finalized before it closes.
   std::unique_ptr<SQLite::Statement> upsert_task_, insert_event_, update_run_, data_version_, run_head_;
   std::unique_ptr<SQLite::Statement> fire_read_, fire_taken_, fire_dup_, fire_insert_run_, fire_sources_, fire_update_;
+  std::unique_ptr<SQLite::Statement> task_status_, release_owner_;
+  // Guarded by read_mu_; on read_db_, finalized before it closes (declared after it).
+  std::unique_ptr<SQLite::Statement> get_run_, get_run_sources_, get_tasks_;
 };
 
 }  // namespace
