@@ -373,7 +373,10 @@ awaitable<TaskStatus> RunExecution::RunConnector(Step& step, Map args, Value* po
     // is recorded as such and the action goes ahead: it decides for itself.
     bool ready = true;
     if (record_pre_state && Recorded(row).IsNull()) {
-      awaitable<connectors::Outcome> op = found->second->Observe(connectors::Probe::kPreState, action, Value(), ctx);
+      // A named "no result" that outlives `op`: the coroutine holds a reference to it until it ends
+      // (a temporary Value() would be gone before `op` first runs: CP.53).
+      const Value no_result;
+      awaitable<connectors::Outcome> op = found->second->Observe(connectors::Probe::kPreState, action, no_result, ctx);
       std::pair<Ended, connectors::Outcome> read = co_await Race(std::move(op), timeout);
       if (read.first == Ended::kCancelled) {
         const std::string cancelled = "cancelled while reading the pre-state; nothing was changed";
