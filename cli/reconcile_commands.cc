@@ -35,6 +35,7 @@ struct ReconcileOptions {
   std::vector<std::string> active_values = {"active"};
   std::string playbook;
   std::string fix;
+  std::string grants;  // --grants FILE: what each role may hold (CSV: ROLE_COLUMN,group)
   int allow_mass = 0;  // --allow-mass N: --fix past the blast-radius guards (docs/guards.md)
   bool yes = false;
   bool json = false;
@@ -55,10 +56,46 @@ struct HrExport {
   workflows::SourceLocation header;
 };
 
+// The grants file: a CSV whose header is ROLE_COLUMN,group (ROLE_COLUMN names the HR export's
+// column holding each person's role, e.g. department) and whose rows each grant one group to one
+// role ("*": to everyone). Problems go to `diags` at their row and column.
+engine::Grants ReadGrants(const std::string& path, const std::string& text, workflows::Diagnostics& diags) {
+  engine::Grants out;
+  auto records = workflows::ReadCsv(path, text, diags);
+  if (diags.HasErrors()) return out;
+  if (records.empty()) {
+    diags.Error(workflows::SourceLocation{path, 1, 1}, "",
+                "empty grants file: expected a header row ROLE_COLUMN,group (e.g. department,group)");
+    return out;
+  }
+  const auto& header = records.front();
+  if (header.size() != 2 || header[0].text.empty() || header[1].text != "group") {
+    diags.Error(header.front().where, "",
+                "the grants file's header must be two columns, the HR column naming each person's role and "
+                "'group' (e.g. department,group)");
+    return out;
+  }
+  out.column = header[0].text;
+  for (std::size_t r = 1; r < records.size(); ++r) {
+    const auto& cells = records[r];
+    const std::string row = std::to_string(r);
+    if (cells.size() != 2) {
+      diags.Error(cells.front().where, "", "row " + row + " has " + std::to_string(cells.size()) +
+                                               " cells; a grant is a role and a group");
+      continue;
+    }
+    if (cells[0].text.empty()) diags.Error(cells[0].where, "", "row " + row + " has no role ('*' for everyone)");
+    if (cells[1].text.empty()) diags.Error(cells[1].where, "", "row " + row + " has no group");
+    if (cells[0].text.empty() || cells[1].text.empty()) continue;
+    out.groups[Lower(cells[0].text)].insert(Lower(cells[1].text));
+  }
+  return out;
+}
+
 // Reads the export; every problem (malformed CSV, a missing column, a row without a key, a key
 // twice) goes to `diags` at its row and column.
 HrExport ReadPeople(const std::string& path, const std::string& text, const ReconcileOptions& o,
-                    workflows::Diagnostics& diags) {
+                    const std::string& role_column, workflows::Diagnostics& diags) {
   HrExport out;
   auto records = workflows::ReadCsv(path, text, diags);
   if (diags.HasErrors()) return out;
@@ -71,10 +108,16 @@ HrExport ReadPeople(const std::string& path, const std::string& text, const Reco
   std::string names;
   int key_at = -1;
   int status_at = -1;
+  int role_at = -1;
   for (std::size_t c = 0; c < header.size(); ++c) {
     names += (c ? ", " : "") + header[c].text;
     if (header[c].text == o.key_column) key_at = static_cast<int>(c);
     if (!o.status_column.empty() && header[c].text == o.status_column) status_at = static_cast<int>(c);
+    if (!role_column.empty() && header[c].text == role_column) role_at = static_cast<int>(c);
+  }
+  if (!role_column.empty() && role_at < 0) {
+    diags.Error(header.front().where, "",
+                "no column '" + role_column + "' (named by the grants file) in the header (columns: " + names + ")");
   }
   if (key_at < 0) {
     diags.Error(header.front().where, "", "no key column '" + o.key_column + "' in the header (columns: " + names + ")");
@@ -114,6 +157,10 @@ HrExport ReadPeople(const std::string& path, const std::string& text, const Reco
       const auto s = static_cast<std::size_t>(status_at);
       p.status = s < cells.size() ? cells[s].text : "";
       p.active = actives.count(Lower(p.status)) != 0;
+    }
+    if (role_at >= 0) {
+      const auto ra = static_cast<std::size_t>(role_at);
+      p.role = ra < cells.size() ? cells[ra].text : "";
     }
     std::map<std::string, workflows::CsvCell> row;
     for (std::size_t c = 0; c < cells.size(); ++c) row[header[c].text] = cells[c];
@@ -268,11 +315,13 @@ struct Section {
   std::vector<std::vector<std::string>> rows;
 };
 
-std::vector<Section> Sections(const std::vector<engine::Finding>& findings) {
+std::vector<Section> Sections(const std::vector<engine::Finding>& findings, bool with_grants) {
   std::vector<Section> out = {
       {"Leavers: active accounts of people not active in HR", {"connection", "person", "HR status", "HR row", "account", "userName", "groups"}, {}},
       {"Orphans: accounts that match nobody in HR", {"connection", "account", "userName", "active", "groups"}, {}},
       {"Missing: people active in HR without an account", {"connection", "person", "HR status", "HR row"}, {}},
+      {"Excess groups: memberships outside what the person's role grants",
+       {"connection", "person", "role", "HR row", "account", "userName", "groups not granted"}, {}},
   };
   for (const engine::Finding& f : findings) {
     const std::string groups = Join(f.groups, ", ");
@@ -286,8 +335,12 @@ std::vector<Section> Sections(const std::vector<engine::Finding>& findings) {
       case engine::DriftKind::kMissing:
         out[2].rows.push_back({f.connection, f.person, f.status, std::to_string(f.row)});
         break;
+      case engine::DriftKind::kExcess:
+        out[3].rows.push_back({f.connection, f.person, f.role, std::to_string(f.row), f.account_id, f.user_name, groups});
+        break;
     }
   }
+  if (!with_grants) out.pop_back();
   return out;
 }
 
@@ -314,12 +367,14 @@ void PrintTable(const Section& s, std::ostream& out) {
   for (const auto& r : s.rows) line(r, false);
 }
 
-std::string Summary(const std::vector<engine::Finding>& findings) {
-  int n[3] = {0, 0, 0};
+std::string Summary(const std::vector<engine::Finding>& findings, bool with_grants) {
+  int n[4] = {0, 0, 0, 0};
   for (const engine::Finding& f : findings) ++n[static_cast<int>(f.kind)];
   if (findings.empty()) return "no drift";
   return "drift: " + std::to_string(n[0]) + (n[0] == 1 ? " leaver, " : " leavers, ") + std::to_string(n[1]) +
-         (n[1] == 1 ? " orphan, " : " orphans, ") + std::to_string(n[2]) + " missing";
+         (n[1] == 1 ? " orphan, " : " orphans, ") + std::to_string(n[2]) + " missing" +
+         (with_grants ? ", " + std::to_string(n[3]) + (n[3] == 1 ? " account" : " accounts") + " with groups not granted"
+                      : "");
 }
 
 void PrintReport(const ReconcileOptions& o, const std::vector<Reading>& readings, const HrExport& hr,
@@ -331,7 +386,8 @@ void PrintReport(const ReconcileOptions& o, const std::vector<Reading>& readings
   std::ostringstream intro;
   intro << "reconcile of " << Join(o.connections, ", ") << " against " << o.people << ": " << accounts
         << " accounts read, " << hr.people.size() << " people (" << active << " active in HR)";
-  const auto sections = Sections(findings);
+  const bool with_grants = !o.grants.empty();
+  const auto sections = Sections(findings, with_grants);
   if (o.format == "md") {
     out << "# Access drift\n\n" << intro.str() << ".\n";
     for (const Section& s : sections) {
@@ -351,7 +407,7 @@ void PrintReport(const ReconcileOptions& o, const std::vector<Reading>& readings
         out << "\n";
       }
     }
-    out << "\n" << Summary(findings) << ".\n";
+    out << "\n" << Summary(findings, with_grants) << ".\n";
     return;
   }
   if (o.format == "html") {
@@ -373,15 +429,16 @@ void PrintReport(const ReconcileOptions& o, const std::vector<Reading>& readings
       }
       out << "</table>\n";
     }
-    out << "<p>" << HtmlEscape(Summary(findings)) << ".</p>\n</body></html>\n";
+    out << "<p>" << HtmlEscape(Summary(findings, with_grants)) << ".</p>\n</body></html>\n";
     return;
   }
   out << intro.str() << "\n";
   for (const Section& s : sections) PrintTable(s, out);
-  out << Summary(findings) << "\n";
+  out << Summary(findings, with_grants) << "\n";
 }
 
-Value ReportJson(const std::vector<Reading>& readings, const HrExport& hr, const std::vector<engine::Finding>& findings) {
+Value ReportJson(const std::vector<Reading>& readings, const HrExport& hr, const std::vector<engine::Finding>& findings,
+                 bool with_grants) {
   List conns;
   for (const Reading& r : readings) {
     Map c;
@@ -390,7 +447,7 @@ Value ReportJson(const std::vector<Reading>& readings, const HrExport& hr, const
     c.Set("pages", r.pages);
     conns.push_back(Value(std::move(c)));
   }
-  List kinds[3];
+  List kinds[4];
   for (const engine::Finding& f : findings) {
     Map m;
     m.Set("connection", f.connection);
@@ -405,8 +462,9 @@ Value ReportJson(const std::vector<Reading>& readings, const HrExport& hr, const
       m.Set("active", f.active);
       List groups;
       for (const std::string& g : f.groups) groups.push_back(Value(g));
-      m.Set("groups", std::move(groups));
+      m.Set(f.kind == engine::DriftKind::kExcess ? "groups_not_granted" : "groups", std::move(groups));
     }
+    if (f.kind == engine::DriftKind::kExcess) m.Set("role", f.role);
     kinds[static_cast<int>(f.kind)].push_back(Value(std::move(m)));
   }
   Map out;
@@ -415,6 +473,7 @@ Value ReportJson(const std::vector<Reading>& readings, const HrExport& hr, const
   out.Set("leavers", std::move(kinds[0]));
   out.Set("orphans", std::move(kinds[1]));
   out.Set("missing", std::move(kinds[2]));
+  if (with_grants) out.Set("excess", std::move(kinds[3]));
   out.Set("clean", findings.empty());
   return Value(std::move(out));
 }
@@ -548,7 +607,19 @@ ExitCode Reconcile(const ReconcileOptions& o) {
     std::cerr << "tenure: " << text.error().message << "\n";
     return ExitCode::kUsage;
   }
-  HrExport hr = ReadPeople(o.people, *text, o, diags);
+  std::optional<engine::Grants> grants;
+  if (!o.grants.empty()) {
+    auto grants_text = files.Read(o.grants);
+    if (!grants_text) {
+      std::cerr << "tenure: " << grants_text.error().message << "\n";
+      return ExitCode::kUsage;
+    }
+    grants = ReadGrants(o.grants, *grants_text, diags);
+  }
+  // The export is checked even when the grants file had problems: every problem at once.
+  workflows::Diagnostics people_diags;
+  HrExport hr = ReadPeople(o.people, *text, o, grants ? grants->column : std::string(), people_diags);
+  diags.Append(people_diags);
   if (diags.HasErrors()) {
     PrintDiagnostics(diags, std::cerr);
     return ExitCode::kUsage;
@@ -597,9 +668,10 @@ ExitCode Reconcile(const ReconcileOptions& o) {
     }
     accounts.insert(accounts.end(), r.accounts.begin(), r.accounts.end());
   }
-  const std::vector<engine::Finding> findings = engine::FindDrift(hr.people, o.connections, accounts);
+  const std::vector<engine::Finding> findings =
+      engine::FindDrift(hr.people, o.connections, accounts, grants ? &*grants : nullptr);
   if (o.json) {
-    std::cout << ReportJson(readings, hr, findings).ToJson() << "\n";
+    std::cout << ReportJson(readings, hr, findings, grants.has_value()).ToJson() << "\n";
   } else {
     PrintReport(o, readings, hr, findings, std::cout);
   }
@@ -626,6 +698,10 @@ void RegisterReconcileCommand(CLI::App& app, ExitCode* exit_code) {
   r->add_option("--playbook", o->playbook, "Playbook defining the connections (default: the --fix playbook)")
       ->check(CLI::ExistingFile);
   r->add_option("--fix", o->fix, "Start this playbook for each leaver found, keyed by the person's key")
+      ->check(CLI::ExistingFile);
+  r->add_option("--grants", o->grants,
+                "What each role may hold: a CSV ROLE_COLUMN,group (ROLE_COLUMN a column of the export, e.g. "
+                "department; role * for everyone); reports groups held outside it")
       ->check(CLI::ExistingFile);
   r->add_flag("--yes,-y", o->yes, "With --fix: do not ask for confirmation");
   r->add_option("--allow-mass", o->allow_mass,

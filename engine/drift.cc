@@ -22,12 +22,14 @@ const char* DriftKindName(DriftKind k) {
       return "orphan";
     case DriftKind::kMissing:
       return "missing";
+    case DriftKind::kExcess:
+      return "excess";
   }
   return "unknown";
 }
 
 std::vector<Finding> FindDrift(const std::vector<HrPerson>& people, const std::vector<std::string>& connections,
-                               const std::vector<Account>& accounts) {
+                               const std::vector<Account>& accounts, const Grants* grants) {
   std::map<std::string, const HrPerson*> by_key;
   for (const HrPerson& p : people) by_key.emplace(Lower(p.key), &p);
   std::set<std::pair<std::string, std::string>> has_account;  // (connection, person key)
@@ -44,7 +46,7 @@ std::vector<Finding> FindDrift(const std::vector<HrPerson>& people, const std::v
         break;
       }
     }
-    Finding f{DriftKind::kOrphan, a.connection, "", "", 0, a.id, a.user_name, a.active, a.groups};
+    Finding f{DriftKind::kOrphan, a.connection, "", "", 0, a.id, a.user_name, a.active, a.groups, ""};
     if (match == nullptr) {
       out.push_back(std::move(f));
       continue;
@@ -56,12 +58,32 @@ std::vector<Finding> FindDrift(const std::vector<HrPerson>& people, const std::v
       f.status = match->status;
       f.row = match->row;
       out.push_back(std::move(f));
+    } else if (grants != nullptr && a.active && match->active) {
+      // Groups outside what the role grants (and what everyone may hold).
+      const auto role = grants->groups.find(Lower(match->role));
+      const auto everyone = grants->groups.find("*");
+      std::vector<std::string> excess;
+      for (const std::string& g : a.groups) {
+        const std::string lg = Lower(g);
+        const bool granted = (role != grants->groups.end() && role->second.count(lg) != 0) ||
+                             (everyone != grants->groups.end() && everyone->second.count(lg) != 0);
+        if (!granted) excess.push_back(g);
+      }
+      if (!excess.empty()) {
+        f.kind = DriftKind::kExcess;
+        f.person = match->key;
+        f.status = match->status;
+        f.row = match->row;
+        f.groups = std::move(excess);
+        f.role = match->role;
+        out.push_back(std::move(f));
+      }
     }
   }
   for (const std::string& c : connections) {
     for (const HrPerson& p : people) {
       if (!p.active || has_account.count({c, Lower(p.key)}) != 0) continue;
-      out.push_back(Finding{DriftKind::kMissing, c, p.key, p.status, p.row, "", "", false, {}});
+      out.push_back(Finding{DriftKind::kMissing, c, p.key, p.status, p.row, "", "", false, {}, ""});
     }
   }
   std::stable_sort(out.begin(), out.end(), [](const Finding& x, const Finding& y) {

@@ -406,6 +406,76 @@ TEST_CASE("reconcile finds exactly the planted leaver, orphan and missing accoun
   CHECK(Contains(clean.text, "\"missing\":[]"));
 }
 
+TEST_CASE("reconcile --grants finds groups held outside what a person's role grants", "[proof][cli]") {
+  if (!testing::BinaryBuilt()) return;
+  testing::TempDir dir;
+  // Three people in groups: Ada (engineering) holds what engineers hold; Bob (sales) also holds
+  // admins; Cy (legal, no grants of its own) holds engineering.
+  boost::json::array users, groups;
+  auto user = [&](const std::string& name) {
+    users.push_back(boost::json::object{{"schemas", boost::json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
+                                        {"id", "id-" + name},
+                                        {"userName", name + "@example.com"},
+                                        {"active", true},
+                                        {"meta", boost::json::object{{"resourceType", "User"}}}});
+  };
+  auto group = [&](const std::string& name, std::vector<std::string> members) {
+    boost::json::array m;
+    for (const std::string& who : members) m.push_back(boost::json::object{{"value", "id-" + who}});
+    groups.push_back(boost::json::object{{"schemas", boost::json::array{"urn:ietf:params:scim:schemas:core:2.0:Group"}},
+                                         {"id", "g-" + name},
+                                         {"displayName", name},
+                                         {"members", std::move(m)},
+                                         {"meta", boost::json::object{{"resourceType", "Group"}}}});
+  };
+  for (const char* n : {"ada", "bob", "cy"}) user(n);
+  group("everyone", {"ada", "bob", "cy"});
+  group("engineering", {"ada", "cy"});
+  group("sales", {"bob"});
+  group("admins", {"bob"});
+  std::ofstream(dir.path() + "/company.json")
+      << boost::json::serialize(boost::json::object{{"users", std::move(users)}, {"groups", std::move(groups)}});
+  sandbox::SandboxOptions options;
+  options.token = kToken;
+  options.state_file = dir.path() + "/company.json";
+  auto sb = sandbox::BackgroundSandbox::Start(options);
+  REQUIRE(sb.has_value());
+  Scenario s((*sb)->url() + "/scim/v2");
+  std::ofstream(dir.path() + "/hr.csv") << "email,status,department\nada@example.com,active,Engineering\n"
+                                           "bob@example.com,active,Sales\ncy@example.com,active,Legal\n";
+  std::ofstream(dir.path() + "/grants.csv") << "department,group\nEngineering,engineering\nSales,sales\n*,everyone\n";
+  const std::string args = "reconcile --people " + dir.path() + "/hr.csv --key-column email --status-column status " +
+                           "--playbook " + s.dir.path() + "/leave.yaml idp --grants " + dir.path() + "/grants.csv";
+  const Output json = s.Run(args + " --json");
+  INFO(json.text);
+  CHECK(json.code == 1);
+  const auto report = boost::json::parse(json.text).as_object();
+  const auto& excess = report.at("excess").as_array();
+  REQUIRE(excess.size() == 2);
+  CHECK(excess[0].at("person") == "bob@example.com");
+  CHECK(excess[0].at("role") == "Sales");
+  CHECK(boost::json::serialize(excess[0].at("groups_not_granted")) == R"(["admins"])");
+  CHECK(excess[1].at("person") == "cy@example.com");
+  CHECK(boost::json::serialize(excess[1].at("groups_not_granted")) == R"(["engineering"])");
+  const Output table = s.Run(args);
+  INFO(table.text);
+  CHECK(Contains(table.text, "Excess groups: memberships outside what the person's role grants (2)"));
+  CHECK(Contains(table.text, "drift: 0 leavers, 0 orphans, 0 missing, 2 accounts with groups not granted"));
+  // Without --grants the same company is clean, and the report has no excess section.
+  const Output plain = s.Run("reconcile --people " + dir.path() + "/hr.csv --key-column email --status-column status " +
+                             "--playbook " + s.dir.path() + "/leave.yaml idp --json");
+  CHECK(plain.code == 0);
+  CHECK_FALSE(Contains(plain.text, "excess"));
+  // A grants file naming a column the export lacks, or a row without a group: exit 2, where.
+  std::ofstream(dir.path() + "/bad.csv") << "team,group\nSales,\n";
+  const Output bad = s.Run("reconcile --people " + dir.path() + "/hr.csv --key-column email --playbook " +
+                           s.dir.path() + "/leave.yaml idp --grants " + dir.path() + "/bad.csv");
+  INFO(bad.text);
+  CHECK(bad.code == 2);
+  CHECK(Contains(bad.text, "bad.csv:2:7: error: row 1 has no group"));
+  CHECK(Contains(bad.text, "hr.csv:1:1: error: no column 'team' (named by the grants file) in the header"));
+}
+
 TEST_CASE("reconcile --fix starts the playbook once per leaver, and twice starts nothing new", "[proof][cli]") {
   if (!testing::BinaryBuilt()) return;
   testing::TempDir dir;
