@@ -422,7 +422,9 @@ ConnectorSpec Ldap() {
        {},
        {},
        {{"resources", "[{id (the DN), userName (user_id_attribute), emails: [{value}] (mail), externalId "
-                      "(employeeNumber), active (not disabled, per disable_method)}]"},
+                      "(employeeNumber), active (not disabled, per disable_method), groups: [{value (the group's "
+                      "DN), display (its cn)}] (the groups under groups_dn naming it: member/uniqueMember by DN, "
+                      "memberUid by its id; one more paged search)}]"},
         {"total", "how many"}},
        true, ""},
   };

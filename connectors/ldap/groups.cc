@@ -15,9 +15,6 @@ using boost::asio::awaitable;
 // Outside the coroutines: GCC 12 miscompiles braced lists of string literals inside them.
 std::vector<std::string> GroupReadAttributes() { return {"objectClass", "cn"}; }
 
-std::string AnyGroupFilter() {
-  return "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)(objectClass=group))";
-}
 
 Value GroupResult(const std::string& dn, const std::string& cn, bool created) {
   return MakeMap({{"dn", dn}, {"cn", cn}, {"created", created}});
@@ -88,6 +85,10 @@ Map GroupLookup(const Map& args) {
 }
 
 }  // namespace
+
+std::string AnyGroupFilter() {
+  return "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)(objectClass=group))";
+}
 
 std::string MemberValue(const std::string& attribute, const User& u) {
   return EqualsIgnoreCase(attribute, "memberUid") ? u.id : u.entry.dn;

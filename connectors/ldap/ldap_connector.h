@@ -121,6 +121,8 @@ bool Disabled(const LdapConfig& c, const Entry& e);
 std::string MemberValue(const std::string& attribute, const User& u);
 // {dn, cn, attribute}: one membership of a group, as remove_from_all_groups lists it.
 Value GroupMembership(const Entry& g, const std::string& attribute);
+// Every kind of group entry the connector knows (groupOfNames, groupOfUniqueNames, posixGroup, AD group).
+std::string AnyGroupFilter();
 // Every membership `groups` hold, one {dn, cn, attribute} per membership attribute of each.
 List Memberships(const std::vector<Entry>& groups);
 

@@ -2,6 +2,8 @@
 #include <ldap.h>
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 
 #include "connectors/http_support.h"
 #include "connectors/ldap/escape.h"
@@ -119,6 +121,11 @@ Value SearchResult(const std::vector<Entry>& entries) {
 }
 
 // One entry as an account, in the shape of a SCIM user (what reconcile reads).
+std::string Lower(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
 Value AccountOf(const LdapConfig& c, const Entry& e, bool disabled) {
   Map out;
   out.Set("id", e.dn);
@@ -531,8 +538,33 @@ awaitable<Outcome> LdapConnector::ListUsers(const Context& ctx) {
   auto entries =
       co_await SearchAll(config_.base_dn, Scope::kSub, filter, UserReadAttributes(config_.disable_method), config_.page_size, ctx);
   if (auto* o = std::get_if<Outcome>(&entries)) co_return std::move(*o);
+  // Every group once, with its members: each account lists the groups holding it (by DN in
+  // member/uniqueMember, by its id in memberUid), as SCIM users list theirs: [{value, display}].
+  std::vector<std::string> group_attributes = {"objectClass", "cn", "member", "uniqueMember", "memberUid"};
+  auto groups = co_await SearchAll(config_.groups_dn, Scope::kSub, AnyGroupFilter(), std::move(group_attributes),
+                                   config_.page_size, ctx);
+  if (auto* o = std::get_if<Outcome>(&groups)) co_return std::move(*o);
+  std::map<std::string, List> held;  // lower-cased member DN, or "uid:" + lower-cased id -> groups
+  for (const Entry& g : std::get<std::vector<Entry>>(groups)) {
+    const Value group = MakeMap({{"value", Value(g.dn)}, {"display", Value(FirstValue(g, "cn"))}});
+    for (const std::string& attribute : MembershipAttributes(g)) {
+      const Attribute* members = g.Find(attribute);
+      if (members == nullptr) continue;
+      const bool by_id = EqualsIgnoreCase(attribute, "memberUid");
+      for (const std::string& m : members->values) held[(by_id ? "uid:" : "") + Lower(m)].push_back(group);
+    }
+  }
   List users;
-  for (const Entry& e : std::get<std::vector<Entry>>(entries)) users.push_back(AccountOf(config_, e, Disabled(config_, e)));
+  for (const Entry& e : std::get<std::vector<Entry>>(entries)) {
+    Value account = AccountOf(config_, e, Disabled(config_, e));
+    List mine;
+    if (auto it = held.find(Lower(e.dn)); it != held.end()) mine = it->second;
+    if (auto it = held.find("uid:" + Lower(FirstValue(e, config_.user_id_attribute))); it != held.end()) {
+      mine.insert(mine.end(), it->second.begin(), it->second.end());
+    }
+    account.AsMap().Set("groups", std::move(mine));
+    users.push_back(std::move(account));
+  }
   const auto total = static_cast<std::int64_t>(users.size());
   Map out;
   out.Set("resources", std::move(users));

@@ -219,14 +219,24 @@ TEST_CASE("reconcile reads an LDAP directory page by page and finds the planted 
                                                    "pwdAccountLockedTime: 000001010000Z\n");
   INFO(lock.out);
   REQUIRE(lock.exit_code == 0);
+  // Groups, for the accounts' group lists and --grants: one by DN, one by memberUid.
+  const std::string eng = "rc-eng-" + run, posix = "rc-posix-" + run;
+  const Ran grouped = Shell(Client("ldapadd"),
+                            "dn: cn=" + eng + ",ou=groups,dc=example,dc=com\nobjectClass: groupOfNames\ncn: " + eng +
+                                "\nmember: uid=" + keep + people + "\nmember: uid=" + leaver + people + "\n\n" +
+                                "dn: cn=" + posix + ",ou=groups,dc=example,dc=com\nobjectClass: posixGroup\ncn: " + posix +
+                                "\ngidNumber: 7" + run.substr(0, 3) + "\nmemberUid: " + keep + "\n\n");
+  INFO(grouped.out);
+  REQUIRE(grouped.exit_code == 0);
 
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("tenure_dir_reconcile_" + run);
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "hr.csv") << "email,status\n"
-                                << keep << "@example.com,active\n"
-                                << leaver << "@example.com,terminated\n"
-                                << locked << "@example.com,terminated\n"
-                                << missing << "@example.com,active\n";
+  std::ofstream(dir / "hr.csv") << "email,status,dept\n"
+                                << keep << "@example.com,active,eng\n"
+                                << leaver << "@example.com,terminated,eng\n"
+                                << locked << "@example.com,terminated,eng\n"
+                                << missing << "@example.com,active,eng\n";
+  std::ofstream(dir / "grants.csv") << "dept,group\neng," << eng << "\n";
   std::ofstream(dir / "dir.yaml") << "playbook: directory\nconnections:\n  dir:\n    connector: ldap\n"
                                      "    url: \"${env:TENURE_LDAP_URL}\"\n    bind_dn: cn=admin,dc=example,dc=com\n"
                                      "    password: \"${env:TENURE_LDAP_PASSWORD}\"\n    base_dn: dc=example,dc=com\n"
@@ -258,7 +268,23 @@ TEST_CASE("reconcile reads an LDAP directory page by page and finds the planted 
   for (const auto& f : r.at("leavers").as_array()) {
     if (f.at("person") == (leaver + "@example.com").c_str()) {
       CHECK(f.at("account") == ("uid=" + leaver + people).c_str());
+      CHECK(boost::json::serialize(f.at("groups")) == "[\"" + eng + "\"]");  // the groups it still holds
     }
   }
+
+  // With grants: the kept person may hold the engineering group, not the posix one.
+  const Ran granted = Shell("env " + env + " '" + std::string(TENURE_BINARY) + "' reconcile --people '" +
+                            (dir / "hr.csv").string() + "' --key-column email --status-column status --playbook '" +
+                            (dir / "dir.yaml").string() + "' dir --json --grants '" + (dir / "grants.csv").string() +
+                            "' --db '" + (dir / "t.db").string() + "'");
+  INFO(granted.out);
+  const auto g = boost::json::parse(granted.out).as_object();
+  int excess = 0;
+  for (const auto& f : g.at("excess").as_array()) {
+    if (f.at("person") != (keep + "@example.com").c_str()) continue;
+    ++excess;
+    CHECK(boost::json::serialize(f.at("groups_not_granted")) == "[\"" + posix + "\"]");
+  }
+  CHECK(excess == 1);
   std::filesystem::remove_all(dir);
 }
