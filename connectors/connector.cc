@@ -30,4 +30,15 @@ boost::asio::awaitable<Outcome> Connector::Observe(Probe probe, const Action& ac
                            0, ""}};
 }
 
+Value Observation(const char* key, Value expected, Value seen) {
+  Map e;
+  e.Set(key, std::move(expected));
+  Map s;
+  s.Set(key, std::move(seen));
+  Map out;
+  out.Set("expected", Value(std::move(e)));
+  out.Set("seen", Value(std::move(s)));
+  return Value(std::move(out));
+}
+
 }  // namespace tenure::connectors

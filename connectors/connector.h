@@ -109,4 +109,8 @@ class Connector {
                                                   const Context& ctx);
 };
 
+// A read-back's answer: {expected: {key: expected}, seen: {key: seen}}. A plain function, for
+// coroutines to call: GCC 12 miscompiles braced lists of string literals inside them.
+Value Observation(const char* key, Value expected, Value seen);
+
 }  // namespace tenure::connectors

@@ -16,6 +16,15 @@ Result<std::string> Required(const Map& m, std::string_view key, std::string_vie
   return v;
 }
 
+// A yes/no the pre-state must hold (was the user active, a member, suspended...).
+Result<bool> RequiredFlag(const Map& m, std::string_view key, std::string_view action) {
+  const Value* v = m.Find(key);
+  if (v == nullptr || !v->IsBool()) {
+    return Error::InvalidArgument("the pre-state of " + std::string(action) + " holds no " + std::string(key));
+  }
+  return v->AsBool();
+}
+
 InverseCall AddToGroup(const std::string& user_id, const std::string& group_id, const std::string& name) {
   Map args;
   args.Set("user_id", user_id);
@@ -51,9 +60,9 @@ Result<std::vector<InverseCall>> LdapInverse(std::string_view action, const Map&
   auto who = LdapUser(p, action, user);
   if (!who) return who.error();
   if (action == "disable_user") {
-    const Value* disabled = p.Find("disabled");
-    if (disabled == nullptr || !disabled->IsBool()) return Error::InvalidArgument("the pre-state of disable_user holds no disabled");
-    if (disabled->AsBool()) return out;  // it was disabled already
+    auto disabled = RequiredFlag(p, "disabled", action);
+    if (!disabled) return disabled.error();
+    if (*disabled) return out;  // it was disabled already
     out.push_back({"enable_user", *who, "enable user " + user});
     return out;
   }
@@ -72,9 +81,9 @@ Result<std::vector<InverseCall>> LdapInverse(std::string_view action, const Map&
                    "add user " + user + " to group " + (cn.empty() ? group_dn : cn + " (" + group_dn + ")")});
   };
   if (action == "remove_from_group") {
-    const Value* member = p.Find("member");
-    if (member == nullptr || !member->IsBool()) return Error::InvalidArgument("the pre-state of remove_from_group holds no member");
-    if (!member->AsBool()) return out;
+    auto member = RequiredFlag(p, "member", action);
+    if (!member) return member.error();
+    if (!*member) return out;
     auto group = Required(p, "group_dn", action);
     if (!group) return group.error();
     add(*group, Text(p, "cn"));
@@ -108,9 +117,9 @@ InverseCall GraphAddToGroup(const std::string& user, const std::string& shown, c
 Result<std::vector<InverseCall>> GraphInverse(std::string_view action, const Map& p) {
   std::vector<InverseCall> out;
   if (action == "remove_from_group") {
-    const Value* member = p.Find("member");
-    if (member == nullptr || !member->IsBool()) return Error::InvalidArgument("the pre-state of remove_from_group holds no member");
-    if (!member->AsBool()) return out;
+    auto member = RequiredFlag(p, "member", action);
+    if (!member) return member.error();
+    if (!*member) return out;
     auto user = Required(p, "user_id", action);
     if (!user) return user.error();
     auto group = Required(p, "group_id", action);
@@ -163,9 +172,9 @@ Result<std::vector<InverseCall>> GoogleInverse(std::string_view action, const Ma
   if (action == "suspend_user") {
     auto id = Required(p, "id", action);
     if (!id) return id.error();
-    const Value* suspended = p.Find("suspended");
-    if (suspended == nullptr || !suspended->IsBool()) return Error::InvalidArgument("the pre-state of suspend_user holds no suspended");
-    if (suspended->AsBool()) return out;  // it was suspended already
+    auto suspended = RequiredFlag(p, "suspended", action);
+    if (!suspended) return suspended.error();
+    if (*suspended) return out;  // it was suspended already
     Map args;
     args.Set("user", *id);
     const std::string email = Text(p, "primaryEmail");
@@ -173,9 +182,9 @@ Result<std::vector<InverseCall>> GoogleInverse(std::string_view action, const Ma
     return out;
   }
   if (action == "remove_from_group") {
-    const Value* member = p.Find("member");
-    if (member == nullptr || !member->IsBool()) return Error::InvalidArgument("the pre-state of remove_from_group holds no member");
-    if (!member->AsBool()) return out;
+    auto member = RequiredFlag(p, "member", action);
+    if (!member) return member.error();
+    if (!*member) return out;
     auto user = Required(p, "user", action);
     if (!user) return user.error();
     auto group = Required(p, "group", action);
@@ -230,11 +239,9 @@ Result<std::vector<InverseCall>> InverseCalls(std::string_view connector, std::s
   if (connector == "msgraph") {
     auto id = Required(p, "id", action);
     if (!id) return id.error();
-    const Value* enabled = p.Find("accountEnabled");
-    if (enabled == nullptr || !enabled->IsBool()) {
-      return Error::InvalidArgument("the pre-state of disable_user holds no accountEnabled");
-    }
-    if (!enabled->AsBool()) return out;
+    auto enabled = RequiredFlag(p, "accountEnabled", action);
+    if (!enabled) return enabled.error();
+    if (!*enabled) return out;
     Map args;
     args.Set("user", *id);
     const std::string upn = Text(p, "userPrincipalName");
@@ -244,9 +251,9 @@ Result<std::vector<InverseCall>> InverseCalls(std::string_view connector, std::s
   if (action == "deactivate_user") {
     auto id = Required(p, "id", action);
     if (!id) return id.error();
-    const Value* active = p.Find("active");
-    if (active == nullptr || !active->IsBool()) return Error::InvalidArgument("the pre-state of deactivate_user holds no active");
-    if (!active->AsBool()) return out;  // it was inactive already: nothing to bring back
+    auto active = RequiredFlag(p, "active", action);
+    if (!active) return active.error();
+    if (!*active) return out;  // it was inactive already: nothing to bring back
     Map args;
     args.Set("id", *id);
     const std::string user = Text(p, "userName");
@@ -254,9 +261,9 @@ Result<std::vector<InverseCall>> InverseCalls(std::string_view connector, std::s
     return out;
   }
   if (action == "remove_from_group") {
-    const Value* member = p.Find("member");
-    if (member == nullptr || !member->IsBool()) return Error::InvalidArgument("the pre-state of remove_from_group holds no member");
-    if (!member->AsBool()) return out;
+    auto member = RequiredFlag(p, "member", action);
+    if (!member) return member.error();
+    if (!*member) return out;
     auto user = Required(p, "user_id", action);
     if (!user) return user.error();
     auto group = Required(p, "group_id", action);

@@ -11,15 +11,6 @@ namespace {
 
 using boost::asio::awaitable;
 
-// Built outside the coroutines: GCC 12 miscompiles braced lists of string literals inside them.
-Value Observation(const char* key, Value expected, Value seen) {
-  Map e;
-  e.Set(key, std::move(expected));
-  Map s;
-  s.Set(key, std::move(seen));
-  return MakeMap({{"expected", Value(std::move(e))}, {"seen", Value(std::move(s))}});
-}
-
 Value SuspendState(const Map& user) {
   return MakeMap({{"id", Str(user, "id")}, {"primaryEmail", Str(user, "primaryEmail")},
                   {"suspended", BoolAt(user, "suspended")}});

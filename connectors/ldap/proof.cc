@@ -10,15 +10,6 @@ namespace {
 
 using boost::asio::awaitable;
 
-// Built outside the coroutines: GCC 12 miscompiles braced lists of string literals inside them.
-Value Observation(const char* key, Value expected, Value seen) {
-  Map e;
-  e.Set(key, std::move(expected));
-  Map s;
-  s.Set(key, std::move(seen));
-  return MakeMap({{"expected", Value(std::move(e))}, {"seen", Value(std::move(s))}});
-}
-
 Value UserState(const User& u, bool disabled) {
   return MakeMap({{"dn", u.entry.dn}, {"uid", u.id}, {"disabled", disabled}});
 }

@@ -121,15 +121,6 @@ Value AddLicenseBody(const std::string& sku, const Value* disabled) {
 
 Value RemoveLicenseBody(List skus) { return Value(LicenseBody(List{}, std::move(skus))); }
 
-// Built outside the coroutines: GCC 12 miscompiles braced lists of string literals inside them.
-Value Observation(const char* key, Value expected, Value seen) {
-  Map e;
-  e.Set(key, std::move(expected));
-  Map s;
-  s.Set(key, std::move(seen));
-  return MakeMap({{"expected", Value(std::move(e))}, {"seen", Value(std::move(s))}});
-}
-
 Value MembershipState(const Map& user, const std::string& group_id, bool member) {
   return MakeMap({{"user_id", Str(user, "id")}, {"userPrincipalName", Str(user, "userPrincipalName")},
                   {"group_id", group_id}, {"member", member}});

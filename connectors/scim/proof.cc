@@ -16,15 +16,6 @@ bool IsNotFound(const Outcome& o) {
   return f != nullptr && f->failure.cls == FailureClass::kNotFound;
 }
 
-// Built outside the coroutines: GCC 12 miscompiles braced lists of string literals inside them.
-Value Observation(const char* key, Value expected, Value seen) {
-  Map e;
-  e.Set(key, std::move(expected));
-  Map s;
-  s.Set(key, std::move(seen));
-  return MakeMap({{"expected", Value(std::move(e))}, {"seen", Value(std::move(s))}});
-}
-
 Value UserState(const Map& user) {
   return MakeMap({{"id", AttrString(user, "id")},
                   {"userName", AttrString(user, "userName")},

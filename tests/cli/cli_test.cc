@@ -19,6 +19,7 @@
 namespace {
 
 using tenure::cli::testing::Ran;
+using tenure::cli::testing::ServedSandbox;
 using tenure::cli::testing::Tenure;
 
 }  // namespace
@@ -281,62 +282,9 @@ TEST_CASE("plan shows settings read from references, but never credentials", "[c
   CHECK(r.out.find("scim-token-never-shown") == std::string::npos);
 }
 
-namespace {
-
-// `tenure sandbox serve --port 0` in the background (its own process group), stopped by its pid.
-struct ServedSandbox {
-  ServedSandbox() {
-    dir = std::filesystem::temp_directory_path() / ("tenure_cli_cloud_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    const std::string cmd = "cd '" + dir.string() + "' && ('" + std::string(TENURE_BINARY) +
-                            "' sandbox serve --port 0 --quiet --transfer-delay 1500 --state state.json > serve.out 2>&1 "
-                            "& echo $! > serve.pid)";
-    REQUIRE(std::system(cmd.c_str()) == 0);
-    for (int i = 0; i < 100 && Exports().empty(); ++i) ::usleep(100'000);
-    REQUIRE_FALSE(Exports().empty());
-    std::ifstream pid_file(dir / "serve.pid");
-    pid_file >> pid;
-  }
-  ~ServedSandbox() {
-    if (pid > 0) ::kill(pid, SIGTERM);
-    for (int i = 0; i < 50 && pid > 0 && ::kill(pid, 0) == 0; ++i) ::usleep(100'000);
-    std::filesystem::remove_all(dir);
-  }
-  // The "export A=1 B=2" lines as "A='1' B='2'" for Tenure()'s env (the key file read here).
-  std::string Exports() const {
-    std::ifstream out(dir / "serve.out");
-    std::string line, env;
-    while (std::getline(out, line)) {
-      if (!line.starts_with("  export ")) continue;
-      line = line.substr(9, line.find('#') == std::string::npos ? std::string::npos : line.find('#') - 9);
-      std::istringstream words(line);
-      std::string word;
-      while (words >> word) {
-        const auto eq = word.find('=');
-        std::string value = word.substr(eq + 1);
-        if (value.starts_with("\"$(cat")) {  // TENURE_GOOGLE_CREDENTIALS="$(cat FILE)"
-          std::string path;
-          words >> path;
-          path = path.substr(0, path.find(')'));
-          std::ifstream key(path);
-          value.assign(std::istreambuf_iterator<char>(key), {});
-          while (!value.empty() && value.back() == '\n') value.pop_back();
-        }
-        env += word.substr(0, eq) + "='" + value + "' ";
-      }
-      if (line.find("TENURE_SANDBOX_URL") != std::string::npos) return env;
-    }
-    return "";
-  }
-  std::filesystem::path dir;
-  int pid = 0;
-};
-
-}  // namespace
 
 TEST_CASE("the cloud offboarding runs twice against tenure sandbox serve and leaves no access", "[cli]") {
-  ServedSandbox sb;
+  ServedSandbox sb("cloud");
   const std::string env = sb.Exports() + "TENURE_DB='" + (sb.dir / "tenure.db").string() + "'";
   const std::string run = "run examples/offboarding-cloud.yaml --input examples/inputs/ada-leaves.yaml";
   auto first = Tenure(run, env);

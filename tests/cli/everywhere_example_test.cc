@@ -24,6 +24,7 @@
 namespace {
 
 using tenure::cli::testing::Ran;
+using tenure::cli::testing::ServedSandbox;
 using tenure::cli::testing::Shell;
 
 namespace json = boost::json;
@@ -53,53 +54,9 @@ std::string Ldap(const std::string& tool) {
          " -D cn=admin,dc=example,dc=com -y '" + SlapdState() + "/admin_password'";
 }
 
-// `tenure sandbox serve` with the demo directories, in the background; its exports as `env` words.
-struct ServedSandbox {
-  explicit ServedSandbox(const std::string& name) {
-    dir = std::filesystem::temp_directory_path() / ("tenure_everywhere_" + name + "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    const std::string cmd = "cd '" + dir.string() + "' && ('" + std::string(TENURE_BINARY) +
-                            "' sandbox serve --port 0 --quiet --transfer-delay 1500 --state state.json > serve.out 2>&1 "
-                            "& echo $! > serve.pid)";
-    REQUIRE(std::system(cmd.c_str()) == 0);
-    for (int i = 0; i < 100 && Exports().empty(); ++i) ::usleep(100'000);
-    REQUIRE_FALSE(Exports().empty());
-    std::ifstream(dir / "serve.pid") >> pid;
-  }
-  ~ServedSandbox() {
-    if (pid > 0) ::kill(pid, SIGTERM);
-    for (int i = 0; i < 50 && pid > 0 && ::kill(pid, 0) == 0; ++i) ::usleep(100'000);
-    std::filesystem::remove_all(dir);
-  }
-  ServedSandbox(const ServedSandbox&) = delete;
-  ServedSandbox& operator=(const ServedSandbox&) = delete;
-
-  // The printed "export A=1 B=2" lines as "A='1' B='2' "; the key file is read by the shell.
-  std::string Exports() const {
-    std::ifstream out(dir / "serve.out");
-    std::string line, env;
-    while (std::getline(out, line)) {
-      if (!line.starts_with("  export ")) continue;
-      line = line.substr(9, line.find('#') == std::string::npos ? std::string::npos : line.find('#') - 9);
-      std::istringstream words(line);
-      std::string word;
-      while (words >> word) {
-        const auto eq = word.find('=');
-        std::string value = word.substr(eq + 1);
-        if (value.starts_with("\"$(cat")) {  // TENURE_GOOGLE_CREDENTIALS="$(cat FILE)"
-          std::string path;
-          words >> path;
-          value = "\"$(cat '" + path.substr(0, path.find(')')) + "')\"";
-          env += word.substr(0, eq) + "=" + value + " ";
-          continue;
-        }
-        env += word.substr(0, eq) + "='" + value + "' ";
-      }
-      if (line.find("TENURE_SANDBOX_URL") != std::string::npos) return env;
-    }
-    return "";
-  }
+// `tenure sandbox serve` with the demo directories, and what it holds.
+struct Sandbox : ServedSandbox {
+  using ServedSandbox::ServedSandbox;
   // The service account's private key, as the sandbox wrote it beside its state.
   std::string GooglePrivateKey() const {
     const json::value key = json::parse(ReadFile(dir / "state.json.google-key.json"));
@@ -116,9 +73,6 @@ struct ServedSandbox {
     REQUIRE(shown.exit_code == 0);
     return json::parse(shown.out);
   }
-
-  std::filesystem::path dir;
-  int pid = 0;
 };
 
 // The leaver and a colleague who stays, in groups of the three kinds, named after `tag`.
@@ -154,7 +108,7 @@ struct Leaver {
 };
 
 struct Runner {
-  const ServedSandbox& sandbox;
+  const Sandbox& sandbox;
   std::string db;
   std::string ldap_password = Trimmed(ReadFile(SlapdState() + "/admin_password"));
 
@@ -211,7 +165,7 @@ TEST_CASE("everywhere offboarding example: twice against slapd and the sandbox l
   REQUIRE(added.exit_code == 0);
   REQUIRE(ada.Bind("ou=people") == 0);  // her password works before
 
-  ServedSandbox sandbox("twice");
+  Sandbox sandbox("twice");
   const Runner runner{sandbox, (sandbox.dir / "tenure.db").string()};
   const Ran first = runner.Run(ada);
   INFO(first.out);
@@ -304,7 +258,7 @@ TEST_CASE("everywhere offboarding example: with delete_accounts the cloud accoun
   const Ran added = Shell(Ldap("ldapadd"), ada.Ldif());
   INFO(added.out);
   REQUIRE(added.exit_code == 0);
-  ServedSandbox sandbox("delete");  // a fresh sandbox: the transfer takes 1.5 s
+  Sandbox sandbox("delete");  // a fresh sandbox: the transfer takes 1.5 s
   const Runner runner{sandbox, (sandbox.dir / "tenure.db").string()};
   const Ran run = runner.Run(ada, " --set delete_accounts=true");
   INFO(run.out);

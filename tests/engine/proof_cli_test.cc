@@ -474,6 +474,12 @@ TEST_CASE("reconcile --grants finds groups held outside what a person's role gra
   CHECK(bad.code == 2);
   CHECK(Contains(bad.text, "bad.csv:2:7: error: row 1 has no group"));
   CHECK(Contains(bad.text, "hr.csv:1:1: error: no column 'team' (named by the grants file) in the header"));
+  std::ofstream(dir.path() + "/header.csv") << "department,groups\nSales,sales\n";
+  const Output header = s.Run("reconcile --people " + dir.path() + "/hr.csv --key-column email --playbook " +
+                              s.dir.path() + "/leave.yaml idp --grants " + dir.path() + "/header.csv");
+  CHECK(header.code == 2);
+  CHECK(Contains(header.text, "header.csv:1:1: error: the grants file's header must be two columns, the HR column "
+                              "naming each person's role and 'group' (e.g. department,group)"));
 }
 
 TEST_CASE("reconcile --fix starts the playbook once per leaver, and twice starts nothing new", "[proof][cli]") {
@@ -787,6 +793,24 @@ tasks:
   CHECK(back.groups == before.groups);
 }
 
+// A reconcile --json report with two accounts read: exactly the planted leaver (and the account
+// it still has), orphan and missing person.
+void CheckPlanted(const std::string& json, const std::string& leaver, const std::string& leaver_account,
+                  const std::string& orphan, const std::string& missing) {
+  boost::system::error_code ec;
+  const boost::json::value report = boost::json::parse(json, ec);
+  REQUIRE(!ec);
+  const auto& r = report.as_object();
+  CHECK(r.at("connections").as_array()[0].at("accounts").as_int64() == 2);
+  REQUIRE(r.at("leavers").as_array().size() == 1);
+  CHECK(r.at("leavers").as_array()[0].at("person").as_string() == leaver);
+  CHECK(r.at("leavers").as_array()[0].at("account").as_string() == leaver_account);
+  REQUIRE(r.at("orphans").as_array().size() == 1);
+  CHECK(r.at("orphans").as_array()[0].at("userName").as_string() == orphan);
+  REQUIRE(r.at("missing").as_array().size() == 1);
+  CHECK(r.at("missing").as_array()[0].at("person").as_string() == missing);
+}
+
 TEST_CASE("reconcile reads a Google Workspace customer page by page: the planted leaver, orphan and missing person",
           "[proof][cli]") {
   if (!testing::BinaryBuilt()) return;
@@ -797,18 +821,16 @@ TEST_CASE("reconcile reads a Google Workspace customer page by page: the planted
   REQUIRE(sb.has_value());
   testing::TempDir dir;
   std::ofstream(dir.path() + "/key.json") << (*sb)->google_key_json();
-  std::ofstream(dir.path() + "/google.yaml") << R"(playbook: google
-connections:
+  const std::string connection = R"(connections:
   workspace:
     connector: google
     credentials: "${file:)" + dir.path() + R"(/key.json}"
     subject: grace.hopper@example.com
     base_url: "${env:PROOF_GOOGLE_URL}"
-tasks:
-  look:
-    uses: workspace.get_user
-    with: { user: ada.lovelace@example.com }
 )";
+  std::ofstream(dir.path() + "/google.yaml")
+      << "playbook: google\n" << connection
+      << "tasks:\n  look:\n    uses: workspace.get_user\n    with: { user: ada.lovelace@example.com }\n";
   // Ada left (her account is not suspended), Grace is not in this export, Linus has no account.
   std::ofstream(dir.path() + "/hr.csv") << "email,status\nada.lovelace@example.com,terminated\n"
                                            "linus@example.com,active\n";
@@ -819,32 +841,13 @@ tasks:
   INFO(json.text);
   CHECK(json.code == 1);
   CHECK_FALSE(Contains(json.text, "PRIVATE KEY"));
-  boost::system::error_code ec;
-  const boost::json::value report = boost::json::parse(json.text, ec);
-  REQUIRE(!ec);
-  const auto& r = report.as_object();
-  CHECK(r.at("connections").as_array()[0].at("accounts").as_int64() == 2);
-  REQUIRE(r.at("leavers").as_array().size() == 1);
-  CHECK(r.at("leavers").as_array()[0].at("person").as_string() == "ada.lovelace@example.com");
-  CHECK(r.at("leavers").as_array()[0].at("account").as_string() == "100000000000000000002");
-  REQUIRE(r.at("orphans").as_array().size() == 1);
-  CHECK(r.at("orphans").as_array()[0].at("userName").as_string() == "grace.hopper@example.com");
-  REQUIRE(r.at("missing").as_array().size() == 1);
-  CHECK(r.at("missing").as_array()[0].at("person").as_string() == "linus@example.com");
+  CheckPlanted(json.text, "ada.lovelace@example.com", "100000000000000000002", "grace.hopper@example.com",
+               "linus@example.com");
 
   // Suspended, Ada is no longer a leaver with access.
-  std::ofstream(dir.path() + "/suspend.yaml") << R"(playbook: suspend
-connections:
-  workspace:
-    connector: google
-    credentials: "${file:)" + dir.path() + R"(/key.json}"
-    subject: grace.hopper@example.com
-    base_url: "${env:PROOF_GOOGLE_URL}"
-tasks:
-  suspend:
-    uses: workspace.suspend_user
-    with: { user: ada.lovelace@example.com }
-)";
+  std::ofstream(dir.path() + "/suspend.yaml")
+      << "playbook: suspend\n" << connection
+      << "tasks:\n  suspend:\n    uses: workspace.suspend_user\n    with: { user: ada.lovelace@example.com }\n";
   REQUIRE(Tenure("run " + dir.path() + "/suspend.yaml --db " + dir.path() + "/t.db", env).code == 0);
   const Output after = Tenure("reconcile --people " + dir.path() + "/hr.csv --key-column email --status-column status " +
                                   "--playbook " + dir.path() + "/google.yaml workspace --json --db " + dir.path() + "/t.db",
@@ -885,18 +888,8 @@ tasks:
   INFO(json.text);
   CHECK(json.code == 1);
   CHECK_FALSE(Contains(json.text, "sandbox-client-secret"));
-  boost::system::error_code ec;
-  const boost::json::value report = boost::json::parse(json.text, ec);
-  REQUIRE(!ec);
-  const auto& r = report.as_object();
-  CHECK(r.at("connections").as_array()[0].at("accounts").as_int64() == 2);
-  REQUIRE(r.at("leavers").as_array().size() == 1);
-  CHECK(r.at("leavers").as_array()[0].at("person").as_string() == "ada.lovelace@contoso.com");
-  CHECK(r.at("leavers").as_array()[0].at("account").as_string() == "22222222-2222-4222-8222-222222222222");
-  REQUIRE(r.at("orphans").as_array().size() == 1);
-  CHECK(r.at("orphans").as_array()[0].at("userName").as_string() == "grace.hopper@contoso.com");
-  REQUIRE(r.at("missing").as_array().size() == 1);
-  CHECK(r.at("missing").as_array()[0].at("person").as_string() == "linus@contoso.com");
+  CheckPlanted(json.text, "ada.lovelace@contoso.com", "22222222-2222-4222-8222-222222222222",
+               "grace.hopper@contoso.com", "linus@contoso.com");
 }
 
 std::string FixturePort(const std::string& name) {
