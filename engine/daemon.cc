@@ -64,16 +64,24 @@ struct FireLog {
   std::string run;     // the new run, "" when skipped or failed
   std::string kind;    // schedule_fired, schedule_skipped, error
   std::string detail;
+  RunRecord created;   // the new run as stored, claimed by the daemon (id "" when none)
 };
 
-// On the journal's writer thread: fire up to `max` due schedules in one transaction (10,000
-// schedules due in the same minute: one fsync), deciding each one's catch-up first.
-Result<std::vector<FireLog>> FireDueSchedules(StateStore& store, SystemTime now, int max,
-                                              std::chrono::milliseconds grace,
-                                              const workflows::ConnectorCatalog& catalog) {
+struct FireChunk {
+  std::vector<FireLog> logs;
+  std::size_t due = 0;    // due schedules read (the chunk was full when due == the limit)
+  std::size_t fired = 0;  // fires and skips written
+};
+
+// On the journal's writer thread: fire up to `max` due schedules in one transaction (one fsync),
+// deciding each one's catch-up first. Each run is created claimed by `owner`, and returned as
+// stored, so the daemon starts it without reading it back.
+Result<FireChunk> FireDueSchedules(StateStore& store, SystemTime now, int max, std::chrono::milliseconds grace,
+                                   const workflows::ConnectorCatalog& catalog, const std::string& owner) {
   auto due = store.DueSchedules(ToUnixMillis(now), max);
   if (!due) return due.error();
-  std::vector<FireLog> out;
+  FireChunk out;
+  out.due = due->size();
   std::vector<ScheduleFire> fires;
   std::vector<FireDecision> decisions;
   std::vector<const ScheduleRecord*> schedules;
@@ -81,7 +89,7 @@ Result<std::vector<FireLog>> FireDueSchedules(StateStore& store, SystemTime now,
   for (const ScheduleRecord& s : *due) {
     auto decision = DecideFire(s, now, grace);
     if (!decision) {
-      out.push_back({s.id, "", "error", "cannot decide the next fire: " + decision.error().message});
+      out.logs.push_back({s.id, "", "error", "cannot decide the next fire: " + decision.error().message, {}});
       continue;
     }
     if (decision->fire) {
@@ -89,7 +97,7 @@ Result<std::vector<FireLog>> FireDueSchedules(StateStore& store, SystemTime now,
         // Not fired: paused, with the reason in its audit log, until someone resumes it.
         auto held = store.SetScheduleStatus(s.id, {ScheduleStatus::kPending}, ScheduleStatus::kPaused,
                                             "schedule_held", why, ToUnixMillis(now));
-        out.push_back({s.id, "", held ? "schedule_held" : "error", held ? why : held.error().message});
+        out.logs.push_back({s.id, "", held ? "schedule_held" : "error", held ? why : held.error().message, {}});
         continue;
       }
     }
@@ -100,7 +108,10 @@ Result<std::vector<FireLog>> FireDueSchedules(StateStore& store, SystemTime now,
     fire.next_ms = decision->next_ms;
     fire.detail = decision->detail;
     fire.trigger = "schedule:" + s.id + (s.key.empty() ? "" : ":" + s.key);
-    if (decision->fire) fire.run_id = NewRunId(now);
+    if (decision->fire) {
+      fire.run_id = NewRunId(now);
+      fire.owner = owner;
+    }
     fires.push_back(std::move(fire));
     decisions.push_back(std::move(*decision));
     schedules.push_back(&s);
@@ -109,23 +120,26 @@ Result<std::vector<FireLog>> FireDueSchedules(StateStore& store, SystemTime now,
   auto results = store.FireSchedules(fires);
   if (!results) return results.error();
   for (std::size_t i = 0; i < fires.size(); ++i) {
-    Result<void> r = (*results)[i];
+    Result<RunRecord> r = std::move((*results)[i]);
     // A run id drawn twice (24 random bits a second): draw again, alone.
     for (int draw = 0; draw < 16 && !r && r.error().Is(Errc::kAlreadyExists); ++draw) {
       fires[i].run_id = NewRunId(now);
-      r = store.FireSchedule(fires[i]);
+      auto again = store.FireSchedules({&fires[i], 1});
+      if (!again) return again.error();
+      r = std::move((*again)[0]);
     }
     const ScheduleRecord& s = *schedules[i];
     if (!r) {
       // kConflict: moved, cancelled or fired by someone else since it was read: nothing to do.
-      if (!r.error().Is(Errc::kConflict)) out.push_back({s.id, "", "error", r.error().message});
+      if (!r.error().Is(Errc::kConflict)) out.logs.push_back({s.id, "", "error", r.error().message, {}});
       continue;
     }
+    ++out.fired;
     const std::string key = s.key.empty() ? "" : "key " + s.key + ", ";
     if (decisions[i].fire) {
-      out.push_back({s.id, fires[i].run_id, "schedule_fired", key + decisions[i].detail});
+      out.logs.push_back({s.id, fires[i].run_id, "schedule_fired", key + decisions[i].detail, std::move(*r)});
     } else {
-      out.push_back({s.id, "", "schedule_skipped", key + decisions[i].detail});
+      out.logs.push_back({s.id, "", "schedule_skipped", key + decisions[i].detail, {}});
     }
   }
   return out;
@@ -179,22 +193,47 @@ boost::asio::awaitable<void> Daemon::Pass() {
 }
 
 boost::asio::awaitable<void> Daemon::FireDue(SystemTime now) {
-  if (stopping_) co_return;
-  std::function<Result<std::vector<FireLog>>(StateStore&)> fire_op =
-      [now, max = options_.max_fires_per_pass, grace = options_.catch_up_grace,
-       catalog = &services_.catalog](StateStore& store) {
-        return FireDueSchedules(store, now, max, grace, *catalog);
-      };
-  auto fired = co_await services_.journal.Run(std::move(fire_op));
-  if (!fired) {
-    Log("error", "", "", fired.error().message);
+  // In chunks: the runs of the first chunk execute on the io thread while the writer thread fires
+  // the next one (10,000 schedules due at once start within a chunk's time, not the whole pass's).
+  int left = options_.max_fires_per_pass;
+  while (!stopping_ && left > 0) {
+    const int chunk = std::min(left, options_.fire_chunk);
+    left -= chunk;
+    std::function<Result<FireChunk>(StateStore&)> fire_op =
+        [now, chunk, grace = options_.catch_up_grace, catalog = &services_.catalog, owner = owner_](StateStore& store) {
+          return FireDueSchedules(store, now, chunk, grace, *catalog, owner);
+        };
+    auto fired = co_await services_.journal.Run(std::move(fire_op));
+    if (!fired) {
+      Log("error", "", "", fired.error().message);
+      co_return;
+    }
+    for (FireLog& f : fired->logs) {
+      if (f.kind == "schedule_fired") ++stats_.fired;
+      if (f.kind == "schedule_skipped") ++stats_.skipped;
+      RunRecord created = std::move(f.created);
+      Log(std::move(f.kind), std::move(f.schedule), std::move(f.run), std::move(f.detail));
+      if (!created.id.empty()) co_await StartFired(std::move(created));
+    }
+    // Fewer due than asked: none left. Nothing written: the rest are errors the next pass retries.
+    if (fired->due < static_cast<std::size_t>(chunk) || fired->fired == 0) break;
+  }
+}
+
+boost::asio::awaitable<void> Daemon::StartFired(RunRecord run) {
+  if (stopping_ || active_.count(run.id)) {
+    // Created claimed by this process, which will not execute it: let the next daemon have it.
+    Transition release;
+    release.run_id = run.id;
+    release.release_owner = owner_;
+    (void)co_await services_.journal.Commit(std::move(release));
     co_return;
   }
-  for (FireLog& f : *fired) {
-    if (f.kind == "schedule_fired") ++stats_.fired;
-    if (f.kind == "schedule_skipped") ++stats_.skipped;
-    Log(std::move(f.kind), std::move(f.schedule), std::move(f.run), std::move(f.detail));
-  }
+  active_.insert(run.id);
+  ++stats_.runs_started;
+  Log("run_started", "", run.id, "new run of " + run.playbook);
+  const std::string id = run.id;
+  boost::asio::co_spawn(services_.io, ExecuteOne(id, std::move(run)), RethrowIfFailed);
 }
 
 boost::asio::awaitable<void> Daemon::StartRunnable(SystemTime now) {
@@ -237,15 +276,20 @@ boost::asio::awaitable<void> Daemon::StartRunnable(SystemTime now) {
                     : r.status == RunStatus::kWaiting ? "continuing "
                                                       : "resuming interrupted ") +
             r.playbook);
-    boost::asio::co_spawn(services_.io, ExecuteOne(id), RethrowIfFailed);
+    boost::asio::co_spawn(services_.io, ExecuteOne(id, std::nullopt), RethrowIfFailed);
   }
 }
 
-boost::asio::awaitable<void> Daemon::ExecuteOne(std::string run_id) {
+boost::asio::awaitable<void> Daemon::ExecuteOne(std::string run_id, std::optional<RunRecord> fired) {
   Result<RunStatus> status = Error::Io("not executed");
   std::string crash;
   try {
-    status = co_await executor_.Execute(run_id);
+    if (fired) {
+      std::vector<TaskRecord> no_rows;  // a run just created has none
+      status = co_await executor_.ExecuteClaimed(std::move(*fired), std::move(no_rows));
+    } else {
+      status = co_await executor_.Execute(run_id);
+    }
   } catch (const std::exception& e) {
     crash = e.what();
   }

@@ -3,11 +3,13 @@
 // interrupted by a crash, and executes them all at once on one io_context under the shared limits.
 //
 // Design:
-// - A pass: fire what is due (Scheduler decides, StateStore::FireSchedule fires atomically: the
-//   run is created and the schedule moved on in one transaction, so a fire happens exactly once
-//   even under kill -9), then start every runnable run (StateStore::RunnableRuns) this process is
-//   not executing yet. The Executor claims each run (owner = this process), so a run executed by
-//   a live CLI process is left alone.
+// - A pass: fire what is due (Scheduler decides, StateStore::FireSchedules fires atomically: the
+//   run is created, claimed by this process, and the schedule moved on in one transaction, so a
+//   fire happens exactly once even under kill -9), in chunks of `fire_chunk`: each chunk's runs
+//   start from the records the fire returned (nothing read back) while the next chunk is fired.
+//   Then start every other runnable run (StateStore::RunnableRuns) this process is not executing
+//   yet. The Executor claims each run (owner = this process), so a run executed by a live CLI
+//   process is left alone; a run claimed by a daemon that died is taken over (OwnerGone).
 // - Between passes the daemon sleeps until the earliest of: the next schedule instant, the next
 //   timer due, `poll` (decisions and new schedules recorded by other processes), or Wake().
 // - Timers are never slept on inside a run (max_timer_hold 0): every timer parks its run and the
@@ -21,6 +23,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -33,6 +36,7 @@ struct DaemonOptions {
   std::chrono::milliseconds poll{1000};
   std::chrono::milliseconds catch_up_grace{std::chrono::minutes(1)};
   int max_fires_per_pass = 1000;
+  int fire_chunk = 200;  // fires per transaction: a chunk's runs start while the next is fired
 };
 
 // One line of the daemon's own log (fires, skips, runs started and ended, errors).
@@ -77,8 +81,11 @@ class Daemon {
   boost::asio::awaitable<void> Pass();
   boost::asio::awaitable<void> FireDue(SystemTime now);
   boost::asio::awaitable<void> StartRunnable(SystemTime now);
-  // One execution: a named coroutine with its run id by value (never a capturing lambda).
-  boost::asio::awaitable<void> ExecuteOne(std::string run_id);
+  // Starts a run a fire just created, claimed by this process and held as stored.
+  boost::asio::awaitable<void> StartFired(RunRecord run);
+  // One execution: a named coroutine with its run id by value (never a capturing lambda); `fired`
+  // holds the run as created when a fire of this process just made it.
+  boost::asio::awaitable<void> ExecuteOne(std::string run_id, std::optional<RunRecord> fired);
   void Log(std::string kind, std::string schedule, std::string run, std::string detail);
 
   Services services_;

@@ -73,12 +73,19 @@ awaitable<Result<RunStatus>> Executor::Execute(std::string run_id) {
   };
   auto claimed = co_await services_.journal.Run(std::move(op));
   if (!claimed) co_return claimed.error();
+  co_return co_await ExecuteClaimed(std::move(claimed->run), std::move(claimed->rows));
+}
+
+awaitable<Result<RunStatus>> Executor::ExecuteClaimed(RunRecord run, std::vector<TaskRecord> rows) {
+  const std::string run_id = run.id;
   Result<RunStatus> status = Error::Io("not executed");
+  bool released = false;
   {
-    RunExecution execution(services_, options_, playbooks_, cancel_watch_, std::move(claimed->run),
-                           std::move(claimed->rows));
+    RunExecution execution(services_, options_, playbooks_, cancel_watch_, std::move(run), std::move(rows));
     status = co_await execution.Run();
+    released = execution.released();
   }
+  if (released) co_return status;
   // Released through the journal: with many runs ending at once, the releases share transactions.
   Transition release;
   release.run_id = run_id;
@@ -489,7 +496,8 @@ awaitable<RunStatus> RunExecution::Finish() {
     detail = "waiting for " + names + "; continue with: tenure resume " + run_.id;
   }
   events.push_back(Event("", -1, 0, "run_" + std::string(RunStatusName(status)), detail));
-  co_await Commit(std::move(rows), std::move(events), status, error);
+  // The last write of this execution: it also gives up the claim (one transition, not two).
+  co_await Commit(std::move(rows), std::move(events), status, error, std::nullopt, /*release=*/true);
   co_return status;
 }
 

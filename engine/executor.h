@@ -84,6 +84,10 @@ class Executor {
   // succeeded"); kConflict when another live process executes it ("run R is being executed by
   // host:pid"); kIo when the store fails (the run halts where it was; resume continues it).
   boost::asio::awaitable<Result<RunStatus>> Execute(std::string run_id);
+  // The same for a run this process already claimed and holds as stored (with its snapshot): a run
+  // the daemon just created in a fire, owned by `options.owner`, with its task rows (none for a new
+  // run). Nothing is read back from the store.
+  boost::asio::awaitable<Result<RunStatus>> ExecuteClaimed(RunRecord run, std::vector<TaskRecord> rows);
 
   const PlaybookCache& playbooks() const { return playbooks_; }
 

@@ -38,6 +38,9 @@ class RunExecution {
   RunExecution(Services& services, const ExecutorOptions& options, PlaybookCache& playbooks, CancelWatch& cancel_watch,
                RunRecord run, std::vector<TaskRecord> rows);
   boost::asio::awaitable<Result<RunStatus>> Run();
+  // Whether the run's last commit also gave up this process's claim on it (the run ended or
+  // parked normally); else the caller releases it.
+  bool released() const { return released_; }
 
  private:
   // One sequence of attempts of one action for one row.
@@ -143,7 +146,8 @@ class RunExecution {
   boost::asio::awaitable<bool> Commit(std::vector<TaskRecord> rows, std::vector<EventRecord> events,
                                       std::optional<RunStatus> status = std::nullopt,
                                       std::optional<std::string> run_error = std::nullopt,
-                                      std::optional<std::int64_t> wakeups_seen = std::nullopt);
+                                      std::optional<std::int64_t> wakeups_seen = std::nullopt,
+                                      bool release = false);
   // The same for one row and at most one event, and for one run-level event. (GCC 12 cannot
   // compile braced lists inside co_await expressions: "array used as initializer".)
   // `row` is copied before the first suspension (pass rows_ entries: no copy in the caller's frame).
@@ -211,6 +215,7 @@ class RunExecution {
   int detached_commits_ = 0;  // CommitLater transitions not yet completed
   bool cancelled_ = false;
   std::optional<Error> halted_;  // the store failure that stopped the run
+  bool released_ = false;        // Finish's commit released the claim
 };
 
 }  // namespace tenure::engine

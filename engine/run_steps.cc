@@ -536,19 +536,21 @@ Transition MakeTransition(const std::string& run_id, std::int64_t at_ms, const c
 
 awaitable<bool> RunExecution::Commit(std::vector<TaskRecord> rows, std::vector<EventRecord> events,
                                      std::optional<RunStatus> status, std::optional<std::string> run_error,
-                                     std::optional<std::int64_t> wakeups_seen) {
+                                     std::optional<std::int64_t> wakeups_seen, bool release) {
   if (halted_) co_return false;
   Transition t = MakeTransition(run_.id, ToUnixMillis(services_.clock.Now()), services_.redactor, std::move(rows),
                                 events, rows_);
   t.run_status = status;
   t.wakeups_seen = wakeups_seen;
   if (run_error) t.run_error = services_.redactor.Redact(*run_error);
+  if (release) t.release_owner = options_.owner;
   auto r = co_await services_.journal.Commit(std::move(t));
   if (!r) {
     if (!halted_) halted_ = r.error();
     Wake();
     co_return false;
   }
+  released_ = released_ || release;
   if (services_.reporter != nullptr) {
     for (const EventRecord& e : events) services_.reporter->OnEvent(e);
   }

@@ -31,6 +31,7 @@
 //          docs/audit.md). Each event's prev_hash is the hash of the previous event of its run (or
 //          schedule); a run's first event chains to the event written just before it in the
 //          database (seq order), the first event of all to the genesis.
+//   schedules_due(next_ms, id) for pending schedules (schema 7; was next_ms alone).
 #include "engine/state_store.h"
 
 #include "engine/clock.h"
@@ -59,7 +60,8 @@
 namespace tenure::engine {
 namespace {
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
+
 
 const char* const kMigrations[] = {
     // 0 -> 1
@@ -189,6 +191,12 @@ CREATE TABLE audit_chain (
   genesis TEXT NOT NULL,
   created_ms INTEGER NOT NULL
 );
+)sql",
+    // 6 -> 7: the due index orders by (next_ms, id) as the daemon reads it, so a chunk of the due
+    // schedules is read without sorting every schedule due at that instant.
+    R"sql(
+DROP INDEX schedules_due;
+CREATE INDEX schedules_due ON schedules(next_ms, id) WHERE status = 'pending';
 )sql",
 };
 
@@ -821,16 +829,17 @@ class SqliteStateStore final : public StateStore {
   Result<void> FireSchedule(const ScheduleFire& f) override {
     auto all = FireSchedules({&f, 1});
     if (!all) return all.error();
-    return (*all)[0];
+    if (!(*all)[0]) return (*all)[0].error();
+    return {};
   }
 
-  Result<std::vector<Result<void>>> FireSchedules(std::span<const ScheduleFire> fires) override {
+  Result<std::vector<Result<RunRecord>>> FireSchedules(std::span<const ScheduleFire> fires) override {
     std::lock_guard lock(mu_);
     if (write_error_) return *write_error_;
     try {
       SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
       ChainTxn chain(*this);
-      std::vector<Result<void>> out;
+      std::vector<Result<RunRecord>> out;
       out.reserve(fires.size());
       for (const ScheduleFire& f : fires) out.push_back(FireOne(f));
       txn.commit();
@@ -888,8 +897,9 @@ class SqliteStateStore final : public StateStore {
   }
 
  private:
-  // One fire inside the caller's transaction; refusals write nothing.
-  Result<void> FireOne(const ScheduleFire& f) {
+  // One fire inside the caller's transaction; refusals write nothing. Returns the run created
+  // (id "" when skipped), with its snapshot when it is created owned.
+  Result<RunRecord> FireOne(const ScheduleFire& f) {
     // Prepared once per store: a pass fires thousands (preparing costs more than running them).
     SQLite::Statement& q = Cached(fire_read_, "SELECT status, next_ms, playbook, inputs_json, key FROM schedules WHERE id = ?");
     q.bind(1, f.schedule_id);
@@ -914,7 +924,7 @@ class SqliteStateStore final : public StateStore {
       u.bind(4, f.schedule_id);
       u.exec();
       InsertEvent(RunEvent(f.at_ms, f.schedule_id, "schedule_skipped", f.detail));
-      return {};
+      return RunRecord{};
     }
     SQLite::Statement& taken = Cached(fire_taken_, "SELECT 1 FROM runs WHERE id = ?");
     taken.bind(1, f.run_id);
@@ -933,7 +943,7 @@ class SqliteStateStore final : public StateStore {
     dup.reset();
     SQLite::Statement& ins = Cached(fire_insert_run_,
                                     "INSERT INTO runs (id, playbook, inputs_json, status, trigger, trigger_key, "
-                                    "created_ms, updated_ms) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)");
+                                    "created_ms, updated_ms, owner) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)");
     ins.bind(1, f.run_id);
     ins.bind(2, playbook);
     ins.bind(3, inputs);
@@ -941,6 +951,7 @@ class SqliteStateStore final : public StateStore {
     ins.bind(5, key);
     ins.bind(6, static_cast<int64_t>(f.at_ms));
     ins.bind(7, static_cast<int64_t>(f.at_ms));
+    ins.bind(8, f.owner);
     ins.exec();
     SQLite::Statement& src = Cached(fire_sources_,
                                     "INSERT INTO run_sources (run_id, position, path, text, sha256) SELECT ?, "
@@ -961,7 +972,25 @@ class SqliteStateStore final : public StateStore {
                          "playbook " + playbook + " (trigger " + f.trigger + "; " + f.detail + ")"));
     InsertEvent(RunEvent(f.at_ms, f.schedule_id, "schedule_fired",
                          "run " + f.run_id + "; " + f.detail));
-    return {};
+    RunRecord run;
+    run.id = f.run_id;
+    run.playbook = playbook;
+    run.inputs = FromJson(inputs);
+    run.status = RunStatus::kPending;
+    run.trigger = f.trigger;
+    run.trigger_key = key;
+    run.owner = f.owner;
+    run.created_ms = run.updated_ms = f.at_ms;
+    if (!f.owner.empty()) {  // its executor starts from this record: the snapshot as stored
+      SQLite::Statement& text = Cached(fire_read_sources_,
+                                       "SELECT path, text, sha256 FROM run_sources WHERE run_id = ? ORDER BY position");
+      Done text_done(text);
+      text.bind(1, f.run_id);
+      while (text.executeStep()) {
+        run.sources.push_back({text.getColumn(0).getString(), text.getColumn(1).getString(), text.getColumn(2).getString()});
+      }
+    }
+    return run;
   }
 
   static constexpr const char* kScheduleColumns =
@@ -1058,18 +1087,19 @@ class SqliteStateStore final : public StateStore {
       r.exec();
     }
     if (t.wake) {
-      SQLite::Statement w(db_, "UPDATE runs SET wakeups = wakeups + 1 WHERE id = ?");
+      SQLite::Statement& w = Cached(wake_run_, "UPDATE runs SET wakeups = wakeups + 1 WHERE id = ?");
       w.bind(1, t.run_id);
       w.exec();
     }
     if (t.wakeups_seen) {
-      SQLite::Statement w(db_, "UPDATE runs SET wakeups_seen = ? WHERE id = ?");
+      // Every run start writes it: prepared once (preparing costs more than running it).
+      SQLite::Statement& w = Cached(wakeups_seen_, "UPDATE runs SET wakeups_seen = ? WHERE id = ?");
       w.bind(1, static_cast<int64_t>(*t.wakeups_seen));
       w.bind(2, t.run_id);
       w.exec();
     }
     if (t.clear_cancel_request) {
-      SQLite::Statement c(db_, "UPDATE runs SET cancel_requested = 0 WHERE id = ?");
+      SQLite::Statement& c = Cached(clear_cancel_, "UPDATE runs SET cancel_requested = 0 WHERE id = ?");
       c.bind(1, t.run_id);
       c.exec();
     }
@@ -1381,7 +1411,8 @@ class SqliteStateStore final : public StateStore {
   bool chain_checked_ = false;          // guarded by mu_; chain_ checked in this transaction
   // Guarded by mu_; declared after db_ so they are finalized before it closes.
   std::unique_ptr<SQLite::Statement> upsert_task_, insert_event_, update_run_, data_version_, run_head_;
-  std::unique_ptr<SQLite::Statement> fire_read_, fire_taken_, fire_dup_, fire_insert_run_, fire_sources_, fire_update_;
+  std::unique_ptr<SQLite::Statement> fire_read_, fire_taken_, fire_dup_, fire_insert_run_, fire_sources_, fire_update_,
+      fire_read_sources_, wake_run_, wakeups_seen_, clear_cancel_;
   std::unique_ptr<SQLite::Statement> task_status_, release_owner_;
   // Guarded by read_mu_; on read_db_, finalized before it closes (declared after it).
   std::unique_ptr<SQLite::Statement> get_run_, get_run_sources_, get_tasks_;

@@ -202,6 +202,7 @@ struct ScheduleFire {
   std::string trigger;       // e.g. "schedule:s2026...:leaver-4711"
   std::int64_t next_ms = 0;
   std::string detail;        // for the audit events (e.g. how late)
+  std::string owner;         // "" = the run is created unowned; else claimed by this owner in the fire
 };
 
 struct CreatedRun {
@@ -282,9 +283,11 @@ class StateStore {
   // the instant is skipped instead (catch_up: skip): no run, a `schedule_skipped` event, and a
   // one-shot becomes cancelled.
   virtual Result<void> FireSchedule(const ScheduleFire& fire) = 0;
-  // FireSchedule for many fires in ONE transaction (one fsync); one result per fire, in order.
+  // FireSchedule for many fires in ONE transaction (one fsync); one result per fire, in order: the
+  // run as created (id "" when the instant was skipped), with its snapshot when the fire names an
+  // owner (the run is then claimed in the same transaction, so its executor need not read it back).
   // Errors (the whole batch): kIo.
-  virtual Result<std::vector<Result<void>>> FireSchedules(std::span<const ScheduleFire> fires) = 0;
+  virtual Result<std::vector<Result<RunRecord>>> FireSchedules(std::span<const ScheduleFire> fires) = 0;
   // The audit events of a schedule (the events table, run_id = schedule id).
   virtual Result<std::vector<EventRecord>> GetScheduleEvents(const std::string& id) = 0;
 

@@ -16,7 +16,9 @@ namespace tenure::connectors::http {
 struct TransportOptions {
   std::size_t max_body_bytes = 16 * 1024 * 1024;
   int max_redirects = 5;
-  std::size_t max_idle_per_host = 8;
+  // Idle connections kept per host: as many as calls the daemon allows in flight (256), so a
+  // burst of calls to one tenant reuses its connections instead of reconnecting (and TLS).
+  std::size_t max_idle_per_host = 256;
   bool use_proxy_env = true;  // read HTTPS_PROXY / HTTP_PROXY / NO_PROXY
   std::chrono::milliseconds idle_timeout{30'000};  // pooled connections idle longer are closed
   std::chrono::milliseconds connect_timeout{10'000};  // resolve + connect + proxy + TLS, within the total

@@ -5,6 +5,10 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
 
 #include "engine/run_control.h"
 #include "engine/scheduler.h"
@@ -85,7 +89,7 @@ TEST_CASE("a one-shot schedule fires exactly once, at its local instant, and its
   CHECK(s.fires == 1);
   // A second fire of the same instant is refused in the store, so two daemons or a restart can
   // never create a second run.
-  ScheduleFire again{id, ToUnixMillis(*ParseInstant("2026-01-05T09:30:00Z", "")), 0, "r-second", "x", 0, ""};
+  ScheduleFire again{id, ToUnixMillis(*ParseInstant("2026-01-05T09:30:00Z", "")), 0, "r-second", "x", 0, "", ""};
   auto twice = f.sqlite->FireSchedule(again);
   REQUIRE(twice.has_error());
   CHECK(twice.error().Is(Errc::kConflict));
@@ -99,6 +103,81 @@ TEST_CASE("a one-shot schedule fires exactly once, at its local instant, and its
   d.daemon.Stop();
   f.RunUntilIdle();
   CHECK(d.stopped == "ok");
+}
+
+TEST_CASE("schedules due at one instant fire in chunks, each once, claimed in the fire and released at the end",
+          "[daemon]") {
+  EngineFixture f;  // 10:00 in Berlin
+  const workflows::Playbook pb = f.Load(kLeaver);
+  Strings ids;
+  for (int i = 0; i < 7; ++i) {
+    ids.push_back(AddAt(f, pb, "2026-01-05T10:30", "hr-" + std::to_string(i), "p" + std::to_string(i) + "@example.com"));
+  }
+  DaemonOptions options;
+  options.fire_chunk = 3;          // chunks of 3, 3 and 1...
+  options.max_fires_per_pass = 5;  // ...of which a pass fires 5: the next pass, at once, the other 2
+  DaemonHarness d(f, options);
+  f.Advance(minutes(30));
+  const auto runs = Runs(f);
+  REQUIRE(runs.size() == 7);
+  std::set<std::string> users;
+  for (const RunRecord& r : runs) {
+    CHECK(r.status == RunStatus::kSucceeded);
+    CHECK(r.owner.empty());  // the claim taken in the fire was given up with the run's last write
+    CHECK(r.created_ms == ToUnixMillis(*ParseInstant("2026-01-05T09:30:00Z", "")));
+  }
+  for (const auto& call : f.service.calls()) users.insert(call.args.Find("user")->AsString());
+  CHECK(f.service.calls().size() == 7);
+  CHECK(users.size() == 7);
+  for (const std::string& id : ids) {
+    const ScheduleRecord s = *f.sqlite->GetSchedule(id);
+    CHECK(s.status == ScheduleStatus::kFired);
+    CHECK(s.fires == 1);
+    int fired = 0;
+    for (const EventRecord& e : *f.sqlite->GetScheduleEvents(id)) fired += e.kind == "schedule_fired";
+    CHECK(fired == 1);
+  }
+  CHECK(d.daemon.stats().fired == 7);
+  CHECK(d.daemon.stats().runs_started == 7);
+  CHECK(d.daemon.stats().runs_ended == 7);
+  d.daemon.Stop();
+  f.RunUntilIdle();
+  CHECK(d.stopped == "ok");
+}
+
+TEST_CASE("a run fired for a daemon that died is taken over, one claimed by a live process elsewhere is left alone",
+          "[daemon]") {
+  EngineFixture f;
+  const workflows::Playbook pb = f.Load(kLeaver);
+  const std::string orphan = AddAt(f, pb, "2026-01-05T09:30", "hr-1", "ada@example.com");
+  const std::string foreign = AddAt(f, pb, "2026-01-05T09:30", "hr-2", "bob@example.com");
+  // A pid of this host that is gone: a child that exited and was reaped.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  ::waitpid(child, nullptr, 0);
+  const std::string dead = CurrentOwner().substr(0, CurrentOwner().rfind(':') + 1) + std::to_string(child);
+  const std::int64_t due = ToUnixMillis(*ParseInstant("2026-01-05T08:30:00Z", ""));
+  // Fired (the run created and claimed in one transaction) by a daemon that then died, and by a
+  // daemon on another host that is alive as far as this host can tell.
+  std::vector<ScheduleFire> fires = {{orphan, due, due, "r-orphan", "schedule:" + orphan, 0, "", dead},
+                                     {foreign, due, due, "r-foreign", "schedule:" + foreign, 0, "", "elsewhere:1"}};
+  auto fired = f.sqlite->FireSchedules(fires);
+  REQUIRE(fired.has_value());
+  REQUIRE((*fired)[0].has_value());
+  CHECK((*fired)[0]->owner == dead);
+  CHECK((*fired)[0]->sources.size() == 1);  // returned with its snapshot: its executor reads nothing back
+  CHECK((*fired)[0]->inputs.AsMap().Find("email")->AsString() == "ada@example.com");
+  CHECK(f.sqlite->GetRun("r-orphan")->owner == dead);
+  DaemonHarness d(f);
+  f.RunUntilIdle();
+  CHECK(f.sqlite->GetRun("r-orphan")->status == RunStatus::kSucceeded);
+  CHECK(f.sqlite->GetRun("r-foreign")->status == RunStatus::kPending);
+  CHECK(f.sqlite->GetRun("r-foreign")->owner == "elsewhere:1");
+  REQUIRE(f.service.calls().size() == 1);
+  CHECK(f.service.calls()[0].args.Find("user")->AsString() == "ada@example.com");
+  d.daemon.Stop();
+  f.RunUntilIdle();
 }
 
 TEST_CASE("a correction moves the schedule, the old instant fires nothing, a cancellation stops it", "[daemon]") {

@@ -80,7 +80,7 @@ class FaultyStore final : public StateStore {
   }
   Result<std::int64_t> NextScheduleDue() override { return base_.NextScheduleDue(); }
   Result<void> FireSchedule(const ScheduleFire& f) override { return base_.FireSchedule(f); }
-  Result<std::vector<Result<void>>> FireSchedules(std::span<const ScheduleFire> f) override {
+  Result<std::vector<Result<RunRecord>>> FireSchedules(std::span<const ScheduleFire> f) override {
     return base_.FireSchedules(f);
   }
   Result<std::vector<EventRecord>> GetScheduleEvents(const std::string& id) override {
