@@ -7,8 +7,11 @@
 // transport under the same cap of 64, starting at an instant (latency = arrival - that instant):
 // the fastest any scheduler with these limits could start N runs.
 //
-//   schedule_bench [--schedules N] [--cap 64] [--dir DIR]
-// Reports p50/p99/max fire latency, the baseline's, their ratio, and peak RSS (VmHWM).
+//   schedule_bench [--schedules N] [--cap 64] [--dir DIR] [--chunk FIRES_PER_TRANSACTION]
+// The daemon runs with its defaults (1,000 fires a pass, 200 per transaction) unless --chunk.
+// Reports p50/p99/max fire latency, where it goes (due -> fired -> run started -> first request,
+// from the daemon's log), the baseline's, their ratio, the journal's transactions, and peak RSS
+// (VmHWM).
 // Target (issue 10): p99 under 1 s plus what the connection limits impose, peak RSS under 300 MB.
 #include <fcntl.h>
 #include <netinet/in.h>
