@@ -238,9 +238,14 @@ boost::asio::awaitable<void> Daemon::StartFired(RunRecord run) {
 
 boost::asio::awaitable<void> Daemon::StartRunnable(SystemTime now) {
   if (stopping_) co_return;
-  std::function<Result<std::vector<RunRecord>>(StateStore&)> list_op = [now, owner = owner_](StateStore& store) {
-    return store.RunnableRuns(ToUnixMillis(now), owner);
-  };
+  // The first pass also takes runs owned by this very owner string: a process before this one had
+  // it (a restart in a container, where the daemon gets the same pid each time) and died with them
+  // claimed. Later passes leave this process's own claims to the executions holding them.
+  std::function<Result<std::vector<RunRecord>>(StateStore&)> list_op =
+      [now, self = listed_once_ ? owner_ : std::string()](StateStore& store) {
+        return store.RunnableRuns(ToUnixMillis(now), self);
+      };
+  listed_once_ = true;
   auto runs = co_await services_.journal.Run(std::move(list_op));
   if (!runs) {
     Log("error", "", "", runs.error().message);
@@ -250,8 +255,8 @@ boost::asio::awaitable<void> Daemon::StartRunnable(SystemTime now) {
   std::map<std::string, const RunRecord*> by_id;
   for (const RunRecord& r : *runs) {
     if (active_.count(r.id)) continue;
-    // Executed by another live process (a CLI `tenure run`): its business.
-    if (r.status == RunStatus::kRunning && !r.owner.empty() && r.owner != owner_ && !OwnerGone(r.owner)) continue;
+    // Claimed by another live process (a CLI `tenure run`, a daemon on another host): its business.
+    if (!r.owner.empty() && r.owner != owner_ && !OwnerGone(r.owner)) continue;
     candidates.push_back(r.id);
     by_id[r.id] = &r;
   }

@@ -98,6 +98,7 @@ class Daemon {
   WaitQueue idle_;  // notified when an execution ends
   bool stopping_ = false;
   bool woken_ = false;
+  bool listed_once_ = false;  // a pass listed the runnable runs (the first also takes this owner's)
   DaemonStats stats_;
 };
 

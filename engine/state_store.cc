@@ -622,8 +622,9 @@ class SqliteStateStore final : public StateStore {
     std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
       SQLite::Statement q(*read_db_, std::string(kRunColumns) +
-                                   " WHERE (status = 'pending' AND owner != ?1) OR (status = 'waiting' AND wakeups > wakeups_seen) "
-                                   "OR (status = 'running' AND owner != ?1) "
+                                   " WHERE (status = 'pending' AND (?1 = '' OR owner != ?1)) "
+                                   "OR (status = 'waiting' AND wakeups > wakeups_seen) "
+                                   "OR (status = 'running' AND (?1 = '' OR owner != ?1)) "
                                    "OR (status = 'waiting' AND id IN (SELECT run_id FROM tasks WHERE status = "
                                    "'waiting' AND due_ms > 0 AND due_ms <= ?2)) ORDER BY created_ms, id");
       q.bind(1, self);

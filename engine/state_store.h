@@ -247,10 +247,10 @@ class StateStore {
   // Ids of the runs `owner` executes whose cancellation was requested: one indexed query a poll
   // for every run of a process (CancelWatch).
   virtual Result<std::vector<std::string>> CancelRequests(const std::string& owner) = 0;
-  // Runs a process should execute now (the daemon, `resume --all`): pending and not claimed by
-  // `self` already (the daemon claims a pass's runs before they start); waiting with news
-  // (wakeups > wakeups_seen) or a timer due at `now_ms`; running with an owner other than `self`
-  // (the caller checks that owner is gone). Ordered by creation.
+  // Runs a process should execute now (the daemon): pending and not claimed by `self` already (the
+  // daemon claims a pass's runs before they start); waiting with news (wakeups > wakeups_seen) or a
+  // timer due at `now_ms`; running with an owner other than `self` (the caller checks that owner is
+  // gone). `self` "" excludes nothing. Ordered by creation.
   virtual Result<std::vector<RunRecord>> RunnableRuns(std::int64_t now_ms, const std::string& self) = 0;
   // The earliest due time of a waiting timer after `now_ms`, 0 = none.
   virtual Result<std::int64_t> NextTimerDue(std::int64_t now_ms) = 0;

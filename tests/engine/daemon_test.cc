@@ -145,12 +145,13 @@ TEST_CASE("schedules due at one instant fire in chunks, each once, claimed in th
   CHECK(d.stopped == "ok");
 }
 
-TEST_CASE("a run fired for a daemon that died is taken over, one claimed by a live process elsewhere is left alone",
+TEST_CASE("a run fired for a daemon that died is taken over, even one with this daemon's owner, not one claimed elsewhere",
           "[daemon]") {
   EngineFixture f;
   const workflows::Playbook pb = f.Load(kLeaver);
   const std::string orphan = AddAt(f, pb, "2026-01-05T09:30", "hr-1", "ada@example.com");
   const std::string foreign = AddAt(f, pb, "2026-01-05T09:30", "hr-2", "bob@example.com");
+  const std::string same = AddAt(f, pb, "2026-01-05T09:30", "hr-3", "cy@example.com");
   // A pid of this host that is gone: a child that exited and was reaped.
   const pid_t child = ::fork();
   if (child == 0) ::_exit(0);
@@ -158,10 +159,12 @@ TEST_CASE("a run fired for a daemon that died is taken over, one claimed by a li
   ::waitpid(child, nullptr, 0);
   const std::string dead = CurrentOwner().substr(0, CurrentOwner().rfind(':') + 1) + std::to_string(child);
   const std::int64_t due = ToUnixMillis(*ParseInstant("2026-01-05T08:30:00Z", ""));
-  // Fired (the run created and claimed in one transaction) by a daemon that then died, and by a
-  // daemon on another host that is alive as far as this host can tell.
+  // Fired (the run created and claimed in one transaction) by a daemon that then died; by a daemon
+  // on another host that is alive as far as this host can tell; and by a daemon that died with the
+  // owner string the next one gets (a container restart: the same host name and pid).
   std::vector<ScheduleFire> fires = {{orphan, due, due, "r-orphan", "schedule:" + orphan, 0, "", dead},
-                                     {foreign, due, due, "r-foreign", "schedule:" + foreign, 0, "", "elsewhere:1"}};
+                                     {foreign, due, due, "r-foreign", "schedule:" + foreign, 0, "", "elsewhere:1"},
+                                     {same, due, due, "r-same", "schedule:" + same, 0, "", f.options.owner}};
   auto fired = f.sqlite->FireSchedules(fires);
   REQUIRE(fired.has_value());
   REQUIRE((*fired)[0].has_value());
@@ -172,10 +175,13 @@ TEST_CASE("a run fired for a daemon that died is taken over, one claimed by a li
   DaemonHarness d(f);
   f.RunUntilIdle();
   CHECK(f.sqlite->GetRun("r-orphan")->status == RunStatus::kSucceeded);
+  CHECK(f.sqlite->GetRun("r-same")->status == RunStatus::kSucceeded);
   CHECK(f.sqlite->GetRun("r-foreign")->status == RunStatus::kPending);
   CHECK(f.sqlite->GetRun("r-foreign")->owner == "elsewhere:1");
-  REQUIRE(f.service.calls().size() == 1);
-  CHECK(f.service.calls()[0].args.Find("user")->AsString() == "ada@example.com");
+  std::set<std::string> users;
+  for (const auto& call : f.service.calls()) users.insert(call.args.Find("user")->AsString());
+  CHECK(f.service.calls().size() == 2);
+  CHECK(users == std::set<std::string>{"ada@example.com", "cy@example.com"});
   d.daemon.Stop();
   f.RunUntilIdle();
 }
