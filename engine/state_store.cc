@@ -31,7 +31,6 @@
 //          docs/audit.md). Each event's prev_hash is the hash of the previous event of its run (or
 //          schedule); a run's first event chains to the event written just before it in the
 //          database (seq order), the first event of all to the genesis.
-//   schedules_due(next_ms, id) for pending schedules (schema 7; was next_ms alone).
 #include "engine/state_store.h"
 
 #include "engine/clock.h"
@@ -60,7 +59,7 @@
 namespace tenure::engine {
 namespace {
 
-constexpr int kSchemaVersion = 7;
+constexpr int kSchemaVersion = 6;
 
 
 const char* const kMigrations[] = {
@@ -191,12 +190,6 @@ CREATE TABLE audit_chain (
   genesis TEXT NOT NULL,
   created_ms INTEGER NOT NULL
 );
-)sql",
-    // 6 -> 7: the due index orders by (next_ms, id) as the daemon reads it, so a chunk of the due
-    // schedules is read without sorting every schedule due at that instant.
-    R"sql(
-DROP INDEX schedules_due;
-CREATE INDEX schedules_due ON schedules(next_ms, id) WHERE status = 'pending';
 )sql",
 };
 
@@ -804,8 +797,11 @@ class SqliteStateStore final : public StateStore {
   Result<std::vector<ScheduleRecord>> DueSchedules(std::int64_t now_ms, int limit) override {
     std::lock_guard lock(read_mu_);  // the read connection: never waits for a commit's fsync
     try {
+      // (next_ms, rowid) is the order of the schedules_due index (an index ends with the rowid): a
+      // chunk of the due is read without sorting every schedule due at that instant, and in the
+      // order the schedules were added, which keeps a chunk's writes on neighbouring pages.
       SQLite::Statement q(*read_db_, std::string(kScheduleColumns) +
-                                   " WHERE status = 'pending' AND next_ms > 0 AND next_ms <= ? ORDER BY next_ms, id LIMIT ?");
+                                   " WHERE status = 'pending' AND next_ms > 0 AND next_ms <= ? ORDER BY next_ms, rowid LIMIT ?");
       q.bind(1, static_cast<int64_t>(now_ms));
       q.bind(2, limit);
       std::vector<ScheduleRecord> out;

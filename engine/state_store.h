@@ -270,7 +270,8 @@ class StateStore {
                                                    const std::vector<ScheduleStatus>& from, ScheduleStatus to,
                                                    const std::string& kind, const std::string& detail,
                                                    std::int64_t at_ms) = 0;
-  // Pending schedules due at `now_ms` (next_ms <= now_ms), oldest first, at most `limit`.
+  // Pending schedules due at `now_ms` (next_ms <= now_ms), earliest instant first and, at one
+  // instant, in the order they were added; at most `limit`.
   virtual Result<std::vector<ScheduleRecord>> DueSchedules(std::int64_t now_ms, int limit) = 0;
   // The earliest next instant of a pending schedule, 0 = none.
   virtual Result<std::int64_t> NextScheduleDue() = 0;

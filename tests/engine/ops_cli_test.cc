@@ -218,7 +218,7 @@ TEST_CASE("health: 0 for a current database, 1 for an old schema, 2 without a da
   const Output ok = Tenure("health --db " + path);
   INFO(ok.text);
   CHECK(ok.code == 0);
-  CHECK(Contains(ok.text, "database   " + path + ": ok\nschema     7 (current), 1 run\ndaemon     not running\n"));
+  CHECK(Contains(ok.text, "database   " + path + ": ok\nschema     6 (current), 1 run\ndaemon     not running\n"));
   const Output json = Tenure("health --json --db " + path);
   CHECK(json.code == 0);
   const auto j = boost::json::parse(json.text).as_object();
@@ -232,7 +232,7 @@ TEST_CASE("health: 0 for a current database, 1 for an old schema, 2 without a da
   }
   const Output stale = Tenure("health --db " + dir.path() + "/old.db");
   CHECK(stale.code == 1);
-  CHECK(Contains(stale.text, "schema version 4 is older than this tenure's 7; any command that writes"));
+  CHECK(Contains(stale.text, "schema version 4 is older than this tenure's 6; any command that writes"));
   {
     SQLite::Database old(dir.path() + "/old.db", SQLite::OPEN_READONLY);
     CHECK(old.execAndGet("PRAGMA user_version").getInt() == 4);  // health migrated nothing

@@ -95,7 +95,7 @@ TEST_CASE("a version 1 database is migrated to the current schema keeping its ru
   migrated->reset();
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 7);
+    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 6);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs_cancel_requested'").getInt() == 1);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'links'").getInt() == 1);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM events WHERE length(hash) = 64").getInt() == 1);  // run_created
@@ -103,7 +103,7 @@ TEST_CASE("a version 1 database is migrated to the current schema keeping its ru
   }
   auto newer = OpenSqliteStore(path);
   REQUIRE(newer.has_error());
-  CHECK(newer.error().message == "state database " + path + " has schema version 9; this tenure understands up to 7");
+  CHECK(newer.error().message == "state database " + path + " has schema version 9; this tenure understands up to 6");
 }
 
 TEST_CASE("a database readable by others is refused", "[store]") {
