@@ -86,6 +86,8 @@ Result<FireChunk> FireDueSchedules(StateStore& store, SystemTime now, int max, s
   std::vector<FireDecision> decisions;
   std::vector<const ScheduleRecord*> schedules;
   FireGuard guard(store, catalog, ToUnixMillis(now));  // blast-radius guards (docs/guards.md)
+  const std::vector<std::string> ids = NewRunIds(now, due->size());
+  std::size_t next_id = 0;
   for (const ScheduleRecord& s : *due) {
     auto decision = DecideFire(s, now, grace);
     if (!decision) {
@@ -109,7 +111,7 @@ Result<FireChunk> FireDueSchedules(StateStore& store, SystemTime now, int max, s
     fire.detail = decision->detail;
     fire.trigger = "schedule:" + s.id + (s.key.empty() ? "" : ":" + s.key);
     if (decision->fire) {
-      fire.run_id = NewRunId(now);
+      fire.run_id = ids[next_id++];
       fire.owner = owner;
     }
     fires.push_back(std::move(fire));

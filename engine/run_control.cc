@@ -73,18 +73,34 @@ std::string CurrentUser() {
   return "uid" + std::to_string(::geteuid());
 }
 
-std::string NewRunId(SystemTime now) {
+namespace {
+std::string RunIdAt(SystemTime now, unsigned bits) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char date[32];
   std::strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
-  // getrandom(2), not std::random_device: a daemon firing thousands of schedules makes an id each.
-  unsigned bits = 0;
-  if (::getrandom(&bits, sizeof bits, 0) != static_cast<ssize_t>(sizeof bits)) bits = std::random_device{}();
   char out[64];
   std::snprintf(out, sizeof out, "r%s-%06x", date, bits & 0xffffffu);
   return out;
+}
+
+unsigned RandomBits() {
+  // getrandom(2), not std::random_device: a daemon firing thousands of schedules makes an id each.
+  unsigned bits = 0;
+  if (::getrandom(&bits, sizeof bits, 0) != static_cast<ssize_t>(sizeof bits)) bits = std::random_device{}();
+  return bits;
+}
+}  // namespace
+
+std::string NewRunId(SystemTime now) { return RunIdAt(now, RandomBits()); }
+
+std::vector<std::string> NewRunIds(SystemTime now, std::size_t n) {
+  std::vector<std::string> ids;
+  ids.reserve(n);
+  const unsigned first = RandomBits();
+  for (std::size_t i = 0; i < n; ++i) ids.push_back(RunIdAt(now, first + static_cast<unsigned>(i)));
+  return ids;
 }
 
 std::string NewScheduleId(SystemTime now) { return "s" + NewRunId(now).substr(1); }

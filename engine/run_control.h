@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/clock.h"
 #include "engine/state_store.h"
@@ -22,6 +23,10 @@ std::string CurrentUser();
 
 // A new run id: "r" + UTC date-time + 6 random hex digits, e.g. "r20261123-074512-3fa9c1".
 std::string NewRunId(SystemTime now);
+// Ids for `n` runs created together: the first drawn as NewRunId does, the others following it
+// (the 6 hex digits counting up, wrapping), so the rows of a batch land side by side in every index
+// keyed by run id (fewer pages written per transaction). A taken one is drawn again by the caller.
+std::vector<std::string> NewRunIds(SystemTime now, std::size_t n);
 
 std::string NewScheduleId(SystemTime now);
 

@@ -6,9 +6,11 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "engine/run_control.h"
+#include "engine/timer.h"
 #include "tests/engine/support/engine_fixture.h"
 
 namespace tenure::engine {
@@ -168,6 +170,22 @@ TEST_CASE("a taken run id is refused without failing the store, and generated id
   REQUIRE(created.has_value());
   CHECK(created->id == "r3");
   CHECK(store->ListRuns({})->size() == 3);
+}
+
+TEST_CASE("run ids for a batch follow the first one drawn: one date-time, distinct, counting up", "[store]") {
+  const SystemTime at = *ParseInstant("2026-12-03T16:00:05Z", "");
+  const std::vector<std::string> ids = NewRunIds(at, 300);
+  REQUIRE(ids.size() == 300);
+  std::set<std::string> distinct(ids.begin(), ids.end());
+  CHECK(distinct.size() == 300);
+  const auto suffix = [](const std::string& id) { return std::stoul(id.substr(id.size() - 6), nullptr, 16); };
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    INFO(ids[i]);
+    CHECK(ids[i].rfind("r20261203-160005-", 0) == 0);
+    CHECK(ids[i].size() == std::string("r20261203-160005-3fa9c1").size());
+    if (i > 0) CHECK(suffix(ids[i]) == ((suffix(ids[i - 1]) + 1) & 0xffffffu));  // wraps at 24 bits
+  }
+  CHECK(NewRunIds(at, 0).empty());
 }
 
 TEST_CASE("Apply is all or nothing and compare-and-set protects decisions", "[store]") {
