@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <optional>
 
 #include "connectors/oauth/jwt.h"
 #include "sandbox/cloud_common.h"
@@ -51,6 +52,23 @@ json::object DemoGroup(std::string id, std::string email, std::string name, std:
   json::array m;
   for (auto& e : members) m.push_back({{"email", e}, {"role", "MEMBER"}, {"type", "USER"}, {"status", "ACTIVE"}});
   return {{"kind", "admin#directory#group"}, {"id", id}, {"email", email}, {"name", name}, {"members", std::move(m)}};
+}
+
+// The Directory API's paging as the sandbox does it: a "page-N" token continues at offset N.
+// nullopt: a token the sandbox did not hand out.
+std::optional<std::size_t> PageOffset(const std::string& token) {
+  if (token.empty()) return 0;
+  if (!token.starts_with("page-")) return std::nullopt;
+  return static_cast<std::size_t>(std::atoll(token.c_str() + 5));
+}
+
+// Puts items[offset, offset + max) under `key` (absent when none) and a nextPageToken when more
+// follow.
+void PutPage(json::object& out, const char* key, json::array all, std::size_t offset, std::size_t max) {
+  json::array page;
+  for (std::size_t i = offset; i < all.size() && page.size() < max; ++i) page.push_back(std::move(all[i]));
+  if (!page.empty()) out[key] = std::move(page);
+  if (offset + max < all.size()) out["nextPageToken"] = "page-" + std::to_string(offset + max);
 }
 
 }  // namespace
@@ -249,26 +267,15 @@ Response GoogleService::Users(const Request& req, const std::vector<std::string>
     int max = std::atoi(req.Query("maxResults", "100").c_str());
     if (max < 1 || max > 500) return Error(400, "Invalid Input: maxResults", "invalid", "INVALID_ARGUMENT");
     max = std::min(max, std::max(1, options_.page_size));
-    const std::string page = req.Query("pageToken");
-    std::size_t offset = 0;
-    if (!page.empty()) {
-      if (!page.starts_with("page-")) return Error(400, "Invalid Input: pageToken", "invalid", "INVALID_ARGUMENT");
-      offset = static_cast<std::size_t>(std::atoll(page.c_str() + 5));
-    }
-    std::vector<const json::object*> matching;
+    const auto offset = PageOffset(req.Query("pageToken"));
+    if (!offset) return Error(400, "Invalid Input: pageToken", "invalid", "INVALID_ARGUMENT");
+    json::array matching;
     for (const auto& u : Array("users")) {
       const std::string email = Lower(Str(u.as_object(), "primaryEmail"));
-      if (domain.empty() || email.ends_with("@" + domain)) matching.push_back(&u.as_object());
-    }
-    json::array users;
-    for (std::size_t i = offset; i < matching.size() && users.size() < static_cast<std::size_t>(max); ++i) {
-      users.push_back(ApiUser(*matching[i]));
+      if (domain.empty() || email.ends_with("@" + domain)) matching.push_back(ApiUser(u.as_object()));
     }
     json::object out{{"kind", "admin#directory#users"}, {"etag", "\"sandbox\""}};
-    if (!users.empty()) out["users"] = std::move(users);
-    if (offset + static_cast<std::size_t>(max) < matching.size()) {
-      out["nextPageToken"] = "page-" + std::to_string(offset + static_cast<std::size_t>(max));
-    }
+    PutPage(out, "users", std::move(matching), *offset, static_cast<std::size_t>(max));
     return JsonResponse(200, out);
   }
   if (seg.size() == 1) {
@@ -370,13 +377,9 @@ Response GoogleService::Groups(const Request& req, const std::vector<std::string
     int max = std::atoi(req.Query("maxResults", "200").c_str());
     if (max < 1 || max > 200) max = 200;
     max = std::min(max, std::max(1, options_.page_size));
-    const std::string page = req.Query("pageToken");
-    std::size_t offset = 0;
-    if (!page.empty()) {
-      if (!page.starts_with("page-")) return Error(400, "Invalid Input: pageToken", "invalid", "INVALID_ARGUMENT");
-      offset = static_cast<std::size_t>(std::atoll(page.c_str() + 5));
-    }
-    std::vector<json::object> matching;
+    const auto offset = PageOffset(req.Query("pageToken"));
+    if (!offset) return Error(400, "Invalid Input: pageToken", "invalid", "INVALID_ARGUMENT");
+    json::array matching;
     for (const auto& g : Array("groups")) {
       bool member = email.empty();
       for (const auto& m : g.as_object().at("members").as_array()) member = member || Lower(Str(m.as_object(), "email")) == email;
@@ -388,11 +391,8 @@ Response GoogleService::Groups(const Request& req, const std::vector<std::string
       entry["directMembersCount"] = g.as_object().at("members").as_array().size();
       matching.push_back(std::move(entry));
     }
-    json::array groups;
-    for (std::size_t i = offset; i < matching.size() && groups.size() < static_cast<std::size_t>(max); ++i) groups.push_back(matching[i]);
     json::object out{{"kind", "admin#directory#groups"}, {"etag", "\"sandbox\""}};
-    if (!groups.empty()) out["groups"] = std::move(groups);
-    if (offset + static_cast<std::size_t>(max) < matching.size()) out["nextPageToken"] = "page-" + std::to_string(offset + max);
+    PutPage(out, "groups", std::move(matching), *offset, static_cast<std::size_t>(max));
     return JsonResponse(200, out);
   }
   if (seg.size() < 3 || seg[2] != "members") return NotFound(req.path);
