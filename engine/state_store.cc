@@ -302,7 +302,7 @@ Error OpenFailure(const std::string& path, const std::exception& e) {
 class SqliteStateStore final : public StateStore {
  public:
   explicit SqliteStateStore(const std::string& path)
-      : path_(path), db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 10000) {}
+      : path_(path), db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, 10000) {}
 
   Result<void> Init() {
     try {
@@ -326,7 +326,7 @@ class SqliteStateStore final : public StateStore {
         db_.exec("PRAGMA user_version=" + std::to_string(v + 1));
         txn.commit();
       }
-      read_db_ = std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READONLY, 10000);
+      read_db_ = std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX, 10000);
     } catch (const std::exception& e) {
       return OpenFailure(path_, e);
     }
@@ -941,29 +941,29 @@ class SqliteStateStore final : public StateStore {
     SQLite::Statement& ins = Cached(fire_insert_run_,
                                     "INSERT INTO runs (id, playbook, inputs_json, status, trigger, trigger_key, "
                                     "created_ms, updated_ms, owner) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)");
-    ins.bind(1, f.run_id);
-    ins.bind(2, playbook);
-    ins.bind(3, inputs);
-    ins.bind(4, f.trigger);
-    ins.bind(5, key);
+    ins.bindNoCopy(1, f.run_id);  // each string outlives exec() (see InsertEvent)
+    ins.bindNoCopy(2, playbook);
+    ins.bindNoCopy(3, inputs);
+    ins.bindNoCopy(4, f.trigger);
+    ins.bindNoCopy(5, key);
     ins.bind(6, static_cast<int64_t>(f.at_ms));
     ins.bind(7, static_cast<int64_t>(f.at_ms));
-    ins.bind(8, f.owner);
+    ins.bindNoCopy(8, f.owner);
     ins.exec();
     SQLite::Statement& src = Cached(fire_sources_,
                                     "INSERT INTO run_sources (run_id, position, path, text, sha256) SELECT ?, "
                                     "position, path, text, sha256 FROM schedule_sources WHERE schedule_id = ?");
-    src.bind(1, f.run_id);
-    src.bind(2, f.schedule_id);
+    src.bindNoCopy(1, f.run_id);
+    src.bindNoCopy(2, f.schedule_id);
     src.exec();
     SQLite::Statement& u = Cached(fire_update_,
                                   "UPDATE schedules SET last_run = ?, fires = fires + 1, next_ms = ?, status = ?, "
                                   "updated_ms = ? WHERE id = ?");
-    u.bind(1, f.run_id);
+    u.bindNoCopy(1, f.run_id);
     u.bind(2, static_cast<int64_t>(f.next_ms));
-    u.bind(3, f.next_ms == 0 ? "fired" : "pending");
+    u.bindNoCopy(3, f.next_ms == 0 ? "fired" : "pending");
     u.bind(4, static_cast<int64_t>(f.at_ms));
-    u.bind(5, f.schedule_id);
+    u.bindNoCopy(5, f.schedule_id);
     u.exec();
     InsertEvent(RunEvent(f.at_ms, f.run_id, "run_created",
                          "playbook " + playbook + " (trigger " + f.trigger + "; " + f.detail + ")"));
@@ -1060,12 +1060,12 @@ class SqliteStateStore final : public StateStore {
                                     "UPDATE runs SET status = COALESCE(?, status), error = COALESCE(?, error), "
                                     "updated_ms = ?, finished_ms = ? WHERE id = ?");
       if (t.run_status) {
-        u.bind(1, RunStatusName(*t.run_status));
+        u.bindNoCopy(1, RunStatusName(*t.run_status));
       } else {
         u.bind(1);
       }
       if (t.run_error) {
-        u.bind(2, *t.run_error);
+        u.bindNoCopy(2, *t.run_error);
       } else {
         u.bind(2);
       }
@@ -1074,13 +1074,13 @@ class SqliteStateStore final : public StateStore {
                                           *t.run_status == RunStatus::kFailed ||
                                           *t.run_status == RunStatus::kCancelled);
       u.bind(4, static_cast<int64_t>(final ? t.at_ms : 0));
-      u.bind(5, t.run_id);
+      u.bindNoCopy(5, t.run_id);
       if (u.exec() == 0) return Error::NotFound("no run '" + t.run_id + "'");
     }
     if (t.release_owner) {
       SQLite::Statement& r = Cached(release_owner_, "UPDATE runs SET owner = '' WHERE id = ? AND owner = ?");
-      r.bind(1, t.run_id);
-      r.bind(2, *t.release_owner);
+      r.bindNoCopy(1, t.run_id);
+      r.bindNoCopy(2, *t.release_owner);
       r.exec();
     }
     if (t.wake) {
@@ -1092,7 +1092,7 @@ class SqliteStateStore final : public StateStore {
       // Every run start writes it: prepared once (preparing costs more than running it).
       SQLite::Statement& w = Cached(wakeups_seen_, "UPDATE runs SET wakeups_seen = ? WHERE id = ?");
       w.bind(1, static_cast<int64_t>(*t.wakeups_seen));
-      w.bind(2, t.run_id);
+      w.bindNoCopy(2, t.run_id);
       w.exec();
     }
     if (t.clear_cancel_request) {
@@ -1187,18 +1187,20 @@ class SqliteStateStore final : public StateStore {
                "ON CONFLICT (run_id, task, item) DO UPDATE SET status = ?4, attempts = ?5, "
                "idempotency_key = ?6, result_json = ?7, error = ?8, due_ms = ?9, items_json = ?10, "
                "decided_by = ?11, note = ?12, started_ms = ?13, finished_ms = ?14, updated_ms = ?15");
-    u.bind(1, run_id);
-    u.bind(2, t.task);
+    const std::string result = ToJson(t.result);
+    const std::string items = ToJson(t.items);
+    u.bindNoCopy(1, run_id);  // each string outlives exec() (see InsertEvent)
+    u.bindNoCopy(2, t.task);
     u.bind(3, t.item);
-    u.bind(4, TaskStatusName(t.status));
+    u.bindNoCopy(4, TaskStatusName(t.status));
     u.bind(5, t.attempts);
-    u.bind(6, t.idempotency_key);
-    u.bind(7, ToJson(t.result));
-    u.bind(8, t.error);
+    u.bindNoCopy(6, t.idempotency_key);
+    u.bindNoCopy(7, result);
+    u.bindNoCopy(8, t.error);
     u.bind(9, static_cast<int64_t>(t.due_ms));
-    u.bind(10, ToJson(t.items));
-    u.bind(11, t.decided_by);
-    u.bind(12, t.note);
+    u.bindNoCopy(10, items);
+    u.bindNoCopy(11, t.decided_by);
+    u.bindNoCopy(12, t.note);
     u.bind(13, static_cast<int64_t>(t.started_ms));
     u.bind(14, static_cast<int64_t>(t.finished_ms));
     u.bind(15, static_cast<int64_t>(at_ms));
@@ -1242,16 +1244,18 @@ class SqliteStateStore final : public StateStore {
     SQLite::Statement& s = Cached(insert_event_,
                                   "INSERT INTO events (seq, at_ms, run_id, task, item, attempt, kind, detail, "
                                   "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    // bindNoCopy: every string outlives exec(), and Cached() clears the bindings before the next
+    // use (a copy per bound string was most of the writer's allocations).
     s.bind(1, static_cast<int64_t>(seq));
     s.bind(2, static_cast<int64_t>(e.at_ms));
-    s.bind(3, e.run_id);
-    s.bind(4, e.task);
+    s.bindNoCopy(3, e.run_id);
+    s.bindNoCopy(4, e.task);
     s.bind(5, e.item);
     s.bind(6, e.attempt);
-    s.bind(7, e.kind);
-    s.bind(8, e.detail);
-    s.bind(9, prev);
-    s.bind(10, hash);
+    s.bindNoCopy(7, e.kind);
+    s.bindNoCopy(8, e.detail);
+    s.bindNoCopy(9, prev);
+    s.bindNoCopy(10, hash);
     s.exec();
     chain_.last_seq = seq;
     chain_.last_hash = hash;
@@ -1397,6 +1401,8 @@ class SqliteStateStore final : public StateStore {
 
   const std::string path_;
   mutable std::mutex mu_;
+  // Both connections are opened without SQLite's own mutex (SQLITE_OPEN_NOMUTEX): every use holds
+  // mu_ or read_mu_, so SQLite's lock on each bind, step and column read was pure overhead.
   SQLite::Database db_;                 // guarded by mu_
   // Reads use a connection of their own: in WAL mode it sees every committed transition and never
   // waits for the writer's transaction and fsync (the journal's writer thread holds mu_ for those),
@@ -1640,14 +1646,20 @@ std::string EventHash(std::string_view prev_hash, const EventRecord& e) {
 }
 
 std::string Sha256Hex(std::string_view data) {
+  // Fetched once (immutable afterwards): EVP_sha256() makes every EVP_Digest fetch the
+  // implementation again, several allocations for each audit event hashed.
+  static const EVP_MD* const kSha256 = [] {
+    const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return md != nullptr ? md : EVP_sha256();
+  }();
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static const char* const kHex = "0123456789abcdef";
-  std::string out;
+  EVP_Digest(data.data(), data.size(), digest, &len, kSha256, nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(2 * len, '\0');
   for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 15];
   }
   return out;
 }
