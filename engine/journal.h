@@ -24,7 +24,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -43,20 +43,34 @@ namespace tenure::engine {
 class Journal {
  public:
   // `store` must outlive the Journal; completions are posted to `io`. `linger` bounds how long a
-  // batch holding only Submit()ted transitions waits for an awaited Commit to join it.
+  // batch holding only lazy transitions waits for an urgent one to join it; `max_defer` how long a
+  // lazy transition may be held back while urgent work keeps the writer busy.
   Journal(StateStore& store, boost::asio::any_io_executor io,
-          std::chrono::microseconds linger = std::chrono::microseconds(1000));
+          std::chrono::microseconds linger = std::chrono::microseconds(1000),
+          std::chrono::milliseconds max_defer = std::chrono::milliseconds(1000));
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
+  // Urgent: something waits for it before it acts on the world (a run start, an intent before
+  // its call, a fire). Lazy: nothing outside waits for it (a result, a run's last write); while
+  // urgent work is queued, lazy transitions are held back (at most `max_defer`), so that under a
+  // burst (10,000 schedules due at once) every run reaches its first call before the writer
+  // spends time on the bookkeeping of runs already done.
+  enum class Urgency { kUrgent, kLazy };
+
   // Durably records `t`. Completes (always on `io`, never inline) once the transaction holding it
   // committed, or with the error that made it fail.
-  boost::asio::awaitable<Result<void>> Commit(Transition t);
-  // The same without waiting: `done` runs on `io` once the transaction holding `t` committed or
-  // failed. Transitions are applied in submission order (Commit and Submit alike), so anything
-  // submitted later is durable only if `t` is. A batch of only Submit()ted transitions lingers
-  // (at most `linger`) for a Commit to share its transaction: `t` may become durable that much
+  //
+  // Order: the transitions of one run are applied in submission order (Commit and Submit alike):
+  // a lazy transition is applied no later than any transition of the same run queued after it,
+  // so anything submitted later for a run is durable only if `t` is. Across runs, an urgent
+  // transition may be applied before a lazy one queued earlier. A Run op sees every transition
+  // queued before it (a fire chunk, RunThen(..., independent), need not).
+  boost::asio::awaitable<Result<void>> Commit(Transition t, Urgency urgency = Urgency::kUrgent);
+  // A lazy commit without waiting: `done` runs on `io` once the transaction holding `t` committed
+  // or failed. Alone, a lazy transition lingers (at most `linger`) for an urgent one to share its
+  // transaction; behind urgent work, up to `max_defer`. Either way it becomes durable that much
   // later, which is safe for what the executor submits (results: a crash before they are durable
   // re-sends the attempt with the same idempotency key).
   void Submit(Transition t, std::function<void(Result<void>)> done);
@@ -84,6 +98,22 @@ class Journal {
         std::move(initiate), boost::asio::use_awaitable);
   }
 
+  // Run without waiting: `op` is queued now (before this returns), and `done` runs on `io` with
+  // what it returned. The daemon uses it to queue the next fire chunk while it still starts the
+  // runs of the previous one. Same rules for `op` as Run. `independent`: `op` touches nothing a
+  // queued transition writes (a fire creates new runs), so lazy transitions need not go first.
+  template <class T>
+  void RunThen(std::function<Result<T>(StateStore&)> op, std::function<void(Result<T>)> done,
+               bool independent = false) {
+    auto slot = std::make_shared<std::optional<Result<T>>>();
+    auto io = boost::asio::prefer(io_, boost::asio::execution::outstanding_work.tracked);
+    EnqueueOp([slot, op = std::move(op)](StateStore& store) { slot->emplace(op(store)); },
+              [done = std::move(done), io, slot] {
+                boost::asio::post(io, [done, slot] { done(std::move(**slot)); });
+              },
+              independent);
+  }
+
   // The sticky write error, if any.
   std::optional<Error> Failed() const;
   // Blocks until every queued transition has been applied and its completion posted (tests and
@@ -97,23 +127,33 @@ class Journal {
   struct Pending {
     Transition transition;
     std::function<void(Result<void>)> done;
-    bool awaited = false;  // Commit or Run (someone waits for it), not Submit
+    bool urgent = false;                  // see Urgency; every op is urgent
+    bool independent = false;             // an op that need not see lazy transitions queued before it
     std::function<void(StateStore&)> op;  // set: a Run, not a transition
+    std::chrono::steady_clock::time_point queued;  // lazy: when (max_defer)
+  };
+  struct Spent {  // a batch once applied, destroyed on the io thread that allocated it
+    std::vector<Pending> batch, pending;
+    std::vector<Transition> transitions;
   };
   void Enqueue(Pending p);
-  void EnqueueOp(std::function<void(StateStore&)> op, std::function<void()> done);
+  void EnqueueOp(std::function<void(StateStore&)> op, std::function<void()> done, bool independent = false);
+  // Moves the next batch out of queue_ (REQUIRES mu_ held): see Urgency.
+  std::vector<Pending> TakeBatch();
   // Applies `batch` (transitions only) in one transaction and completes them.
-  void ApplyGroup(std::deque<Pending>& batch);
+  // The transitions moved out of `batch` go to `transitions` (freed later on the io thread).
+  void ApplyGroup(std::vector<Pending>& batch, std::vector<Transition>& transitions);
   void WriterLoop();
 
   StateStore& store_;
   boost::asio::any_io_executor io_;
   const std::chrono::microseconds linger_;
+  const std::chrono::milliseconds max_defer_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Pending> queue_;        // guarded by mu_
-  std::size_t awaited_queued_ = 0;   // guarded by mu_: Commit()s in queue_
+  std::vector<Pending> queue_;        // guarded by mu_
+  std::size_t urgent_queued_ = 0;    // guarded by mu_: urgent entries in queue_
   bool busy_ = false;                // guarded by mu_: a batch is being applied
   bool stop_ = false;                // guarded by mu_
   std::optional<Error> failed_;      // guarded by mu_

@@ -544,7 +544,8 @@ awaitable<bool> RunExecution::Commit(std::vector<TaskRecord> rows, std::vector<E
   t.wakeups_seen = wakeups_seen;
   if (run_error) t.run_error = services_.redactor.Redact(*run_error);
   if (release) t.release_owner = options_.owner;
-  auto r = co_await services_.journal.Commit(std::move(t));
+  // The last write of an execution (release) is lazy: nothing outside waits for it (Journal::Urgency).
+  auto r = co_await services_.journal.Commit(std::move(t), release ? Journal::Urgency::kLazy : Journal::Urgency::kUrgent);
   if (!r) {
     if (!halted_) halted_ = r.error();
     Wake();

@@ -126,6 +126,74 @@ TEST_CASE("a result nobody awaits lingers for the next intent and shares its tra
   CHECK(f.store->GetTasks("r1")->size() == 3);
 }
 
+// Runs the io context by hand until `done()` (a journal of the test's own: the fixture's
+// RunUntilIdle waits for the fixture's journal only).
+template <class Pred>
+bool PollUntil(testing::EngineFixture& f, Pred done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    f.io.restart();
+    f.io.poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
+TEST_CASE("lazy transitions yield to urgent ones of other runs, never to their own run's, nor to a read", "[store]") {
+  testing::EngineFixture f;
+  CreateRun(f, "r1");
+  CreateRun(f, "r2");
+  // Long linger and max_defer: a lazy transition moves only when something requires it.
+  Journal journal(*f.store, f.io.get_executor(), std::chrono::seconds(30), std::chrono::seconds(30));
+  std::vector<std::string> order;
+  journal.Submit(Row("r1", 0), [&](Result<void> r) { order.push_back(r ? "r1 result" : r.error().message); });
+  auto commit = [&](std::string run, int i, std::string label) -> boost::asio::awaitable<void> {
+    auto r = co_await journal.Commit(Row(run, i));
+    order.push_back(r ? label : r.error().message);
+  };
+  // An urgent transition of another run does not wait for it.
+  boost::asio::co_spawn(f.io, commit("r2", 0, "r2 intent"), boost::asio::detached);
+  REQUIRE(PollUntil(f, [&] { return order.size() == 1; }));
+  CHECK(order == std::vector<std::string>{"r2 intent"});
+  CHECK(f.store->GetTasks("r1")->empty());
+  // An urgent transition of its own run takes it along, first.
+  boost::asio::co_spawn(f.io, commit("r1", 1, "r1 intent"), boost::asio::detached);
+  REQUIRE(PollUntil(f, [&] { return order.size() == 3; }));
+  CHECK(order == std::vector<std::string>{"r2 intent", "r1 result", "r1 intent"});
+  CHECK(f.store->GetTasks("r1")->size() == 2);
+
+  // A read op sees it; an independent op (a fire) need not.
+  journal.Submit(Row("r1", 2), [&](Result<void> r) { order.push_back(r ? "r1 result 2" : r.error().message); });
+  auto count_r1 = [](StateStore& store) -> Result<std::size_t> {
+    auto tasks = store.GetTasks("r1");
+    if (!tasks) return tasks.error();
+    return tasks->size();
+  };
+  std::optional<std::size_t> independent_saw, read_saw;
+  journal.RunThen<std::size_t>(count_r1, [&](Result<std::size_t> n) { independent_saw = n ? *n : 0; }, true);
+  REQUIRE(PollUntil(f, [&] { return independent_saw.has_value(); }));
+  CHECK(*independent_saw == 2);
+  CHECK(order.size() == 3);
+  journal.RunThen<std::size_t>(count_r1, [&](Result<std::size_t> n) { read_saw = n ? *n : 0; });
+  REQUIRE(PollUntil(f, [&] { return read_saw.has_value() && order.size() == 4; }));
+  CHECK(*read_saw == 3);
+  CHECK(order.back() == "r1 result 2");
+
+  // Held back at most max_defer: then it goes with the next urgent work, whatever its run.
+  Journal bounded(*f.store, f.io.get_executor(), std::chrono::seconds(30), std::chrono::milliseconds(20));
+  std::vector<std::string> seen;
+  bounded.Submit(Row("r2", 5), [&](Result<void> r) { seen.push_back(r ? "r2 result" : r.error().message); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  auto urgent = [&]() -> boost::asio::awaitable<void> {
+    auto r = co_await bounded.Commit(Row("r1", 9));
+    seen.push_back(r ? "r1 intent" : r.error().message);
+  };
+  boost::asio::co_spawn(f.io, urgent(), boost::asio::detached);
+  REQUIRE(PollUntil(f, [&] { return seen.size() == 2; }));
+  CHECK(seen == std::vector<std::string>{"r2 result", "r1 intent"});
+  CHECK(bounded.transactions() == 1);
+}
+
 TEST_CASE("a failed commit is sticky", "[store]") {
   testing::EngineFixture f(0, /*fail_apply_from=*/1);
   std::vector<std::string> errors;
