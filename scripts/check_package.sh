@@ -35,7 +35,7 @@ dpkg-deb -f "$deb" Package Version Architecture Depends
 
 [ "$(dpkg-deb -f "$deb" Version)" = "$version" ] || fail "package version is not the project's ($version)"
 depends="$(dpkg-deb -f "$deb" Depends)"
-for dep in libboost-json1.81.0 libyaml-0-2 libsqlite3-0 libssl3 libldap-2.5-0 libdate-tz3 tzdata libstdc++6 libc6; do
+for dep in libboost-json1.81.0 libyaml-0-2 libsqlite3-0 libssl3 libldap-2.5-0 libdate-tz3 libjemalloc2 tzdata libstdc++6 libc6; do
   # Package names as fixed strings (libstdc++6 is no regular expression).
   tr ',' '\n' <<<"$depends" | sed 's/^ *//; s/ .*//' | grep -Fxq -- "$dep" || fail "Depends has no $dep: $depends"
 done

@@ -28,6 +28,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libyaml-dev libsqlitecpp-dev libsqlite3-dev libcli11-dev
   libhowardhinnant-date-dev tzdata libssl-dev libldap-dev
+  libjemalloc-dev  # tenure's allocator (CMakeLists.txt, TENURE_JEMALLOC)
   file  # cpack -G DEB: CPack's dpkg-shlibdeps step needs it to find the binaries
 )
 if [ "$mode" = quickstart ] || [ "$mode" = test ]; then
