@@ -923,24 +923,12 @@ class SqliteStateStore final : public StateStore {
       InsertEvent(RunEvent(f.at_ms, f.schedule_id, "schedule_skipped", f.detail));
       return RunRecord{};
     }
-    SQLite::Statement& taken = Cached(fire_taken_, "SELECT 1 FROM runs WHERE id = ?");
-    taken.bind(1, f.run_id);
-    const bool id_taken = taken.executeStep();
-    taken.reset();
-    if (id_taken) return Error::AlreadyExists("a run with id " + f.run_id + " already exists");
     const std::string key = "schedule:" + f.schedule_id + "@" + std::to_string(f.fire_ms);
-    SQLite::Statement& dup = Cached(fire_dup_, "SELECT id FROM runs WHERE trigger_key = ?");
-    dup.bind(1, key);
-    if (dup.executeStep()) {
-      const std::string other = dup.getColumn(0).getString();
-      dup.reset();
-      return Error::Conflict("schedule " + f.schedule_id + " already fired at " +
-                             FormatRfc3339(FromUnixMillis(f.fire_ms)) + ": run " + other);
-    }
-    dup.reset();
+    // OR IGNORE: a run id drawn twice or a fire already recorded inserts nothing, and only then
+    // is it worth two lookups to say which (one statement per fire instead of three).
     SQLite::Statement& ins = Cached(fire_insert_run_,
-                                    "INSERT INTO runs (id, playbook, inputs_json, status, trigger, trigger_key, "
-                                    "created_ms, updated_ms, owner) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)");
+                                    "INSERT OR IGNORE INTO runs (id, playbook, inputs_json, status, trigger, "
+                                    "trigger_key, created_ms, updated_ms, owner) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)");
     ins.bindNoCopy(1, f.run_id);  // each string outlives exec() (see InsertEvent)
     ins.bindNoCopy(2, playbook);
     ins.bindNoCopy(3, inputs);
@@ -949,7 +937,18 @@ class SqliteStateStore final : public StateStore {
     ins.bind(6, static_cast<int64_t>(f.at_ms));
     ins.bind(7, static_cast<int64_t>(f.at_ms));
     ins.bindNoCopy(8, f.owner);
-    ins.exec();
+    if (ins.exec() == 0) {
+      SQLite::Statement& taken = Cached(fire_taken_, "SELECT 1 FROM runs WHERE id = ?");
+      Done taken_done(taken);
+      taken.bind(1, f.run_id);
+      if (taken.executeStep()) return Error::AlreadyExists("a run with id " + f.run_id + " already exists");
+      SQLite::Statement& dup = Cached(fire_dup_, "SELECT id FROM runs WHERE trigger_key = ?");
+      Done dup_done(dup);
+      dup.bind(1, key);
+      const std::string other = dup.executeStep() ? dup.getColumn(0).getString() : std::string("?");
+      return Error::Conflict("schedule " + f.schedule_id + " already fired at " +
+                             FormatRfc3339(FromUnixMillis(f.fire_ms)) + ": run " + other);
+    }
     SQLite::Statement& src = Cached(fire_sources_,
                                     "INSERT INTO run_sources (run_id, position, path, text, sha256) SELECT ?, "
                                     "position, path, text, sha256 FROM schedule_sources WHERE schedule_id = ?");
@@ -966,7 +965,8 @@ class SqliteStateStore final : public StateStore {
     u.bindNoCopy(5, f.schedule_id);
     u.exec();
     InsertEvent(RunEvent(f.at_ms, f.run_id, "run_created",
-                         "playbook " + playbook + " (trigger " + f.trigger + "; " + f.detail + ")"));
+                         "playbook " + playbook + " (trigger " + f.trigger + "; " + f.detail + ")"),
+                /*new_run=*/true);
     InsertEvent(RunEvent(f.at_ms, f.schedule_id, "schedule_fired",
                          "run " + f.run_id + "; " + f.detail));
     RunRecord run;
@@ -1056,9 +1056,13 @@ class SqliteStateStore final : public StateStore {
       if (auto r = UpsertTask(t.run_id, task, t.at_ms); !r) return r;
     }
     if (t.run_status || t.run_error) {
+      // With the wake-ups seen (a run start) and the release of the claim (a run's last write):
+      // one statement instead of up to three.
       SQLite::Statement& u = Cached(update_run_,
-                                    "UPDATE runs SET status = COALESCE(?, status), error = COALESCE(?, error), "
-                                    "updated_ms = ?, finished_ms = ? WHERE id = ?");
+                                    "UPDATE runs SET status = COALESCE(?1, status), error = COALESCE(?2, error), "
+                                    "updated_ms = ?3, finished_ms = ?4, wakeups_seen = COALESCE(?6, wakeups_seen), "
+                                    "owner = CASE WHEN ?7 IS NOT NULL AND owner = ?7 THEN '' ELSE owner END "
+                                    "WHERE id = ?5");
       if (t.run_status) {
         u.bindNoCopy(1, RunStatusName(*t.run_status));
       } else {
@@ -1075,9 +1079,12 @@ class SqliteStateStore final : public StateStore {
                                           *t.run_status == RunStatus::kCancelled);
       u.bind(4, static_cast<int64_t>(final ? t.at_ms : 0));
       u.bindNoCopy(5, t.run_id);
+      if (t.wakeups_seen) u.bind(6, static_cast<int64_t>(*t.wakeups_seen));
+      if (t.release_owner) u.bindNoCopy(7, *t.release_owner);
       if (u.exec() == 0) return Error::NotFound("no run '" + t.run_id + "'");
     }
-    if (t.release_owner) {
+    const bool folded = t.run_status || t.run_error;  // wakeups_seen and release went with it
+    if (t.release_owner && !folded) {
       SQLite::Statement& r = Cached(release_owner_, "UPDATE runs SET owner = '' WHERE id = ? AND owner = ?");
       r.bindNoCopy(1, t.run_id);
       r.bindNoCopy(2, *t.release_owner);
@@ -1088,8 +1095,8 @@ class SqliteStateStore final : public StateStore {
       w.bind(1, t.run_id);
       w.exec();
     }
-    if (t.wakeups_seen) {
-      // Every run start writes it: prepared once (preparing costs more than running it).
+    if (t.wakeups_seen && !folded) {
+      // Prepared once (preparing costs more than running it).
       SQLite::Statement& w = Cached(wakeups_seen_, "UPDATE runs SET wakeups_seen = ? WHERE id = ?");
       w.bind(1, static_cast<int64_t>(*t.wakeups_seen));
       w.bindNoCopy(2, t.run_id);
@@ -1236,10 +1243,11 @@ class SqliteStateStore final : public StateStore {
   // Appends `e` to the audit log, chained (docs/audit.md): seq is the next one the database would
   // assign, prev_hash the hash of the run's newest event, or of the newest event of all for the
   // first event of a run. Inside the caller's write transaction (REQUIRES mu_ held).
-  void InsertEvent(const EventRecord& e) {
+  // `new_run`: the run was created in this transaction, so it has no event yet (no lookup).
+  void InsertEvent(const EventRecord& e, bool new_run = false) {
     if (!chain_checked_) SyncChain();
     const std::int64_t seq = chain_.last_seq + 1;
-    const std::string prev = RunHead(e.run_id);
+    const std::string prev = new_run ? chain_.last_hash : RunHead(e.run_id);
     std::string hash = HashEvent(prev, e.run_id, seq, e.at_ms, e.task, e.item, e.attempt, e.kind, e.detail);
     SQLite::Statement& s = Cached(insert_event_,
                                   "INSERT INTO events (seq, at_ms, run_id, task, item, attempt, kind, detail, "
