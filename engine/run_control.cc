@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <algorithm>
 #include <random>
@@ -57,14 +59,42 @@ Result<void> MayDecide(const TaskRecord& r, const std::string& run_id, const std
 
 }  // namespace
 
-std::string CurrentOwner() { return HostName() + ":" + std::to_string(::getpid()); }
+// When process `pid` started, in clock ticks since boot (/proc/PID/stat, field 22), or 0 when it
+// cannot be read (no such process, no /proc).
+unsigned long long ProcessStart(long pid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return 0;
+  char buf[1024];
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // Field 2 (the command) is in parentheses and may hold spaces: count from the last ')'.
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr) return 0;
+  for (int field = 2; field < 22 && p != nullptr; ++field) p = std::strchr(p + 1, ' ');
+  return p == nullptr ? 0 : std::strtoull(p + 1, nullptr, 10);
+}
+
+std::string CurrentOwner() {
+  const long pid = ::getpid();
+  return HostName() + ":" + std::to_string(pid) + "@" + std::to_string(ProcessStart(pid));
+}
 
 bool OwnerGone(const std::string& owner) {
   const auto colon = owner.rfind(':');
   if (colon == std::string::npos || owner.substr(0, colon) != HostName()) return false;
-  const long pid = std::strtol(owner.c_str() + colon + 1, nullptr, 10);
+  char* end = nullptr;
+  const long pid = std::strtol(owner.c_str() + colon + 1, &end, 10);
   if (pid <= 0) return true;
-  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return true;
+  // "host:pid@start": a live process with that pid that started at another time is not the
+  // owner (the pid was reused). An owner without "@start" (older tenure) is judged by its pid.
+  if (end != nullptr && *end == '@') {
+    const unsigned long long start = std::strtoull(end + 1, nullptr, 10);
+    const unsigned long long now = ProcessStart(pid);
+    if (start != 0 && now != 0 && start != now) return true;
+  }
+  return false;
 }
 
 std::string CurrentUser() {

@@ -13,10 +13,12 @@
 
 namespace tenure::engine {
 
-// "host:pid" of this process, recorded as the owner of the runs it executes.
+// "host:pid@start" of this process (start: when it started, in clock ticks since boot), recorded
+// as the owner of the runs it executes.
 std::string CurrentOwner();
-// True when `owner` ("host:pid") is a process of this host that no longer exists. Owners on other
-// hosts are never presumed gone.
+// True when `owner` ("host:pid@start", or "host:pid" from older versions) is a process of this
+// host that no longer exists, or whose pid now belongs to a process started at another time.
+// Owners on other hosts are never presumed gone.
 bool OwnerGone(const std::string& owner);
 // The OS user running tenure (for approvals and triggers).
 std::string CurrentUser();

@@ -262,10 +262,15 @@ TEST_CASE("claims: one live owner per run", "[store]") {
   CHECK(store->RequestCancel("nope").error().message == "no run 'nope'");
 }
 
-TEST_CASE("owners: this process is alive, a reaped pid is gone", "[store]") {
+TEST_CASE("owners: this process is alive, a reaped or reused pid is gone", "[store]") {
   CHECK_FALSE(OwnerGone(CurrentOwner()));
   CHECK(OwnerGone(CurrentOwner().substr(0, CurrentOwner().rfind(':')) + ":999999999"));
   CHECK_FALSE(OwnerGone("some-other-host:1"));
+  // A reused pid: this very process, recorded as having started at another time.
+  const std::string me = CurrentOwner();
+  REQUIRE(me.find('@') != std::string::npos);
+  CHECK(OwnerGone(me.substr(0, me.find('@')) + "@1"));
+  CHECK_FALSE(OwnerGone(me.substr(0, me.find('@'))));  // an owner recorded before start times: by pid
 }
 
 TEST_CASE("the database path: flag, then TENURE_DB, then XDG_STATE_HOME", "[store]") {
