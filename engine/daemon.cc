@@ -10,7 +10,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <set>
 
@@ -148,9 +147,6 @@ Result<FireChunk> FireDueSchedules(StateStore& store, SystemTime now, int max, s
   return out;
 }
 
-// How many fire chunks are queued on the writer ahead of the one whose runs are being started.
-constexpr int kFireAhead = 1;
-
 // A fire chunk queued on the journal ahead of time; `result` is set (on the io thread) when done.
 struct FireAhead {
   explicit FireAhead(boost::asio::any_io_executor ex) : ready(std::move(ex)) {}
@@ -240,21 +236,14 @@ boost::asio::awaitable<void> Daemon::FireDue(SystemTime now) {
     return QueueFireChunk(services_.journal, services_.io, now, chunk, options_.catch_up_grace, &services_.catalog,
                           owner_);
   };
-  std::deque<std::shared_ptr<FireAhead>> ahead;
-  for (int i = 0; i < kFireAhead; ++i) {
-    if (auto next = queue_next()) ahead.push_back(std::move(next));
-  }
-  bool more = true;
-  while (!ahead.empty()) {
-    std::shared_ptr<FireAhead> current = std::move(ahead.front());
-    ahead.pop_front();
-    while (!current->result) co_await current->ready.Wait();
-    Result<FireChunk> fired = std::move(*current->result);
+  // One chunk ahead: two or three filled the io thread's queue instead (docs/dev/performance.md).
+  std::shared_ptr<FireAhead> ahead = queue_next();
+  while (ahead) {
+    while (!ahead->result) co_await ahead->ready.Wait();
+    Result<FireChunk> fired = std::move(*ahead->result);
     // Fewer due than asked: none left. Nothing written: the rest are errors the next pass retries.
-    more = more && fired && fired->due >= static_cast<std::size_t>(current->asked) && fired->fired > 0;
-    if (more) {
-      if (auto next = queue_next()) ahead.push_back(std::move(next));
-    }
+    const bool more = fired && fired->due >= static_cast<std::size_t>(ahead->asked) && fired->fired > 0;
+    ahead = more ? queue_next() : nullptr;
     if (!fired) {
       Log("error", "", "", fired.error().message);
       continue;

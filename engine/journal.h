@@ -87,12 +87,7 @@ class Journal {
     // Not a coroutine itself (like Commit): `op` moves straight into the initiation.
     auto initiate = [this, op = std::move(op)](auto handler) mutable {
       auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-      auto slot = std::make_shared<std::optional<Result<T>>>();
-      auto io = boost::asio::prefer(io_, boost::asio::execution::outstanding_work.tracked);
-      EnqueueOp([slot, op = std::move(op)](StateStore& store) { slot->emplace(op(store)); },
-                [shared, io, slot] {
-                  boost::asio::post(io, [shared, slot]() mutable { (*shared)(std::move(**slot)); });
-                });
+      RunThen<T>(std::move(op), [shared](Result<T> r) { (*shared)(std::move(r)); });
     };
     return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(Result<T>)>(
         std::move(initiate), boost::asio::use_awaitable);

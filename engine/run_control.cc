@@ -57,8 +57,6 @@ Result<void> MayDecide(const TaskRecord& r, const std::string& run_id, const std
                        " of run " + run_id + ": its approvers are " + names);
 }
 
-}  // namespace
-
 // When process `pid` started, in clock ticks since boot (/proc/PID/stat, field 22), or 0 when it
 // cannot be read (no such process, no /proc).
 unsigned long long ProcessStart(long pid) {
@@ -74,6 +72,8 @@ unsigned long long ProcessStart(long pid) {
   for (int field = 2; field < 22 && p != nullptr; ++field) p = std::strchr(p + 1, ' ');
   return p == nullptr ? 0 : std::strtoull(p + 1, nullptr, 10);
 }
+
+}  // namespace
 
 std::string CurrentOwner() {
   const long pid = ::getpid();

@@ -945,9 +945,11 @@ class SqliteStateStore final : public StateStore {
       SQLite::Statement& dup = Cached(fire_dup_, "SELECT id FROM runs WHERE trigger_key = ?");
       Done dup_done(dup);
       dup.bind(1, key);
-      const std::string other = dup.executeStep() ? dup.getColumn(0).getString() : std::string("?");
+      if (!dup.executeStep()) {
+        return Error::Conflict("schedule " + f.schedule_id + ": the runs table refused run " + f.run_id);
+      }
       return Error::Conflict("schedule " + f.schedule_id + " already fired at " +
-                             FormatRfc3339(FromUnixMillis(f.fire_ms)) + ": run " + other);
+                             FormatRfc3339(FromUnixMillis(f.fire_ms)) + ": run " + dup.getColumn(0).getString());
     }
     SQLite::Statement& src = Cached(fire_sources_,
                                     "INSERT INTO run_sources (run_id, position, path, text, sha256) SELECT ?, "

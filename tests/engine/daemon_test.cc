@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <set>
 
 #include "engine/run_control.h"
@@ -143,6 +144,46 @@ TEST_CASE("schedules due at one instant fire in chunks, each once, claimed in th
   d.daemon.Stop();
   f.RunUntilIdle();
   CHECK(d.stopped == "ok");
+}
+
+TEST_CASE("a fire that meets a taken run id or an earlier fire of the same instant writes nothing", "[daemon]") {
+  EngineFixture f;
+  const workflows::Playbook pb = f.Load(kLeaver);
+  const std::string a = AddAt(f, pb, "2026-01-05T09:30", "hr-1", "ada@example.com");
+  const std::string b = AddAt(f, pb, "2026-01-05T09:30", "hr-2", "bob@example.com");
+  const std::int64_t due = ToUnixMillis(*ParseInstant("2026-01-05T08:30:00Z", ""));
+  std::vector<ScheduleFire> first = {{a, due, due, "r-a", "schedule:" + a, 0, "", ""}};
+  auto fired = f.sqlite->FireSchedules(first);
+  REQUIRE(fired.has_value());
+  REQUIRE((*fired)[0].has_value());
+
+  // Another schedule drawing the same run id: refused, and that schedule is untouched.
+  std::vector<ScheduleFire> taken = {{b, due, due, "r-a", "schedule:" + b, 0, "", ""}};
+  auto refused = f.sqlite->FireSchedules(taken);
+  REQUIRE(refused.has_value());
+  REQUIRE((*refused)[0].has_error());
+  CHECK((*refused)[0].error().Is(Errc::kAlreadyExists));
+  CHECK((*refused)[0].error().message == "a run with id r-a already exists");
+  CHECK(f.sqlite->GetSchedule(b)->fires == 0);
+  CHECK(f.sqlite->GetSchedule(b)->status == ScheduleStatus::kPending);
+
+  // The same schedule and instant again (made due again behind the store's back): the earlier
+  // fire's run is named, and no second run exists.
+  {
+    SQLite::Database db(f.db_path, SQLite::OPEN_READWRITE);
+    SQLite::Statement u(db, "UPDATE schedules SET status = 'pending', next_ms = ? WHERE id = ?");
+    u.bind(1, static_cast<int64_t>(due));
+    u.bind(2, a);
+    REQUIRE(u.exec() == 1);
+  }
+  std::vector<ScheduleFire> again = {{a, due, due, "r-a2", "schedule:" + a, 0, "", ""}};
+  auto twice = f.sqlite->FireSchedules(again);
+  REQUIRE(twice.has_value());
+  REQUIRE((*twice)[0].has_error());
+  CHECK((*twice)[0].error().Is(Errc::kConflict));
+  CHECK((*twice)[0].error().message == "schedule " + a + " already fired at 2026-01-05T08:30:00.000Z: run r-a");
+  CHECK(f.sqlite->GetRun("r-a2").has_error());
+  CHECK_FALSE(f.sqlite->WriteError().has_value());
 }
 
 TEST_CASE("a run fired for a daemon that died is taken over, even one with this daemon's owner, not one claimed elsewhere",
