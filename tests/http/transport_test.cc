@@ -1,6 +1,12 @@
 // BeastTransport against the real sandbox on loopback: pooling, timeouts, refusals, resets,
 // size caps, chunked bodies, redirects, cancellation. Every case runs in well under a second.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <atomic>
+#include <thread>
+#include <vector>
 
 #include "connectors/http/proxy.h"
 #include "connectors/http/transport_wrapper.h"
@@ -284,6 +290,95 @@ TEST_CASE("a GET on a pooled connection the server dropped is retried once on a 
   CHECK(r.error().sent);
   SetFaults(client, sb->url(), "[]");
   CHECK(Connections(client, sb->url()) == 3);  // warm-up, the retry, and the state read
+}
+
+// A server that answers with keep-alive, then closes the connection while it idles (an idle
+// timeout shorter than ours), or sends bytes nobody asked for. The pool must notice either before
+// it writes: a POST is never retried, so one sent on such a connection would fail.
+class ClosingServer {
+ public:
+  enum class After { kClose, kGarbage, kKeep };
+  explicit ClosingServer(After after) : after_(after), acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~ClosingServer() {
+    stopping_ = true;
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::socket wake(io_);
+    wake.connect(acceptor_.local_endpoint(), ec);
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+  int accepted() const { return accepted_; }
+  // Waits until the server has answered `n` requests and dealt with each connection after it.
+  void WaitAnswered(int n) const {
+    for (int i = 0; i < 500 && answered_ < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(answered_ >= n);
+  }
+
+ private:
+  void Serve() {
+    std::vector<boost::asio::ip::tcp::socket> kept;
+    while (!stopping_) {
+      boost::asio::ip::tcp::socket socket(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (ec || stopping_) break;
+      ++accepted_;
+      boost::beast::flat_buffer buffer;
+      for (;;) {  // requests on this connection until it is closed (kKeep) or after the first
+        boost::beast::http::request<boost::beast::http::string_body> req;
+        boost::beast::http::read(socket, buffer, req, ec);
+        if (ec) break;
+        boost::beast::http::response<boost::beast::http::string_body> res{boost::beast::http::status::ok, 11};
+        res.body() = "ok";
+        res.keep_alive(true);
+        res.prepare_payload();
+        boost::beast::http::write(socket, res, ec);
+        if (after_ == After::kClose) socket.close(ec);
+        if (after_ == After::kGarbage) boost::asio::write(socket, boost::asio::buffer(std::string("junk")), ec);
+        ++answered_;
+        if (after_ != After::kKeep) break;
+      }
+      if (after_ == After::kGarbage) kept.push_back(std::move(socket));  // open, with junk unread
+    }
+  }
+
+  After after_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> accepted_{0};
+  std::atomic<int> answered_{0};
+  std::thread thread_;
+};
+
+HttpRequest Post(const std::string& url) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.body = "{}";
+  req.timeout = std::chrono::seconds(10);
+  return req;
+}
+
+TEST_CASE("a pooled connection the peer closed or wrote junk on is not reused, so a POST goes on a new one", "[http]") {
+  for (const auto after : {ClosingServer::After::kClose, ClosingServer::After::kGarbage}) {
+    ClosingServer server(after);
+    Client client;
+    const auto first = client.Send(Post(server.url() + "/a"));
+    REQUIRE(first.has_value());
+    server.WaitAnswered(1);  // closed, or junk written, before the second request leaves
+    const auto second = client.Send(Post(server.url() + "/b"));
+    INFO((after == ClosingServer::After::kClose ? "closed" : "junk") << ": " << (second ? "" : second.error().message));
+    REQUIRE(second.has_value());
+    CHECK(second->status == 200);
+    CHECK(server.accepted() == 2);
+  }
+  ClosingServer keep(ClosingServer::After::kKeep);  // and one left open and quiet is reused
+  Client client;
+  for (const char* path : {"/a", "/b", "/c"}) REQUIRE(client.Send(Post(keep.url() + path)).has_value());
+  CHECK(keep.accepted() == 1);
 }
 
 TEST_CASE("TransportWrapper forwards, so a double overrides only what it breaks", "[http]") {
