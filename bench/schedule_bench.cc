@@ -15,6 +15,7 @@
 // Target (issue 10): p99 under 1 s plus what the connection limits impose, peak RSS under 300 MB.
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -197,6 +198,14 @@ Stats Percentiles(std::vector<double> v) {
 }
 
 // The baseline: N requests through the same transport, at most `cap` in flight.
+// User + system CPU time of this process so far (every thread).
+double CpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
 asio::awaitable<void> SendOne(connectors::http::HttpTransport& t, std::string url, engine::Limiter& limiter,
                               int& left, asio::io_context& io) {
   engine::Permit permit = co_await limiter.Acquire("baseline", {});
@@ -271,6 +280,7 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> phases;  // run -> (fired, started) ms
   long rss_before = StatusKb("VmRSS");
+  const double cpu_before = CpuSeconds();
   double drain_s = 0;
   {
     engine::Journal journal(**store, io.get_executor());
@@ -316,6 +326,7 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long long>(journal.transactions()));
   }
   const long peak_kb = StatusKb("VmHWM");
+  const double daemon_cpu = CpuSeconds() - cpu_before;
 
   // Baseline in the same run, against the same endpoint.
   double base_start_ms = 0;
@@ -363,6 +374,8 @@ int main(int argc, char** argv) {
               pf.p50, pf.p99, ps.p50, ps.p99, pr.p50, pr.p99);
   std::printf("baseline (same requests, same cap):   p50 %.3f s  p99 %.3f s  max %.3f s\n", b.p50, b.p99, b.max);
   std::printf("ratio p50 %.2fx  p99 %.2fx\n", b.p50 > 0 ? f.p50 / b.p50 : 0.0, b.p99 > 0 ? f.p99 / b.p99 : 0.0);
+  // CPU time is steadier than latency on a noisy machine: compare builds by it too.
+  std::printf("daemon CPU (this process, user + system, from start to the last run's end): %.3f s\n", daemon_cpu);
   std::printf("RSS before the daemon %.1f MB, peak %.1f MB\n", static_cast<double>(rss_before) / 1024.0,
               static_cast<double>(peak_kb) / 1024.0);
   return f.n == static_cast<std::size_t>(schedules) ? 0 : 1;
