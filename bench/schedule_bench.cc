@@ -1,13 +1,14 @@
 // Fire latency of schedules (issue 10): N one-shot schedules due at the same instant, fired by the
 // daemon (in this process, with the CLI's real parts: SQLite store, journal, limiter with the
-// CLI's global cap of 64 calls in flight, Beast transport, built-in connectors). Each run's first
+// daemon's global cap of 256 calls in flight (`tenure daemon --max-in-flight`, default 256), Beast
+// transport, built-in connectors). Each run's first
 // task is an `http.request` to a loopback endpoint in a child process, which records when each
 // request arrives. Fire latency = first request of the run - the due instant.
 // Baseline, measured in the same run: the same N requests sent straight through the same Beast
-// transport under the same cap of 64, starting at an instant (latency = arrival - that instant):
+// transport under the same cap, starting at an instant (latency = arrival - that instant):
 // the fastest any scheduler with these limits could start N runs.
 //
-//   schedule_bench [--schedules N] [--cap 64] [--dir DIR] [--chunk FIRES_PER_TRANSACTION]
+//   schedule_bench [--schedules N] [--cap 256] [--dir DIR] [--chunk FIRES_PER_TRANSACTION]
 // The daemon runs with its defaults (1,000 fires a pass, 200 per transaction) unless --chunk.
 // Reports p50/p99/max fire latency, where it goes (due -> fired -> run started -> first request,
 // from the daemon's log), the baseline's, their ratio, the journal's transactions, and peak RSS
@@ -222,7 +223,7 @@ asio::awaitable<void> SendOne(connectors::http::HttpTransport& t, std::string ur
 
 int main(int argc, char** argv) {
   int schedules = 10000;
-  int cap = 64;
+  int cap = 256;  // the daemon's default --max-in-flight
   std::string dir = "/tmp";
   int chunk = engine::DaemonOptions{}.fire_chunk;
   for (int i = 1; i + 1 < argc; i += 2) {
