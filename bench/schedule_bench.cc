@@ -198,7 +198,6 @@ Stats Percentiles(std::vector<double> v) {
   return s;
 }
 
-// The baseline: N requests through the same transport, at most `cap` in flight.
 // User + system CPU time of this process so far (every thread).
 double CpuSeconds() {
   rusage u{};
@@ -207,6 +206,7 @@ double CpuSeconds() {
   return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
+// The baseline: N requests through the same transport, at most `cap` in flight.
 asio::awaitable<void> SendOne(connectors::http::HttpTransport& t, std::string url, engine::Limiter& limiter,
                               int& left, asio::io_context& io) {
   engine::Permit permit = co_await limiter.Acquire("baseline", {});
